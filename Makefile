@@ -1,0 +1,33 @@
+# Quick start: `make demo` then `make test`. Needs only python3 (3.11+).
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+DEMO_DATA := data/southampton
+DEMO_OUT  := out/southampton
+
+.PHONY: venv demo test test-fast bench clean
+
+venv: $(STAMP)
+
+# Installs the exact versions in requirements.lock, then the project itself (editable).
+$(STAMP): requirements.lock pyproject.toml
+	@echo "Creating $(VENV) from requirements.lock (about 90 s the first time)..."
+	@$(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --disable-pip-version-check -q -r requirements.lock > $(VENV)/install.log 2>&1 \
+		|| { cat $(VENV)/install.log; echo "dependency install failed (log: $(VENV)/install.log)"; exit 1; }
+	@$(PY) -m pip install --disable-pip-version-check -q --no-deps --no-build-isolation -e . >> $(VENV)/install.log 2>&1 \
+		|| { cat $(VENV)/install.log; echo "project install failed"; exit 1; }
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/reoffend demo --data $(DEMO_DATA) --out $(DEMO_OUT)
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(VENV)/bin/reoffend bench
+
+clean:
+	rm -rf $(VENV) data out .prefect .pytest_cache test-artifacts

@@ -1,0 +1,159 @@
+"""The input data contract: one definition that loading, docs and tests share.
+
+A data folder holds one file per table, named ``<table>.csv`` or ``<table>.parquet``.
+The staging SQL in ``sql/staging/`` enforces the row-level rules listed here; this
+module holds the names, types and allowed values that the loader checks at file level
+and that ``docs/data-contract.md`` documents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+CATEGORIES: tuple[str, ...] = (
+    "violence",
+    "sexual",
+    "robbery",
+    "burglary",
+    "theft",
+    "criminal_damage",
+    "drugs",
+    "public_order",
+    "fraud",
+    "motoring",
+    "other",
+)
+
+#: Offence groups used in reports (Southampton's "largest falls" were in the first three).
+OFFENCE_GROUPS: dict[str, tuple[str, ...]] = {
+    "against_the_person": ("violence", "sexual", "robbery"),
+    "property": ("burglary", "theft", "criminal_damage", "fraud"),
+    "drugs": ("drugs",),
+    "other": ("public_order", "motoring", "other"),
+}
+
+DISPOSALS: tuple[str, ...] = (
+    "custody",
+    "community",
+    "suspended",
+    "fine",
+    "discharge",
+    "caution",
+    "other",
+)
+
+SEXES: tuple[str, ...] = ("M", "F", "U")
+
+#: Spellings accepted for booleans (compared case-insensitively, surrounding space ignored).
+TRUE_WORDS: tuple[str, ...] = ("true", "1", "y", "yes")
+FALSE_WORDS: tuple[str, ...] = ("false", "0", "n", "no")
+
+PERSON_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+
+#: Earliest date accepted anywhere in the data.
+EARLIEST_DATE = "1900-01-01"
+
+#: Age of criminal responsibility in England and Wales.
+MIN_AGE_AT_OFFENCE = 10
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # "text", "int", "float", "date", "bool", "enum"
+    required: bool = True
+    description: str = ""
+    allowed: tuple[str, ...] = ()
+
+    @property
+    def duckdb_type(self) -> str:
+        return {
+            "text": "VARCHAR",
+            "enum": "VARCHAR",
+            "int": "INTEGER",
+            "float": "DOUBLE",
+            "date": "DATE",
+            "bool": "BOOLEAN",
+        }[self.type]
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    required: bool
+    description: str
+    columns: tuple[Column, ...] = field(default_factory=tuple)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def required_columns(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.required)
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+PEOPLE = Table(
+    "people",
+    required=True,
+    description="One row per anonymised person.",
+    columns=(
+        Column("person_id", "text", description="1-64 letters, digits, '_' or '-'; unique"),
+        Column("birth_year", "int", description="year of birth, 1900 or later"),
+        Column("sex", "enum", allowed=SEXES, description="M, F or U"),
+        Column("ethnicity", "text", required=False, description="free text"),
+        Column("mappa", "bool", required=False, description="managed under MAPPA; default false"),
+        Column("ppo", "bool", required=False, description="prolific and priority offender; default false"),
+        Column("ogrs3", "float", required=False, description="OGRS3 risk score, 0-100"),
+    ),
+)
+
+OFFENCES = Table(
+    "offences",
+    required=True,
+    description="One row per proven offence (conviction or caution).",
+    columns=(
+        Column("person_id", "text", description="must be in people"),
+        Column("offence_date", "date", description="date the offence was committed"),
+        Column("outcome_date", "date", description="date proven; on or after offence_date"),
+        Column("category", "enum", allowed=CATEGORIES, description="offence category"),
+        Column("disposal", "enum", required=False, allowed=DISPOSALS, description="sentence or outcome"),
+        Column("custody_days", "int", required=False, description="days in custody for this offence, >= 0"),
+    ),
+)
+
+PARTICIPANTS = Table(
+    "participants",
+    required=True,
+    description="One row per programme start.",
+    columns=(
+        Column("person_id", "text", description="must be in people"),
+        Column("programme", "text", description="programme name"),
+        Column("start_date", "date", description="date the person started"),
+        Column("end_date", "date", required=False, description="date the person left; on or after start_date"),
+        Column("referral_source", "text", required=False, description="e.g. prison, probation, yot"),
+    ),
+)
+
+CUSTODY = Table(
+    "custody",
+    required=False,
+    description="Periods in custody (optional). An empty custody_end means still in custody.",
+    columns=(
+        Column("person_id", "text", description="must be in people"),
+        Column("custody_start", "date", description="first day in custody"),
+        Column("custody_end", "date", required=False, description="release date; on or after custody_start"),
+    ),
+)
+
+#: Tables in load order: people first, because the others are checked against it.
+TABLES: tuple[Table, ...] = (PEOPLE, OFFENCES, PARTICIPANTS, CUSTODY)
+TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
+
+FILE_SUFFIXES: tuple[str, ...] = (".csv", ".parquet")

@@ -1,0 +1,48 @@
+"""Access to the parameterised queries in ``sql/``.
+
+Values always travel as bound parameters (``$name`` in the query). Table names cannot be
+parameters, so a query may hold ``{{ identifier }}`` placeholders, which are filled only
+from the whitelist of table and column names the project itself defines.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from importlib import resources
+
+from evaluation.contract import TABLES
+
+_PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+#: Every identifier that may be substituted into a query.
+ALLOWED_IDENTIFIERS: frozenset[str] = frozenset(
+    {t.name for t in TABLES}
+    | {f"{prefix}_{t.name}" for t in TABLES for prefix in ("read", "shift", "raw")}
+    | {f"{t.name}_checked" for t in TABLES}
+    | {c.name for t in TABLES for c in t.columns}
+)
+
+
+@lru_cache(maxsize=None)
+def read_sql(name: str) -> str:
+    """Return the text of ``sql/<layer>/<file>.sql``, e.g. ``read_sql("staging/people_checked")``."""
+    layer, _, stem = name.rpartition("/")
+    package = "sql" + ("." + layer.replace("/", ".") if layer else "")
+    return resources.files(package).joinpath(stem + ".sql").read_text(encoding="utf-8")
+
+
+def render_sql(name: str, identifiers: Mapping[str, str]) -> str:
+    """Read a query and substitute whitelisted identifiers for its ``{{ name }}`` placeholders."""
+    text = read_sql(name)
+    for value in identifiers.values():
+        if value not in ALLOWED_IDENTIFIERS or not _IDENTIFIER.match(value):
+            raise ValueError(f"{value!r} is not an allowed table or column name")
+    def sub(m: re.Match[str]) -> str:
+        key = m.group(1)
+        if key not in identifiers:
+            raise KeyError(f"query {name} needs identifier {key!r}")
+        return f'"{identifiers[key]}"'
+    return _PLACEHOLDER.sub(sub, text)

@@ -1,0 +1,1 @@
+"""Prefect flows and the `reoffend` command, over the `evaluation` library."""

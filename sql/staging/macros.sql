@@ -1,0 +1,30 @@
+-- Small parsing helpers shared by the *_checked queries. Each returns NULL when the
+-- value does not parse, so a query can tell "missing" from "invalid". typeof() is
+-- resolved when a query is planned, so values that arrive already typed (from Parquet)
+-- skip the text parsing entirely.
+
+-- Text with surrounding space removed; empty text is missing.
+CREATE OR REPLACE TEMP MACRO clean_text(x) AS
+    CASE WHEN typeof(x) = 'VARCHAR' THEN NULLIF(trim(CAST(x AS VARCHAR)), '') ELSE CAST(x AS VARCHAR) END;
+
+-- A cleaned value as it appears in a reason: quoted and cut to 40 characters.
+CREATE OR REPLACE TEMP MACRO shown(t) AS
+    '''' || left(t, 40) || CASE WHEN length(t) > 40 THEN '...' ELSE '' END || '''';
+
+-- A strict ISO date YYYY-MM-DD from cleaned text t, or x itself when it is a DATE
+-- (DuckDB's own cast also takes 2020/1/5 and timestamps).
+CREATE OR REPLACE TEMP MACRO iso_date(x, t) AS
+    CASE WHEN typeof(x) = 'DATE' THEN TRY_CAST(x AS DATE)
+         WHEN length(t) = 10 AND t[5] = '-' AND t[8] = '-' THEN TRY_CAST(t AS DATE) END;
+
+-- A whole number written as digits, or x itself when it is an integer type
+-- (DuckDB's own cast rounds 1985.5 to 1986).
+CREATE OR REPLACE TEMP MACRO whole_number(x, t) AS
+    CASE WHEN typeof(x) IN ('TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'UTINYINT', 'USMALLINT', 'UINTEGER')
+              THEN TRY_CAST(x AS INTEGER)
+         WHEN regexp_full_match(t, '[+-]?[0-9]{1,9}') THEN TRY_CAST(t AS INTEGER) END;
+
+-- true/false from any accepted spelling of cleaned text t; NULL when it is none of them.
+CREATE OR REPLACE TEMP MACRO as_bool(t, true_words, false_words) AS
+    CASE WHEN list_contains(true_words, lower(t)) THEN true
+         WHEN list_contains(false_words, lower(t)) THEN false END;

@@ -1,0 +1,63 @@
+-- offences_checked: every row of the offences file, typed, with its line number and the
+-- first check it fails (problem IS NULL for rows that load). Needs the loaded people table.
+CREATE OR REPLACE TEMP TABLE offences_checked AS
+WITH cleaned AS (
+    SELECT
+        line,
+        offence_date AS offence_date_value,
+        outcome_date AS outcome_date_value,
+        custody_days AS custody_days_value,
+        clean_text(person_id) AS person_id,
+        clean_text(offence_date) AS offence_date_text,
+        clean_text(outcome_date) AS outcome_date_text,
+        lower(clean_text(category)) AS category,
+        lower(clean_text(disposal)) AS disposal,
+        clean_text(custody_days) AS custody_days_text
+    FROM raw_offences
+),
+typed AS (
+    SELECT
+        *,
+        iso_date(offence_date_value, offence_date_text) AS offence_date,
+        iso_date(outcome_date_value, outcome_date_text) AS outcome_date,
+        whole_number(custody_days_value, custody_days_text) AS custody_days
+    FROM cleaned
+)
+SELECT
+    t.line, t.person_id, t.offence_date, t.outcome_date, t.category, t.disposal, t.custody_days,
+    CASE
+        WHEN t.person_id IS NULL
+            THEN {'column_name': 'person_id', 'reason': 'person_id is missing'}
+        WHEN t.offence_date_text IS NULL
+            THEN {'column_name': 'offence_date', 'reason': 'offence_date is missing'}
+        WHEN t.offence_date IS NULL
+            THEN {'column_name': 'offence_date', 'reason': 'offence_date ' || shown(t.offence_date_text) || ' is not a real date in YYYY-MM-DD form'}
+        WHEN t.offence_date < DATE '1900-01-01'
+            THEN {'column_name': 'offence_date', 'reason': 'offence_date ' || shown(t.offence_date_text) || ' is before 1900'}
+        WHEN t.offence_date > $cutoff
+            THEN {'column_name': 'offence_date', 'reason': 'offence_date ' || shown(t.offence_date_text) || ' is after the data cut-off'}
+        WHEN t.outcome_date_text IS NULL
+            THEN {'column_name': 'outcome_date', 'reason': 'outcome_date is missing'}
+        WHEN t.outcome_date IS NULL
+            THEN {'column_name': 'outcome_date', 'reason': 'outcome_date ' || shown(t.outcome_date_text) || ' is not a real date in YYYY-MM-DD form'}
+        WHEN t.outcome_date < t.offence_date
+            THEN {'column_name': 'outcome_date', 'reason': 'outcome_date ' || shown(t.outcome_date_text) || ' is before offence_date'}
+        WHEN t.outcome_date > $cutoff
+            THEN {'column_name': 'outcome_date', 'reason': 'outcome_date ' || shown(t.outcome_date_text) || ' is after the data cut-off'}
+        WHEN t.category IS NULL
+            THEN {'column_name': 'category', 'reason': 'category is missing'}
+        WHEN NOT list_contains($categories, t.category)
+            THEN {'column_name': 'category', 'reason': 'category ' || shown(t.category) || ' is not a known offence category'}
+        WHEN t.disposal IS NOT NULL AND NOT list_contains($disposals, t.disposal)
+            THEN {'column_name': 'disposal', 'reason': 'disposal ' || shown(t.disposal) || ' is not a known disposal'}
+        WHEN t.custody_days_text IS NOT NULL AND t.custody_days IS NULL
+            THEN {'column_name': 'custody_days', 'reason': 'custody_days ' || shown(t.custody_days_text) || ' is not a whole number'}
+        WHEN t.custody_days < 0
+            THEN {'column_name': 'custody_days', 'reason': 'custody_days ' || shown(t.custody_days_text) || ' is negative'}
+        WHEN p.person_id IS NULL
+            THEN {'column_name': 'person_id', 'reason': 'person_id ' || shown(t.person_id) || ' is not in people'}
+        WHEN year(t.offence_date) - p.birth_year < $min_age
+            THEN {'column_name': 'offence_date', 'reason': 'person was under ' || $min_age || ' (the age of criminal responsibility) at the offence'}
+    END AS problem
+FROM typed AS t
+LEFT JOIN people AS p ON p.person_id = t.person_id;

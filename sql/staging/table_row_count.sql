@@ -1,0 +1,2 @@
+-- Number of rows in a table.
+SELECT count(*) FROM {{ table }};

@@ -1,0 +1,453 @@
+"""A vectorised generator of anonymised offender records with a known programme effect.
+
+The model, in brief (docs/methodology.md has the full account):
+
+- Each person has an underlying yearly offending rate drawn from a gamma distribution
+  (people differ a lot), which declines with age after the late teens.
+- Offending comes in spells: each month a person is in a busy or a quiet state (a
+  two-state Markov chain), and the busy state multiplies their rate.
+- Offences are Poisson counts per month, spread over the month's days; each is proven
+  (conviction or caution) after a lag, and only offences proven by the extract date are
+  in the data, as in a real police extract.
+- Referral to a programme follows a conviction and is more likely after a busy year, for
+  the young and for MAPPA/PPO cases. Referral therefore catches people at a peak, and a
+  naive before/after comparison shows a large fall even with no programme effect
+  (regression to the mean).
+- The programme effect removes each offence a participant would have committed in the
+  year after starting with probability ``effect`` (both potential outcomes are known),
+  and ``truth.json`` records the effect on the sample under the cohort rules.
+
+All randomness comes from one seeded ``numpy.random.Generator`` used in a fixed order,
+so the same seed gives byte-identical files. Loops run over months, never over people.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from evaluation.contract import CATEGORIES, DISPOSALS
+from evaluation.safe_files import atomic_write_text, private_dir
+
+EPOCH = dt.date(1970, 1, 1)
+
+
+def _day(d: dt.date) -> int:
+    return (d - EPOCH).days
+
+
+@dataclass(frozen=True)
+class OffendingModel:
+    """Parameters of the offending process (rates are offences per year)."""
+
+    mean_rate: float = 0.505
+    rate_shape: float = 0.55  # gamma shape: smaller = more unequal
+    busy_multiplier: float = 5.0
+    quiet_to_busy: float = 0.03  # monthly transition probabilities
+    busy_to_quiet: float = 0.30
+    age_peak: int = 19
+    age_decline: float = 0.045  # proportional fall in rate per year of age after the peak
+    caution_share: float = 0.18
+    conviction_lag_median_days: float = 62.0
+    conviction_lag_sigma: float = 0.85
+    caution_lag_median_days: float = 12.0
+
+
+@dataclass(frozen=True)
+class ReferralModel:
+    """How referral to the programme depends on what the referrer can see."""
+
+    prior_year_power: float = 0.7  # weight grows as (1 + offences in the past year) ** power
+    young_multiplier: float = 1.6  # under 25
+    high_risk_multiplier: float = 2.2  # MAPPA or PPO
+    max_delay_days: int = 28  # from the conviction to the programme start
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named set of generator settings."""
+
+    name: str
+    people: int
+    participants: int
+    effect: float
+    history_start: dt.date
+    referral_start: dt.date
+    referral_end: dt.date
+    extract_date: dt.date
+    programmes: tuple[tuple[str, float], ...]
+    high_risk_programme: str | None
+    file_format: str  # "csv" or "parquet"
+    default_seed: int = 2017
+    with_custody: bool = True
+    second_start_share: float = 0.06
+    offending: OffendingModel = field(default_factory=OffendingModel)
+    referral: ReferralModel = field(default_factory=ReferralModel)
+
+
+SOUTHAMPTON = Scenario(
+    name="southampton",
+    people=24_000,
+    participants=588,
+    effect=0.12,
+    history_start=dt.date(2001, 1, 1),
+    referral_start=dt.date(2006, 4, 1),
+    referral_end=dt.date(2008, 12, 31),
+    extract_date=dt.date(2010, 9, 30),
+    programmes=(("OLASS", 0.36), ("Building Bricks", 0.20), ("Exodus", 0.24), ("Equal Engage", 0.20)),
+    high_risk_programme="Exodus",
+    file_format="csv",
+)
+
+NATIONAL = replace(
+    SOUTHAMPTON,
+    name="national",
+    people=2_000_000,
+    participants=10_000,
+    programmes=(("Employment support", 0.5), ("Skills training", 0.3), ("Mentoring", 0.2)),
+    high_risk_programme="Mentoring",
+    file_format="parquet",
+    offending=OffendingModel(mean_rate=1.75),
+)
+
+SCENARIOS: dict[str, Scenario] = {s.name: s for s in (SOUTHAMPTON, NATIONAL)}
+
+_CATEGORY_SHARES = {
+    "theft": 0.29,
+    "violence": 0.17,
+    "drugs": 0.10,
+    "criminal_damage": 0.08,
+    "public_order": 0.08,
+    "motoring": 0.08,
+    "burglary": 0.06,
+    "other": 0.06,
+    "fraud": 0.04,
+    "robbery": 0.025,
+    "sexual": 0.015,
+}
+_DISPOSAL_SHARES_CONVICTED = {
+    "custody": 0.15,
+    "community": 0.30,
+    "suspended": 0.10,
+    "fine": 0.30,
+    "discharge": 0.10,
+    "other": 0.05,
+}
+_ETHNICITIES = (("White", 0.80), ("Black", 0.06), ("Asian", 0.06), ("Mixed", 0.05), ("Other", 0.03))
+_SEXES = (("M", 0.85), ("F", 0.145), ("U", 0.005))
+
+
+@dataclass
+class GeneratedData:
+    """What :func:`generate` wrote."""
+
+    out_dir: Path
+    files: dict[str, Path]
+    truth: dict
+    rows: dict[str, int]
+
+
+def _month_starts(start: dt.date, end: dt.date) -> np.ndarray:
+    months = []
+    y, m = start.year, start.month
+    while dt.date(y, m, 1) <= end:
+        months.append(_day(dt.date(y, m, 1)))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    months.append(_day(dt.date(y, m, 1)))
+    return np.array(months, dtype=np.int32)
+
+
+def _poisson(rng: np.random.Generator, lam: np.ndarray) -> np.ndarray:
+    """Poisson draws by inversion, vectorised: exact, and fast when most draws are 0."""
+    u = rng.random(len(lam), dtype=np.float32)
+    p = np.exp(-lam)
+    cdf = p.copy()
+    out = np.zeros(len(lam), dtype=np.uint8)
+    active = np.nonzero(u > cdf)[0]
+    k = 0
+    while len(active) and k < 254:
+        k += 1
+        out[active] = k
+        p_a = p[active] * lam[active] / k
+        p[active] = p_a
+        cdf[active] += p_a
+        active = active[u[active] > cdf[active]]
+    return out
+
+
+def _enum(names: list[str], codes: np.ndarray) -> pl.Series:
+    """A column of category names from integer codes, without building Python strings."""
+    return pl.Series(names).cast(pl.Enum(names)).gather(codes)
+
+
+def _choice(rng: np.random.Generator, options: tuple[tuple[str, float], ...], size: int) -> np.ndarray:
+    names = np.array([o[0] for o in options])
+    p = np.array([o[1] for o in options], dtype=float)
+    return names[rng.choice(len(names), size=size, p=p / p.sum())]
+
+
+def generate(
+    scenario: Scenario,
+    out_dir: str | os.PathLike,
+    *,
+    seed: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> GeneratedData:
+    """Generate the scenario's tables into ``out_dir`` and write ``truth.json``."""
+    say = progress or (lambda _m: None)
+    seed = scenario.default_seed if seed is None else seed
+    rng = np.random.default_rng(seed)
+    om, rm = scenario.offending, scenario.referral
+    n = scenario.people
+    out = private_dir(Path(out_dir))
+
+    # --- people ---------------------------------------------------------------------
+    say(f"people: {n:,}")
+    ref_year = scenario.referral_start.year
+    age_ref = np.clip(14 + rng.gamma(2.0, 7.5, n), 14, 75).astype(np.int32)
+    birth_year = (ref_year - age_ref).astype(np.int32)
+    sex = _choice(rng, _SEXES, n)
+    ethnicity = _choice(rng, _ETHNICITIES, n)
+    rate = rng.gamma(om.rate_shape, om.mean_rate / om.rate_shape, n)
+    rate *= np.where(sex == "F", 0.6, 1.0)
+    rate_rank = rate.argsort().argsort() / n  # 0 = lowest rate
+    ppo = (rate_rank > 0.975) & (rng.random(n) < 0.55)
+    violent = rng.random(n) < 0.12
+    mappa = violent & (rate_rank > 0.80) & (rng.random(n) < 0.10)
+    logit = -1.2 + 0.9 * np.log(rate + 0.05) - 0.04 * (age_ref - 25) + rng.normal(0, 0.6, n)
+    ogrs3 = np.round(100 / (1 + np.exp(-logit)), 1)
+    # each person's usual kind of offence: some specialise, most are generalists
+    cat_names = np.array(list(_CATEGORY_SHARES))
+    cat_p = np.array(list(_CATEGORY_SHARES.values()))
+    main_category = rng.choice(len(cat_names), size=n, p=cat_p / cat_p.sum())
+    main_category = np.where(violent, int(np.where(cat_names == "violence")[0][0]), main_category)
+
+    # --- monthly offending ----------------------------------------------------------
+    months = _month_starts(scenario.history_start, scenario.extract_date)
+    n_months = len(months) - 1
+    say(f"offending: {n_months} months")
+    month_year = np.array([(EPOCH + dt.timedelta(days=int(d))).year for d in months[:-1]])
+    pi_busy = om.quiet_to_busy / (om.quiet_to_busy + om.busy_to_quiet)
+    quiet_mult = (1 - pi_busy * om.busy_multiplier) / (1 - pi_busy)
+    ages = np.arange(0, 200)
+    age_table = np.where(
+        ages < om.age_peak,
+        np.clip((ages - 10) / (om.age_peak - 10), 0, 1),
+        np.exp(-om.age_decline * (ages - om.age_peak)),
+    ).astype(np.float32)
+    age_table[ages < 11] = 0.0  # nobody offends under the age of criminal responsibility
+    monthly_rate = (rate / 12).astype(np.float32)
+    state_mult = np.array([quiet_mult, om.busy_multiplier], dtype=np.float32)
+    busy = rng.random(n) < pi_busy
+    counts = np.zeros((n, n_months), dtype=np.uint8)
+    for m in range(n_months):
+        age = np.clip(month_year[m] - birth_year, 0, 199)
+        lam = monthly_rate * age_table[age] * state_mult[busy.view(np.uint8)]
+        counts[:, m] = _poisson(rng, lam)
+        flip = rng.random(n, dtype=np.float32)
+        busy = np.where(busy, flip >= om.busy_to_quiet, flip < om.quiet_to_busy)
+
+    # --- offences -------------------------------------------------------------------
+    person_idx, month_idx = np.nonzero(counts)
+    reps = counts[person_idx, month_idx]
+    person = np.repeat(person_idx, reps).astype(np.int32)
+    month = np.repeat(month_idx, reps).astype(np.int32)
+    del person_idx, month_idx, reps
+    n_off = len(person)
+    say(f"offences: {n_off:,}")
+    month_len = np.diff(months)
+    offence_day = months[month] + (rng.random(n_off, dtype=np.float32) * month_len[month]).astype(np.int32)
+    del month
+    caution = rng.random(n_off, dtype=np.float32) < om.caution_share
+    z = rng.standard_normal(n_off, dtype=np.float32)
+    log_lag = np.where(
+        caution,
+        np.float32(np.log(om.caution_lag_median_days)) + np.float32(0.6) * z,
+        np.float32(np.log(om.conviction_lag_median_days)) + np.float32(om.conviction_lag_sigma) * z,
+    )
+    outcome_day = offence_day + np.exp(log_lag).astype(np.int32)
+    del z, log_lag
+    specialise = rng.random(n_off, dtype=np.float32) < 0.45
+    category = np.where(
+        specialise, main_category[person], rng.choice(len(cat_names), size=n_off, p=cat_p / cat_p.sum())
+    ).astype(np.uint8)
+    del specialise
+    disp_names = list(_DISPOSAL_SHARES_CONVICTED) + ["caution"]
+    disp_p = np.array(list(_DISPOSAL_SHARES_CONVICTED.values()))
+    disposal = rng.choice(len(disp_p), size=n_off, p=disp_p / disp_p.sum()).astype(np.uint8)
+    disposal[caution] = disp_names.index("caution")
+    del caution
+    is_custody = disposal == disp_names.index("custody")
+    custody_days = np.zeros(n_off, dtype=np.int32)
+    custody_days[is_custody] = np.ceil(rng.gamma(1.5, 60, int(is_custody.sum()))).astype(np.int32)
+
+    # --- referral -------------------------------------------------------------------
+    say("referrals")
+    ref_lo, ref_hi = _day(scenario.referral_start), _day(scenario.referral_end)
+    start_day = outcome_day + rng.integers(0, rm.max_delay_days + 1, n_off, dtype=np.int32)
+    eligible = np.nonzero((start_day >= ref_lo) & (start_day <= ref_hi))[0]
+    start_day = start_day[eligible]
+    out_month = np.searchsorted(months, outcome_day[eligible], side="right") - 1
+    first_m = max(int(out_month.min()) - 12, 0) if len(eligible) else 0
+    cum = np.zeros((n, counts.shape[1] - first_m + 1), dtype=np.int16)
+    np.cumsum(counts[:, first_m:], axis=1, dtype=np.int16, out=cum[:, 1:])
+    del counts
+    e_person = person[eligible]
+    prior_year = (
+        cum[e_person, out_month - first_m] - cum[e_person, np.maximum(out_month - 12, first_m) - first_m]
+    ).astype(np.float64)
+    del cum
+    e_age = (EPOCH + dt.timedelta(days=ref_lo)).year - birth_year[e_person]
+    weight = (
+        (1.0 + prior_year) ** rm.prior_year_power
+        * np.where(e_age < 25, rm.young_multiplier, 1.0)
+        * np.where(ppo[e_person] | mappa[e_person], rm.high_risk_multiplier, 1.0)
+    )
+    key = rng.exponential(1.0, len(eligible)) / weight
+    order = np.lexsort((key, e_person))  # by person, then key: first per person = its smallest key
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = e_person[order][1:] != e_person[order][:-1]
+    best = order[first]  # each eligible person's winning event
+    chosen = best[np.argsort(key[best], kind="stable")[: scenario.participants]]
+    chosen = chosen[np.argsort(e_person[chosen], kind="stable")]
+    part_person = e_person[chosen]
+    part_start = start_day[chosen].astype(np.int32)
+    n_part = len(part_person)
+    if n_part < scenario.participants:
+        raise ValueError(f"only {n_part} people could be referred; increase people")
+
+    # --- programme effect: thin participants' offences in the year after starting -------
+    is_part = np.zeros(n, dtype=bool)
+    is_part[part_person] = True
+    start_of = np.full(n, np.iinfo(np.int32).max, dtype=np.int64)
+    start_of[part_person] = part_start
+    in_after = is_part[person] & (offence_day >= start_of[person]) & (offence_day < start_of[person] + 365)
+    removed = in_after & (rng.random(n_off, dtype=np.float32) < scenario.effect)
+    extract = _day(scenario.extract_date)
+    proven = outcome_day <= extract
+    keep = proven & ~removed
+
+    # truth on the sample: both potential outcomes under the cohort's counting rule
+    counted = in_after & (outcome_day < start_of[person] + 365 + 182)
+    y0 = np.bincount(person[counted], minlength=n)[part_person]
+    y1 = np.bincount(person[counted & ~removed], minlength=n)[part_person]
+    truth = {
+        "scenario": scenario.name,
+        "seed": seed,
+        "effect": scenario.effect,
+        "participants": int(n_part),
+        "people": int(n),
+        "offences_after_untreated": int(y0.sum()),
+        "offences_after_treated": int(y1.sum()),
+        "rate_ratio": float(y1.sum() / y0.sum()) if y0.sum() else None,
+        "frequency_untreated": float(y0.mean()),
+        "frequency_treated": float(y1.mean()),
+        "frequency_difference": float(y1.mean() - y0.mean()),
+        "reoffending_rate_untreated": float((y0 > 0).mean()),
+        "reoffending_rate_treated": float((y1 > 0).mean()),
+        "reoffending_rate_difference": float((y1 > 0).mean() - (y0 > 0).mean()),
+        "note": "Effects on the sample of participants: treated minus untreated potential outcomes, "
+        "counting offences committed in the 365 days from the start and proven within a further 182 days.",
+    }
+
+    # --- participants table ---------------------------------------------------------
+    prog_names = tuple(p[0] for p in scenario.programmes)
+    programme = _choice(rng, scenario.programmes, n_part)
+    if scenario.high_risk_programme:
+        hr = (ppo[part_person] | mappa[part_person]) & (rng.random(n_part) < 0.6)
+        programme = np.where(hr, scenario.high_risk_programme, programme)
+    duration = rng.integers(40, 330, n_part)
+    end_day = part_start + duration
+    end_known = (rng.random(n_part) > 0.1) & (end_day <= extract)
+    age_at_start = (scenario.referral_start.year - birth_year[part_person])
+    source = np.where(age_at_start < 18, "youth offending team", np.where(rng.random(n_part) < 0.45, "prison", "probation"))
+    second = rng.random(n_part) < scenario.second_start_share
+    second_start = part_start + rng.integers(30, 400, n_part)
+    second = second & (second_start <= extract)
+    second_prog = np.array(prog_names)[rng.integers(0, len(prog_names), n_part)]
+
+    # --- write ----------------------------------------------------------------------
+    say("writing files")
+    perm = rng.permutation(n)
+    ids = (
+        pl.DataFrame({"n": perm})
+        .select(pl.concat_str(pl.lit("SYN"), pl.col("n").cast(pl.String).str.zfill(len(str(n)))).alias("person_id"))
+        .to_series()
+    )
+
+    def to_date(days: np.ndarray) -> pl.Series:
+        return pl.Series(days.astype(np.int32)).cast(pl.Date)
+
+    people = pl.DataFrame(
+        {
+            "person_id": ids,
+            "birth_year": birth_year,
+            "sex": sex,
+            "ethnicity": ethnicity,
+            "mappa": mappa,
+            "ppo": ppo,
+            "ogrs3": ogrs3,
+        }
+    )
+    sel = np.nonzero(keep)[0]
+    offences = pl.DataFrame(
+        {
+            "person_id": ids.gather(person[sel]),
+            "offence_date": to_date(offence_day[sel]),
+            "outcome_date": to_date(outcome_day[sel]),
+            "category": _enum(list(cat_names), category[sel]),
+            "disposal": _enum(disp_names, disposal[sel]),
+            "custody_days": pl.Series(custody_days[sel]).set(pl.Series(~is_custody[sel]), None),
+        }
+    )
+    first_rows = pl.DataFrame(
+        {
+            "person_id": ids.gather(part_person),
+            "programme": programme,
+            "start_date": to_date(part_start),
+            "end_date": to_date(end_day).set(pl.Series(~end_known), None),
+            "referral_source": source,
+        }
+    )
+    second_rows = first_rows.filter(pl.Series(second)).with_columns(
+        programme=pl.Series(second_prog[second]),
+        start_date=to_date(second_start[second]),
+        end_date=pl.lit(None, dtype=pl.Date),
+    )
+    participants = pl.concat([first_rows, second_rows]).sort("person_id", "start_date")
+    tables = {"people": people, "offences": offences, "participants": participants}
+    if scenario.with_custody:
+        cust = np.nonzero(keep & is_custody)[0]
+        cend = outcome_day[cust] + custody_days[cust]
+        tables["custody"] = pl.DataFrame(
+            {
+                "person_id": ids.gather(person[cust]),
+                "custody_start": to_date(outcome_day[cust]),
+                "custody_end": to_date(cend).set(pl.Series(cend > extract), None),
+            }
+        )
+
+    files: dict[str, Path] = {}
+    for name, frame in tables.items():
+        path = out / f"{name}.{scenario.file_format}"
+        tmp = path.with_name(f".{path.name}.tmp")
+        if scenario.file_format == "csv":
+            frame.write_csv(tmp)
+        else:
+            frame.write_parquet(tmp, compression="lz4", statistics=False)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+        files[name] = path
+    truth["settings"] = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in asdict(scenario).items()
+                         if k not in ("offending", "referral")}
+    truth["settings"]["offending"] = asdict(om)
+    truth["settings"]["referral"] = asdict(rm)
+    atomic_write_text(out / "truth.json", json.dumps(truth, indent=2, default=list) + "\n")
+    return GeneratedData(out, files, truth, {k: v.height for k, v in tables.items()})

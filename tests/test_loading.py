@@ -1,0 +1,288 @@
+"""The loader: every rejection reason, reconciliation, line numbers and file-level errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import duckdb
+import polars as pl
+import pytest
+
+from evaluation import DataFileError, load_data
+
+GOOD_PERSON = "P1,1980,M,White,false,false,40"
+GOOD_OFFENCE = "P1,2010-01-01,2010-02-01,theft,fine,"
+GOOD_START = "P1,OLASS,2010-03-01,,probation"
+
+
+def load(folder, tmp_path, **kw):
+    report = load_data(folder, tmp_path / "db" / "eval.duckdb", **kw)
+    rejects = pl.read_csv(report.rejects_path, infer_schema_length=0)
+    return report, rejects
+
+
+def reasons_for(rejects: pl.DataFrame, table: str) -> list[str]:
+    return rejects.filter(pl.col("table_name") == table)["reason"].to_list()
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("P1,2010-02-30,2010-03-01,theft,,", "offence_date '2010-02-30' is not a real date"),
+        ("P1,01/02/2010,2010-03-01,theft,,", "offence_date '01/02/2010' is not a real date"),
+        ("P1,2010-1-5,2010-03-01,theft,,", "offence_date '2010-1-5' is not a real date"),
+        ("P1,,2010-03-01,theft,,", "offence_date is missing"),
+        ("P1,2010-01-01,2009-12-01,theft,,", "outcome_date '2009-12-01' is before offence_date"),
+        ("P1,2010-01-01,2011-06-01,theft,,", "outcome_date '2011-06-01' is after the data cut-off"),
+        ("P1,2011-05-01,2011-06-01,theft,,", "offence_date '2011-05-01' is after the data cut-off"),
+        ("P1,1899-12-31,2010-03-01,theft,,", "offence_date '1899-12-31' is before 1900"),
+        ("P1,2010-01-01,2010-02-01,shoplifting,,", "category 'shoplifting' is not a known offence category"),
+        ("P1,2010-01-01,2010-02-01,,,", "category is missing"),
+        ("P1,2010-01-01,2010-02-01,theft,prison,", "disposal 'prison' is not a known disposal"),
+        ("P1,2010-01-01,2010-02-01,theft,custody,-3", "custody_days '-3' is negative"),
+        ("P1,2010-01-01,2010-02-01,theft,custody,3.5", "custody_days '3.5' is not a whole number"),
+        ("NOBODY,2010-01-01,2010-02-01,theft,,", "person_id 'NOBODY' is not in people"),
+        ("KID,2010-01-01,2010-02-01,theft,,", "under 10 (the age of criminal responsibility)"),
+        (",2010-01-01,2010-02-01,theft,,", "person_id is missing"),
+    ],
+)
+def test_offence_rejections(folder, tmp_path, line, expected):
+    data = folder(
+        people=[GOOD_PERSON, "KID,2001,F,,,,"],
+        offences=[GOOD_OFFENCE, line],
+        participants=[GOOD_START],
+    )
+    report, rejects = load(data, tmp_path, cutoff=dt.date(2011, 1, 1))
+    assert report.tables["offences"].read == 2
+    assert report.tables["offences"].loaded == 1
+    assert report.tables["offences"].rejected == 1
+    [reason] = reasons_for(rejects, "offences")
+    assert expected in reason
+    row = rejects.filter(pl.col("table_name") == "offences").row(0, named=True)
+    assert row["line"] == "3" and row["source_file"] == "offences.csv"
+
+
+def test_under_ten_uses_the_oldest_possible_age(folder, tmp_path):
+    """Born 2000: an offence in 2010 may be at age 10, so it is kept; 2009 is certainly under 10."""
+    data = folder(
+        people=["P1,2000,M,,,,"],
+        offences=["P1,2010-01-01,2010-02-01,theft,,", "P1,2009-12-31,2010-02-01,theft,,"],
+        participants=["P1,X,2010-01-15,,"],
+    )
+    report, rejects = load(data, tmp_path)
+    assert report.tables["offences"].loaded == 1
+    assert rejects["line"].to_list() == ["3"]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("P2,1980,X,,,,", "sex 'X' is not one of M, F, U"),
+        ("P2,1980,,,,,", "sex is missing"),
+        ("P2,abc,M,,,,", "birth_year 'abc' is not a whole number"),
+        ("P2,1980.5,M,,,,", "birth_year '1980.5' is not a whole number"),
+        ("P2,1850,M,,,,", "birth_year '1850' is before 1900"),
+        ("P2,1980,M,,maybe,,", "mappa 'maybe' is not true/false"),
+        ("P2,1980,M,,,2,", "ppo '2' is not true/false"),
+        ("P2,1980,M,,,,120", "ogrs3 '120' is outside 0-100"),
+        ("P2,1980,M,,,,high", "ogrs3 'high' is not a number"),
+        ("P 2,1980,M,,,,", "person_id 'P 2' must be 1-64 letters"),
+        ("P1,1981,F,,,,", "duplicate person_id (first kept, at line 2)"),
+    ],
+)
+def test_people_rejections(folder, tmp_path, line, expected):
+    data = folder(people=[GOOD_PERSON, line], offences=[GOOD_OFFENCE], participants=[GOOD_START])
+    report, rejects = load(data, tmp_path)
+    assert (report.tables["people"].loaded, report.tables["people"].rejected) == (1, 1)
+    [reason] = reasons_for(rejects, "people")
+    assert expected in reason
+
+
+def test_duplicate_keeps_the_first_row(folder, tmp_path):
+    data = folder(people=[GOOD_PERSON, "P1,1999,F,,,,"], offences=[GOOD_OFFENCE], participants=[GOOD_START])
+    report, _ = load(data, tmp_path)
+    con = duckdb.connect(str(report.db_path), read_only=True)
+    assert con.execute("SELECT birth_year, sex FROM people").fetchall() == [(1980, "M")]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("NOBODY,OLASS,2010-03-01,,", "person_id 'NOBODY' is not in people"),
+        ("P1,,2010-03-01,,", "programme is missing"),
+        ("P1,OLASS,2010-13-01,,", "start_date '2010-13-01' is not a real date"),
+        ("P1,OLASS,2010-03-01,2010-02-01,", "end_date '2010-02-01' is before start_date"),
+        ("P1,OLASS,2012-03-01,,", "start_date '2012-03-01' is after the data cut-off"),
+    ],
+)
+def test_participant_rejections(folder, tmp_path, line, expected):
+    data = folder(people=[GOOD_PERSON], offences=[GOOD_OFFENCE], participants=[GOOD_START, line])
+    report, rejects = load(data, tmp_path, cutoff=dt.date(2011, 1, 1))
+    [reason] = reasons_for(rejects, "participants")
+    assert expected in reason
+    assert report.tables["participants"].reconciles
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("P1,2010-05-01,2010-04-01", "custody_end '2010-04-01' is before custody_start"),
+        ("NOBODY,2010-05-01,2010-06-01", "person_id 'NOBODY' is not in people"),
+        ("P1,,2010-06-01", "custody_start is missing"),
+    ],
+)
+def test_custody_rejections(folder, tmp_path, line, expected):
+    data = folder(
+        people=[GOOD_PERSON], offences=[GOOD_OFFENCE], participants=[GOOD_START],
+        custody=["P1,2010-05-01,", line],
+    )
+    report, rejects = load(data, tmp_path, cutoff=dt.date(2011, 1, 1))
+    [reason] = reasons_for(rejects, "custody")
+    assert expected in reason
+    assert (report.tables["custody"].loaded, report.tables["custody"].rejected) == (1, 1)
+
+
+def test_booleans_accept_every_spelling(folder, tmp_path):
+    people = [f"P{i},1980,M,,{m},{p},," for i, (m, p) in enumerate(
+        [("TRUE", "false"), ("1", "0"), ("Y", "n"), ("yes", "NO"), ("", "")])]
+    data = folder(people=people, offences=["P0,2010-01-01,2010-02-01,theft,,"], participants=["P0,X,2010-01-15,,"])
+    report, rejects = load(data, tmp_path)
+    assert rejects.height == 0
+    con = duckdb.connect(str(report.db_path), read_only=True)
+    rows = con.execute("SELECT mappa, ppo FROM people ORDER BY person_id").fetchall()
+    assert rows == [(True, False)] * 4 + [(False, False)]
+
+
+def test_reader_rejects_keep_line_numbers_and_reconcile(folder, tmp_path):
+    data = folder(
+        people=[GOOD_PERSON],
+        offences=[
+            GOOD_OFFENCE,                          # line 2
+            "P1,2010-01-01,2010-02-01,theft",      # line 3: too few fields
+            "P1,2010-01-01,2010-02-01,theft,,,x",  # line 4: too many fields
+            "NOBODY,2010-01-01,2010-02-01,theft,,",  # line 5: unknown person
+        ],
+        participants=[GOOD_START],
+    )
+    report, rejects = load(data, tmp_path)
+    off = rejects.filter(pl.col("table_name") == "offences")
+    assert off["line"].to_list() == ["3", "4", "5"]
+    assert "fewer fields" in off["reason"][0] and "more fields" in off["reason"][1]
+    assert "NOBODY" in off["reason"][2]
+    counts = report.tables["offences"]
+    assert (counts.read, counts.loaded, counts.rejected) == (4, 1, 3)
+
+
+def test_load_report_json_and_default_cutoff(folder, tmp_path):
+    data = folder(
+        people=[GOOD_PERSON],
+        offences=[GOOD_OFFENCE, "P1,2010-03-01,2010-06-30,violence,,"],
+        participants=[GOOD_START],
+    )
+    report, _ = load(data, tmp_path)
+    written = json.loads(report.report_path.read_text())
+    assert written["data_cutoff"] == "2010-06-30"
+    assert written["tables"]["offences"] == {"read": 2, "loaded": 2, "rejected": 0}
+    assert written["tables"]["custody"] == {"read": 0, "loaded": 0, "rejected": 0}
+    for name, counts in written["tables"].items():
+        assert counts["read"] == counts["loaded"] + counts["rejected"], name
+
+
+def test_database_and_outputs_are_private(folder, tmp_path):
+    data = folder(people=[GOOD_PERSON], offences=[GOOD_OFFENCE], participants=[GOOD_START])
+    report, _ = load(data, tmp_path)
+    for path in (report.db_path, report.rejects_path, report.report_path):
+        assert path.stat().st_mode & 0o777 == 0o600, path
+    assert report.db_path.parent.stat().st_mode & 0o777 == 0o700
+
+
+def test_parquet_input_loads_like_csv(folder, tmp_path):
+    data = folder(people=[GOOD_PERSON], offences=[GOOD_OFFENCE, "P1,2010-02-30,2010-03-01,theft,,"],
+                  participants=[GOOD_START])
+    for name in ("people", "offences", "participants"):
+        frame = pl.read_csv(data / f"{name}.csv", infer_schema_length=0)
+        if name == "people":
+            frame = frame.drop("ogrs3")  # a missing optional column
+        frame.write_parquet(data / f"{name}.parquet")
+        (data / f"{name}.csv").unlink()
+    report, rejects = load(data, tmp_path)
+    assert report.tables["offences"].loaded == 1
+    assert rejects.row(0, named=True)["line"] == "2"  # Parquet rows count from 1: no header
+
+
+# --- file-level problems ------------------------------------------------------------------
+
+
+def file_error(folder_path, tmp_path) -> DataFileError:
+    with pytest.raises(DataFileError) as info:
+        load_data(folder_path, tmp_path / "db" / "eval.duckdb")
+    return info.value
+
+
+def base(folder):
+    return folder(people=[GOOD_PERSON], offences=[GOOD_OFFENCE], participants=[GOOD_START])
+
+
+def test_missing_required_table(folder, tmp_path):
+    data = base(folder)
+    (data / "participants.csv").unlink()
+    err = file_error(data, tmp_path)
+    assert "required table 'participants' is missing" in str(err)
+
+
+def test_missing_required_column_names_file_and_column(folder, tmp_path):
+    data = base(folder)
+    (data / "offences.csv").write_text("person_id,offence_date,category\nP1,2010-01-01,theft\n")
+    err = file_error(data, tmp_path)
+    assert err.column == "outcome_date" and err.file.endswith("offences.csv")
+
+
+def test_empty_file(folder, tmp_path):
+    data = base(folder)
+    (data / "people.csv").write_text("")
+    assert "file is empty" in str(file_error(data, tmp_path))
+
+
+def test_header_without_rows_in_a_required_table(folder, tmp_path):
+    data = base(folder)
+    (data / "participants.csv").write_text("person_id,programme,start_date\n")
+    assert "no rows" in str(file_error(data, tmp_path))
+
+
+def test_not_utf8_in_header_and_in_body(folder, tmp_path):
+    data = base(folder)
+    (data / "people.csv").write_bytes(b"person_id,birth_year,sex\xff\nP1,1980,M\n")
+    assert "not valid UTF-8" in str(file_error(data, tmp_path))
+    data = base(folder)
+    (data / "people.csv").write_bytes(b"person_id,birth_year,sex\nP1,1980,M\nP\xe92,1980,M\n")
+    assert "not valid UTF-8" in str(file_error(data, tmp_path))
+
+
+def test_not_a_parquet_file(folder, tmp_path):
+    data = base(folder)
+    (data / "custody.parquet").write_bytes(b"this is not parquet at all")
+    assert "not a readable Parquet file" in str(file_error(data, tmp_path))
+
+
+def test_semicolon_separated_file_gets_a_hint(folder, tmp_path):
+    data = base(folder)
+    (data / "people.csv").write_text("person_id;birth_year;sex\nP1;1980;M\n")
+    assert "separated by commas" in str(file_error(data, tmp_path))
+
+
+def test_duplicate_header(folder, tmp_path):
+    data = base(folder)
+    (data / "people.csv").write_text("person_id,birth_year,sex,sex\nP1,1980,M,M\n")
+    err = file_error(data, tmp_path)
+    assert err.column == "sex" and "twice" in str(err)
+
+
+def test_file_error_leaves_existing_database_untouched(folder, tmp_path):
+    data = base(folder)
+    report = load_data(data, tmp_path / "db" / "eval.duckdb")
+    before = report.db_path.read_bytes()
+    (data / "offences.csv").write_text("")
+    file_error(data, tmp_path)
+    assert report.db_path.read_bytes() == before
+    assert sorted(p.name for p in report.db_path.parent.iterdir()) == ["eval.duckdb", "load_report.json", "rejects.csv"]

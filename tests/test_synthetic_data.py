@@ -1,0 +1,60 @@
+"""The generator: determinism, the effect it puts in, and realistic behaviour."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import replace
+
+import polars as pl
+
+from synthetic_data import SOUTHAMPTON, generate
+
+SMALL = replace(SOUTHAMPTON, people=5000, participants=120)
+
+
+def digests(folder):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def test_same_seed_gives_byte_identical_files(tmp_path):
+    generate(SMALL, tmp_path / "a", seed=7)
+    generate(SMALL, tmp_path / "b", seed=7)
+    generate(SMALL, tmp_path / "c", seed=8)
+    a, b, c = digests(tmp_path / "a"), digests(tmp_path / "b"), digests(tmp_path / "c")
+    assert a == b
+    assert a["offences.csv"] != c["offences.csv"]
+
+
+def test_parquet_output_is_deterministic_too(tmp_path):
+    small = replace(SMALL, file_format="parquet")
+    generate(small, tmp_path / "a", seed=3)
+    generate(small, tmp_path / "b", seed=3)
+    assert digests(tmp_path / "a") == digests(tmp_path / "b")
+
+
+def test_truth_records_both_potential_outcomes(tmp_path):
+    truth = generate(replace(SMALL, effect=0.3), tmp_path / "t", seed=1).truth
+    assert truth["participants"] == 120
+    assert truth["offences_after_treated"] <= truth["offences_after_untreated"]
+    # thinning each offence with probability 0.3 keeps about 70% of them
+    assert 0.55 < truth["rate_ratio"] < 0.85
+    zero = generate(replace(SMALL, effect=0.0), tmp_path / "z", seed=1).truth
+    assert zero["offences_after_treated"] == zero["offences_after_untreated"]
+    assert json.loads((tmp_path / "z" / "truth.json").read_text())["effect"] == 0.0
+
+
+def test_offending_declines_with_age_and_varies_between_people(tmp_path):
+    generate(SMALL, tmp_path / "g", seed=2)
+    people = pl.read_csv(tmp_path / "g" / "people.csv")
+    offences = pl.read_csv(tmp_path / "g" / "offences.csv", try_parse_dates=True)
+    per_person = offences.group_by("person_id").len()
+    # heavy concentration: the busiest tenth of offenders commit far more than a tenth of offences
+    counts = per_person["len"].sort(descending=True)
+    assert counts.head(len(counts) // 10).sum() / counts.sum() > 0.3
+    ages = offences.join(people, on="person_id").with_columns(
+        age=pl.col("offence_date").dt.year() - pl.col("birth_year"))
+    young = ages.filter(pl.col("age").is_between(18, 24)).height
+    old = ages.filter(pl.col("age").is_between(40, 46)).height
+    assert young > 2 * old
+    assert ages["age"].min() >= 10
