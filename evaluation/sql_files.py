@@ -23,6 +23,7 @@ ALLOWED_IDENTIFIERS: frozenset[str] = frozenset(
     | {f"{prefix}_{t.name}" for t in TABLES for prefix in ("read", "shift", "raw")}
     | {f"{t.name}_checked" for t in TABLES}
     | {c.name for t in TABLES for c in t.columns}
+    | {"participant_starts", "participant_cohort", "participant_outcomes", "window_offences", "custody_periods"}
 )
 
 

@@ -90,16 +90,71 @@ def cmd_load(args: argparse.Namespace) -> int:
     return 0
 
 
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def settings_from_args(args: argparse.Namespace):
+    """Study settings from a study file and/or options (options win)."""
+    from evaluation.settings import StudySettings, load_study
+
+    overrides = {
+        "data_dir": args.data,
+        "out_dir": args.out,
+        "programmes": tuple(args.programme) if args.programme else None,
+        "cutoff": args.cutoff,
+        "seed": args.seed,
+        "before_days": args.before_days,
+        "after_days": args.after_days,
+        "waiting_days": args.waiting_days,
+    }
+    if args.study is not None:
+        return load_study(args.study, overrides)
+    if args.data is None or args.out is None:
+        raise SettingsError("give a study file, or both --data and --out")
+    return StudySettings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def print_headline(results: dict) -> None:
+    ba = results["before_after"]
+    rr = ba["rate_ratio"]
+    print(
+        f"{results['cohort']['participants']:,} participants: {ba['offences_before']:,} offences in the year "
+        f"before, {ba['offences_after']:,} in the year after ({ba['percent_change']:+.1f}%, 95% CI "
+        f"{ba['percent_change_ci95'][0]:+.1f}% to {ba['percent_change_ci95'][1]:+.1f}%; rate ratio "
+        f"{rr['estimate']:.2f}, {rr['ci95'][0]:.2f}-{rr['ci95'][1]:.2f})."
+    )
+    print("This before/after fall is not an impact estimate: it includes regression to the mean.")
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from evaluation.pipeline import run_evaluation
+
+    settings = settings_from_args(args)
+    results = run_evaluation(settings, progress=_Progress(args.quiet))
+    print_headline(results)
+    print(f"results: {settings.out_dir / 'results.json'}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
+    from evaluation.pipeline import run_evaluation
+    from evaluation.settings import StudySettings
     from synthetic_data import SOUTHAMPTON, generate
-    from evaluation.loading import load_data
 
     progress = _Progress(args.quiet)
     progress(f"generating the southampton scenario into {args.data}")
     generate(SOUTHAMPTON, args.data, progress=progress)
-    report = load_data(args.data, args.data / "evaluation.duckdb", progress=progress)
-    print(report.summary())
-    print(f"database: {report.db_path}")
+    settings = StudySettings(data_dir=args.data, out_dir=args.out, name="southampton")
+    results = run_evaluation(settings, progress=progress)
+    print_headline(results)
+    print(f"results: {args.out / 'results.json'}")
     return 0
 
 
@@ -145,6 +200,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cutoff", type=_date, default=None,
                    help="the data's cut-off date YYYY-MM-DD (default: the latest outcome_date)")
     p.set_defaults(handler=cmd_load)
+
+    p = sub.add_parser(
+        "evaluate",
+        parents=[common],
+        help="evaluate a programme: cohorts, before/after and significance tests",
+        description="Load a data folder, build the participant cohort and evaluate offending before and "
+        "after the programme start, writing OUT_DIR/results.json. Give a study file (TOML), or --data and "
+        "--out; options override the study file.",
+    )
+    p.add_argument("study", nargs="?", type=Path, default=None, help="study file (TOML), see studies/")
+    p.add_argument("--data", type=Path, default=None, help="data folder (see docs/data-contract.md)")
+    p.add_argument("--out", type=Path, default=None, help="output folder (replaced atomically)")
+    p.add_argument("--programme", action="append", default=None, metavar="NAME",
+                   help="a programme to evaluate (repeat for several, pooled; default: every programme)")
+    p.add_argument("--cutoff", type=_date, default=None, help="data cut-off YYYY-MM-DD (default: latest outcome_date)")
+    p.add_argument("--seed", type=int, default=None, help="seed for the bootstrap and matching")
+    p.add_argument("--before-days", type=_positive_int, default=None, help="before window in days (default 365)")
+    p.add_argument("--after-days", type=_positive_int, default=None, help="after window in days (default 365)")
+    p.add_argument("--waiting-days", type=_non_negative_int, default=None,
+                   help="days after a window within which an offence must be proven (default 182)")
+    p.set_defaults(handler=cmd_evaluate)
 
     p = sub.add_parser(
         "demo",

@@ -66,7 +66,7 @@ class ReferralModel:
 
     prior_year_power: float = 0.7  # weight grows as (1 + offences in the past year) ** power
     young_multiplier: float = 1.6  # under 25
-    high_risk_multiplier: float = 2.2  # MAPPA or PPO
+    high_risk_multiplier: float = 2.6  # MAPPA or PPO
     max_delay_days: int = 28  # from the conviction to the programme start
 
 

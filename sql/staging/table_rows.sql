@@ -1,0 +1,2 @@
+-- Every row of a table.
+SELECT * FROM {{ table }};
