@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 
 from evaluation import contract
 from evaluation.contract import Table
+from evaluation.database import connect
 from evaluation.errors import DataFileError, ReoffendError
 from evaluation.safe_files import atomic_write_text, private_dir, private_file
 from evaluation.sql_files import read_sql, render_sql
@@ -244,7 +245,7 @@ def load_data(
     private_dir(db_path.parent)
     tmp_path = db_path.with_name(f".{db_path.name}.{os.getpid()}.tmp")
     tmp_path.unlink(missing_ok=True)
-    con = duckdb.connect(str(tmp_path))
+    con = connect(tmp_path)
     try:
         private_file(tmp_path)
         con.execute(read_sql("staging/macros"))

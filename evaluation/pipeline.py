@@ -13,7 +13,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
-import duckdb
+from evaluation.database import connect
 
 from evaluation import cohorts
 from evaluation.before_after import evaluate_before_after
@@ -28,7 +28,7 @@ SCHEMA_VERSION = 1
 
 @contextmanager
 def _connect(settings: StudySettings, read_only: bool = False):
-    con = duckdb.connect(str(settings.db_path), read_only=read_only)
+    con = connect(settings.db_path, read_only=read_only)
     try:
         yield con
     finally:

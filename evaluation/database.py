@@ -1,0 +1,16 @@
+"""Opening the working DuckDB database."""
+
+from __future__ import annotations
+
+import os
+
+import duckdb
+
+from evaluation.sql_files import read_sql
+
+
+def connect(path: str | os.PathLike | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with the project's session settings (sql/session_settings.sql)."""
+    con = duckdb.connect(":memory:" if path is None else str(path), read_only=read_only)
+    con.execute(read_sql("session_settings"))
+    return con
