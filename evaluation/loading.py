@@ -27,7 +27,7 @@ from evaluation.contract import Table
 from evaluation.database import connect
 from evaluation.errors import DataFileError, ReoffendError
 from evaluation.safe_files import atomic_write_text, private_dir, private_file
-from evaluation.sql_files import read_sql, render_sql
+from evaluation.sql_files import read_sql, render_sql, run_sql
 
 Progress = Callable[[str], None]
 
@@ -284,8 +284,7 @@ def load_data(
             names = {"table": table.name, "checked": f"{table.name}_checked"}
             if table.name in files:
                 say(f"checking {table.name}")
-                query = read_sql(f"staging/{table.name}_checked")
-                con.execute(query, {k: v for k, v in params.items() if f"${k}" in query})
+                run_sql(con, f"staging/{table.name}_checked", params)
                 con.execute(render_sql("staging/checked_loaded", names))
                 con.execute(
                     render_sql("staging/checked_rejects", names),

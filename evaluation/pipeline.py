@@ -9,6 +9,9 @@ without Prefect.
 from __future__ import annotations
 
 import json
+
+import numpy as np
+import polars as pl
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,8 +21,14 @@ from evaluation.database import connect
 from evaluation import cohorts
 from evaluation.before_after import evaluate_before_after
 from evaluation.loading import LoadReport, load_data
+from evaluation.covariates import usable_covariates
+from evaluation.errors import SettingsError
+from evaluation.estimates import MatchedData, estimate_impact
+from evaluation.matching import PropensityMatcher
 from evaluation.outputs import write_outputs
+from evaluation.results import clean_number
 from evaluation.settings import StudySettings
+from evaluation.sql_files import run_sql
 
 Progress = Callable[[str], None]
 
@@ -43,7 +52,7 @@ def load_step(settings: StudySettings, progress: Progress | None = None) -> Load
 def cohort_step(settings: StudySettings) -> cohorts.CohortSummary:
     """Build the participant cohort and per-person outcomes in the working database."""
     with _connect(settings) as con:
-        return cohorts.build_participant_cohort(con, settings)
+        return cohorts.build_cohorts(con, settings)
 
 
 def before_after_step(settings: StudySettings) -> dict:
@@ -57,14 +66,115 @@ def before_after_step(settings: StudySettings) -> dict:
     return result.to_dict()
 
 
-def assemble_results(settings: StudySettings, load: LoadReport, cohort: cohorts.CohortSummary, before_after: dict) -> dict:
+def make_matcher(settings: StudySettings) -> PropensityMatcher:
+    return PropensityMatcher(
+        caliper=settings.caliper,
+        distance=settings.distance,
+        ratio=settings.ratio,
+        replace=settings.replace,
+        order=settings.order,
+        exact=settings.exact,
+        mahalanobis=settings.mahalanobis,
+        seed=settings.seed,
+    )
+
+
+def match_step(settings: StudySettings) -> dict:
+    """Fit the propensity model, match, and store the matched sets as ``matched_units``."""
+    with _connect(settings) as con:
+        frame = cohorts.unit_covariates(con)
+        used, dropped = usable_covariates(frame, settings.covariates)
+        if not used:
+            raise SettingsError("none of the covariates varies in the data; nothing to match on")
+        matcher = make_matcher(settings).fit(frame, treatment="treat", covariates=used)
+        unit_ids = frame["unit_id"].to_numpy()
+        rows = matcher.matches_.with_columns(unit_id=pl.Series(unit_ids[matcher.matches_["row"].to_numpy()]))
+        con.register("matcher_output", rows.select("unit_id", "subclass", "treat", "weight"))
+        run_sql(con, "outcomes/matched_units")
+        con.unregister("matcher_output")
+    balance = matcher.balance_.to_dict()
+    return {
+        "covariates": used,
+        "covariates_dropped": dropped,
+        "settings": {
+            "caliper": settings.caliper,
+            "caliper_width": clean_number(matcher.caliper_width_),
+            "distance": settings.distance,
+            "ratio": settings.ratio,
+            "replace": settings.replace,
+            "order": settings.order,
+            "exact": list(settings.exact),
+            "mahalanobis": list(settings.mahalanobis),
+        },
+        "counts": matcher.counts_.to_dict(),
+        "propensity_model": {
+            "method": "logistic regression (statsmodels Logit)",
+            "coefficients": {k: clean_number(v) for k, v in matcher.coef_.items()},
+            "converged": matcher.converged_,
+        },
+        "balance": balance,
+    }
+
+
+def matched_data(settings: StudySettings) -> tuple[MatchedData, int]:
+    """The matched rows' outcomes, and how many matched comparisons were contaminated."""
+    with _connect(settings, read_only=True) as con:
+        rows = run_sql(con, "outcomes/matched_outcomes", {"after_days": settings.after_days}).pl()
+    if rows.height == 0:
+        raise SettingsError("no participant could be matched; try a wider caliper or no caliper")
+    data = MatchedData(
+        treat=rows["treat"].to_numpy().astype(np.int8),
+        weight=rows["weight"].to_numpy(),
+        subclass=rows["subclass"].to_numpy(),
+        unit=rows["unit_id"].to_numpy(),
+        person=rows["person_id"].rank("dense").to_numpy(),
+        offences_before=rows["offences_before"].to_numpy(),
+        offences_after=rows["offences_after"].to_numpy(),
+        days_at_risk_after=rows["days_at_risk_after"].to_numpy(),
+        first_after_day=rows["first_after_day"].cast(pl.Float64).to_numpy(),
+        after_days=settings.after_days,
+        replace=settings.replace,
+    )
+    contaminated = rows.filter(pl.col("contaminated")).select("unit_id").n_unique()
+    return data, contaminated
+
+
+def estimate_step(settings: StudySettings) -> dict:
+    """The Justice Data Lab's measures on the matched sample (aggregates only)."""
+    data, contaminated = matched_data(settings)
+    impact = estimate_impact(data).to_dict()
+    impact["contaminated_comparisons"] = contaminated
+    return impact
+
+
+def assemble_results(
+    settings: StudySettings,
+    load: LoadReport,
+    cohort: cohorts.CohortSummary,
+    before_after: dict,
+    match: dict,
+    impact: dict,
+) -> dict:
     """results.json's content: deterministic for the same inputs, settings and seed."""
+    matched = {**impact, "matching": match}
+    matched["balance"] = {
+        "max_abs_smd_before": match["balance"]["max_abs_smd_before"],
+        "max_abs_smd_after": match["balance"]["max_abs_smd_after"],
+        "imbalanced_after": match["balance"]["imbalanced_after"],
+    }
+    if match["balance"]["imbalanced_after"]:
+        matched["warnings"] = [
+            *matched["warnings"],
+            "POOR BALANCE: after matching, |SMD| > 0.1 for " + ", ".join(match["balance"]["imbalanced_after"])
+            + "; the comparison group is not similar enough, and the estimate may be biased",
+        ]
     return {
         "schema_version": SCHEMA_VERSION,
         "study": settings.to_dict(),
         "load": load.to_dict(),
         "cohort": cohort.to_dict(),
         "before_after": before_after,
+        "matched": matched,
     }
 
 
@@ -77,7 +187,12 @@ def run_evaluation(settings: StudySettings, progress: Progress | None = None) ->
     say(f"cohort: {cohort.analysed:,} analysed of {cohort.submitted:,} submitted")
     say("before/after statistics")
     before_after = before_after_step(settings)
-    results = assemble_results(settings, load, cohort, before_after)
+    say(f"propensity model and matching ({cohort.candidates:,} comparison candidates)")
+    match = match_step(settings)
+    say(f"matched {match['counts']['matched']:,} of {match['counts']['treated']:,} participants")
+    say("impact estimates")
+    impact = estimate_step(settings)
+    results = assemble_results(settings, load, cohort, before_after, match, impact)
     write_outputs(settings.out_dir, {"results.json": json.dumps(results, indent=2, sort_keys=False) + "\n"})
     say(f"results written to {Path(settings.out_dir) / 'results.json'}")
     return results

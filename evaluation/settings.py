@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from evaluation.covariates import ALL_COVARIATES, DEFAULT_COVARIATES
 from evaluation.errors import SettingsError
 
 
@@ -26,6 +27,21 @@ class StudySettings:
         (the Ministry of Justice's six months: 182).
     cutoff : the data's cut-off date; None takes the latest outcome_date.
     seed : seed for every random step (bootstrap, matching ties), so runs are reproducible.
+    comparison_pool : "risk_set" (anyone not yet started at the candidate's index date) or
+        "never_participated".
+    max_comparison_units : above this many candidate person-events, a seeded random sample
+        of this size (in expectation) is used.
+    index_shift_days : moves every index date (negative = earlier); a placebo run uses
+        ``-after_days``, a period the programme cannot have affected.
+    covariates : covariates for the propensity model (see evaluation.covariates).
+    caliper : greedy matching caliper in standard deviations of the distance; None for none.
+    distance : "logit" (the linear predictor) or "probability" (MatchIt's default).
+    ratio : comparisons per participant (k:1).
+    replace : match with replacement.
+    order : order participants are matched in: descending score (MatchIt's default),
+        ascending, random (seeded) or data order.
+    exact : covariates to match exactly on.
+    mahalanobis : covariates for a Mahalanobis distance used within the caliper.
     name : a short name for the study, used in reports.
     work_dir : folder for the working database (person-level data). None puts it beside
         out_dir as ``.<out_dir name>.work``, never inside out_dir.
@@ -42,6 +58,17 @@ class StudySettings:
     name: str = "evaluation"
     work_dir: Path | None = None
     bootstrap_resamples: int = 2000
+    comparison_pool: str = "risk_set"
+    max_comparison_units: int = 1_000_000
+    index_shift_days: int = 0
+    covariates: tuple[str, ...] = DEFAULT_COVARIATES
+    caliper: float | None = 0.2
+    distance: str = "logit"
+    ratio: int = 1
+    replace: bool = False
+    order: str = "descending"
+    exact: tuple[str, ...] = ()
+    mahalanobis: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("before_days", "after_days"):
@@ -56,6 +83,25 @@ class StudySettings:
             raise SettingsError("bootstrap_resamples must be a whole number of at least 100")
         if any(not isinstance(p, str) or not p.strip() for p in self.programmes):
             raise SettingsError("programmes must be non-empty names")
+        if self.comparison_pool not in ("risk_set", "never_participated"):
+            raise SettingsError("comparison_pool must be 'risk_set' or 'never_participated'")
+        if not isinstance(self.max_comparison_units, int) or self.max_comparison_units < 1000:
+            raise SettingsError("max_comparison_units must be a whole number of at least 1000")
+        if not isinstance(self.index_shift_days, int):
+            raise SettingsError("index_shift_days must be a whole number of days")
+        unknown = [c for c in (*self.covariates, *self.exact, *self.mahalanobis) if c not in ALL_COVARIATES]
+        if unknown:
+            raise SettingsError(f"unknown covariate(s): {', '.join(unknown)}; choose from {', '.join(ALL_COVARIATES)}")
+        if not self.covariates:
+            raise SettingsError("covariates must name at least one covariate")
+        if self.caliper is not None and not (isinstance(self.caliper, (int, float)) and self.caliper > 0):
+            raise SettingsError("caliper must be a positive number of standard deviations, or none")
+        if self.distance not in ("logit", "probability"):
+            raise SettingsError("distance must be 'logit' or 'probability'")
+        if not isinstance(self.ratio, int) or not 1 <= self.ratio <= 20:
+            raise SettingsError("ratio must be a whole number from 1 to 20")
+        if self.order not in ("descending", "ascending", "random", "data"):
+            raise SettingsError("order must be descending, ascending, random or data")
 
     @property
     def work_path(self) -> Path:
@@ -73,7 +119,8 @@ class StudySettings:
         out = asdict(self)
         for key in ("data_dir", "out_dir", "work_dir"):
             out.pop(key)
-        out["programmes"] = list(self.programmes)
+        for key in ("programmes", "covariates", "exact", "mahalanobis"):
+            out[key] = list(getattr(self, key))
         out["cutoff"] = self.cutoff.isoformat() if self.cutoff else None
         return out
 
@@ -96,14 +143,20 @@ def load_study(path: str | Path, overrides: Mapping[str, Any] | None = None) -> 
     study = raw.get("study", raw)
     windows = study.pop("windows", {}) if isinstance(study.get("windows"), dict) else {}
     values: dict[str, Any] = {**study, **windows}
-    unknown = sorted(set(values) - _KNOWN)
+    unknown = sorted(set(values) - _KNOWN - {"matching"})
     if unknown:
         raise SettingsError(f"{path}: unknown setting(s): {', '.join(unknown)}")
     for key in ("data_dir", "out_dir", "work_dir"):
         if values.get(key) is not None:
             values[key] = (path.parent / values[key]).resolve()
-    if "programmes" in values:
-        values["programmes"] = tuple(values["programmes"])
+    matching = values.pop("matching", None)
+    if isinstance(matching, dict):
+        values.update(matching)
+    for key in ("programmes", "covariates", "exact", "mahalanobis"):
+        if key in values:
+            values[key] = tuple(values[key])
+    if values.get("caliper") == "none":
+        values["caliper"] = None
     if isinstance(values.get("cutoff"), str):
         try:
             values["cutoff"] = dt.date.fromisoformat(values["cutoff"])

@@ -23,7 +23,10 @@ ALLOWED_IDENTIFIERS: frozenset[str] = frozenset(
     | {f"{prefix}_{t.name}" for t in TABLES for prefix in ("read", "shift", "raw")}
     | {f"{t.name}_checked" for t in TABLES}
     | {c.name for t in TABLES for c in t.columns}
-    | {"participant_starts", "participant_cohort", "participant_outcomes", "window_offences", "custody_periods"}
+    | {
+        "participant_starts", "participant_cohort", "participant_outcomes", "window_offences", "custody_periods",
+        "comparison_candidates", "study_population", "unit_outcomes", "unit_covariates", "matched_units",
+    }
 )
 
 
@@ -47,3 +50,22 @@ def render_sql(name: str, identifiers: Mapping[str, str]) -> str:
             raise KeyError(f"query {name} needs identifier {key!r}")
         return f'"{identifiers[key]}"'
     return _PLACEHOLDER.sub(sub, text)
+
+
+_PARAMETER = re.compile(r"\$([A-Za-z_]\w*)")
+
+
+def run_sql(
+    con,
+    name: str,
+    params: Mapping[str, object] | None = None,
+    identifiers: Mapping[str, str] | None = None,
+):
+    """Execute ``sql/<name>.sql`` binding the parameters it uses (and only those) from ``params``."""
+    text = render_sql(name, identifiers) if identifiers else read_sql(name)
+    wanted = set(_PARAMETER.findall(text))
+    given = params or {}
+    missing = wanted - set(given)
+    if missing:
+        raise KeyError(f"query {name} needs parameter(s) {sorted(missing)}")
+    return con.execute(text, {k: v for k, v in given.items() if k in wanted})

@@ -124,14 +124,32 @@ def settings_from_args(args: argparse.Namespace):
 
 def print_headline(results: dict) -> None:
     ba = results["before_after"]
-    rr = ba["rate_ratio"]
     print(
-        f"{results['cohort']['participants']:,} participants: {ba['offences_before']:,} offences in the year "
-        f"before, {ba['offences_after']:,} in the year after ({ba['percent_change']:+.1f}%, 95% CI "
-        f"{ba['percent_change_ci95'][0]:+.1f}% to {ba['percent_change_ci95'][1]:+.1f}%; rate ratio "
-        f"{rr['estimate']:.2f}, {rr['ci95'][0]:.2f}-{rr['ci95'][1]:.2f})."
+        f"Before/after: {results['cohort']['participants']:,} participants committed {ba['offences_before']:,} "
+        f"offences in the year before and {ba['offences_after']:,} in the year after "
+        f"({ba['percent_change']:+.1f}%, 95% CI {ba['percent_change_ci95'][0]:+.1f}% to "
+        f"{ba['percent_change_ci95'][1]:+.1f}%)."
     )
-    print("This before/after fall is not an impact estimate: it includes regression to the mean.")
+    m = results.get("matched")
+    if not m:
+        print("This before/after fall is not an impact estimate: it includes regression to the mean.")
+        return
+    rr = m["rate_ratio"]
+    cpc = m["comparison_percent_change"]
+    direction = "fell" if cpc < 0 else "rose"
+    print(
+        f"Matched comparison group ({m['comparison']:,} similar people who had not started): their offending "
+        f"{direction} {abs(cpc):.1f}% over the same kind of period, without the programme."
+    )
+    change = 100 * (rr["estimate"] - 1)
+    lo, hi = (100 * (v - 1) for v in rr["ci95"])
+    verdict = "a significant difference" if rr["p_value"] is not None and rr["p_value"] <= 0.05 else "not a significant difference"
+    print(
+        f"Impact: participants' reoffending was {change:+.0f}% (95% CI {lo:+.0f}% to {hi:+.0f}%) compared with "
+        f"the matched comparison group: {verdict} (p = {rr['p_value']:.3g})."
+    )
+    for warning in m.get("warnings", []):
+        print(f"WARNING: {warning}")
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -142,6 +160,98 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     print_headline(results)
     print(f"results: {settings.out_dir / 'results.json'}")
     return 0
+
+
+def _read_table(path: Path):
+    import polars as pl
+
+    if not path.is_file():
+        raise SettingsError(f"{path}: file not found")
+    try:
+        if path.suffix == ".parquet":
+            return pl.read_parquet(path)
+        return pl.read_csv(path, infer_schema_length=10000)
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise SettingsError(f"{path}: cannot be read as {'Parquet' if path.suffix == '.parquet' else 'CSV'} ({exc})") from None
+
+
+def cmd_match(args: argparse.Namespace) -> int:
+    import json
+
+    import numpy as np
+    import polars as pl
+
+    from evaluation.estimates import matched_difference
+    from evaluation.matching import PropensityMatcher
+
+    frame = _read_table(args.data)
+    covariates = [c.strip() for c in args.covariates.split(",") if c.strip()]
+    exact = [c.strip() for c in args.exact.split(",")] if args.exact else []
+    for col in [args.treatment, args.outcome, *covariates, *exact]:
+        if col not in frame.columns:
+            raise SettingsError(f"{args.data}: no column '{col}' (columns: {', '.join(frame.columns)})")
+    values = set(frame[args.treatment].drop_nulls().unique().to_list())
+    if not values <= {0, 1, True, False}:
+        raise SettingsError(f"treatment column '{args.treatment}' must hold 0/1 (or true/false)")
+    before = frame.height
+    frame = frame.drop_nulls([args.treatment, args.outcome, *covariates, *exact])
+    dropped = before - frame.height
+    frame = frame.with_columns(pl.col(args.treatment).cast(pl.Int8))
+    matcher = PropensityMatcher(
+        caliper=args.caliper, distance=args.distance, ratio=args.ratio, replace=args.replace,
+        order=args.order, exact=exact, seed=args.seed,
+    ).fit(frame, treatment=args.treatment, covariates=covariates)
+    effect = matched_difference(frame[args.outcome].cast(pl.Float64).to_numpy(), matcher.matches_)
+    d = effect.difference
+    treat = frame[args.treatment].to_numpy() == 1
+    y = frame[args.outcome].cast(pl.Float64).to_numpy()
+    naive = float(y[treat].mean() - y[~treat].mean())
+    out = {
+        "treated": matcher.counts_.matched,
+        "comparison": matcher.counts_.comparison_units,
+        "counts": matcher.counts_.to_dict(),
+        "rows_dropped_for_missing_values": dropped,
+        "effect": {"estimate": d.estimate, "ci95": list(d.ci95), "p_value": d.p_value, "method": d.method},
+        "naive_difference": naive,
+        "treated_mean": effect.treated,
+        "comparison_mean": effect.comparison,
+        "balance": [
+            {"covariate": r.covariate, "smd_before": r.smd_before, "smd_after": r.smd_after,
+             "variance_ratio_after": r.variance_ratio_after, "ecdf_max_after": r.ecdf_max_after}
+            for r in matcher.balance_.rows
+        ],
+        "max_abs_smd_after": matcher.balance_.max_abs_smd_after,
+        "imbalanced_after": matcher.balance_.imbalanced,
+        "smd_convention": matcher.balance_.convention,
+    }
+    if args.json:
+        print(json.dumps(out, indent=2, default=lambda v: None if isinstance(v, float) and not np.isfinite(v) else v))
+        return 0
+    print(matcher.balance_.summary())
+    print(f"\nSMD: {matcher.balance_.convention}")
+    c = matcher.counts_
+    print(f"\nmatched {c.matched:,} of {c.treated:,} treated to {c.comparison_units:,} comparisons "
+          f"({c.no_match_within_caliper:,} no match within the caliper, {c.outside_common_support:,} outside common support)")
+    if dropped:
+        print(f"{dropped:,} rows with a missing value were left out")
+    print(f"naive difference (treated - all untreated): {naive:,.2f}")
+    print(f"matched difference in {args.outcome} (treated - comparison): {d.estimate:,.2f} "
+          f"(95% CI {d.ci95[0]:,.2f} to {d.ci95[1]:,.2f}; p = {d.p_value:.4g})")
+    if matcher.balance_.imbalanced:
+        print("WARNING: poor balance after matching (|SMD| > 0.1): " + ", ".join(matcher.balance_.imbalanced))
+    return 0
+
+
+def _caliper(text: str) -> float | None:
+    if text.lower() == "none":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number or 'none'") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be positive, or 'none'")
+    return value
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -222,6 +332,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--waiting-days", type=_non_negative_int, default=None,
                    help="days after a window within which an offence must be proven (default 182)")
     p.set_defaults(handler=cmd_evaluate)
+
+    p = sub.add_parser(
+        "match",
+        parents=[common],
+        help="propensity score matching on any person-level table",
+        description="Match treated rows to similar untreated rows of your own table (CSV or Parquet) by "
+        "propensity score, print covariate balance and the matched difference in an outcome. Greedy nearest "
+        "neighbour on a sorted score; --distance probability --caliper none --order descending reproduces "
+        "R MatchIt's defaults.",
+    )
+    p.add_argument("--data", required=True, type=Path, help="CSV or Parquet file, one row per person")
+    p.add_argument("--treatment", required=True, help="0/1 column: 1 = took part")
+    p.add_argument("--covariates", required=True, help="comma-separated covariate columns")
+    p.add_argument("--outcome", required=True, help="numeric outcome column")
+    p.add_argument("--caliper", type=_caliper, default=0.2, help="caliper in SDs of the distance, or 'none' (default 0.2)")
+    p.add_argument("--distance", choices=["logit", "probability"], default="logit", help="match on (default logit)")
+    p.add_argument("--order", choices=["descending", "ascending", "random", "data"], default="descending",
+                   help="matching order of treated rows by score (default descending)")
+    p.add_argument("--ratio", type=_positive_int, default=1, help="comparisons per treated row (default 1)")
+    p.add_argument("--replace", action="store_true", help="match with replacement")
+    p.add_argument("--exact", default=None, help="comma-separated columns to match exactly on")
+    p.add_argument("--seed", type=int, default=0, help="seed for --order random")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    p.set_defaults(handler=cmd_match)
 
     p = sub.add_parser(
         "demo",

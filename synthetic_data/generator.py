@@ -47,11 +47,11 @@ def _day(d: dt.date) -> int:
 class OffendingModel:
     """Parameters of the offending process (rates are offences per year)."""
 
-    mean_rate: float = 0.505
+    mean_rate: float = 0.44
     rate_shape: float = 0.55  # gamma shape: smaller = more unequal
-    busy_multiplier: float = 5.0
+    busy_multiplier: float = 7.0
     quiet_to_busy: float = 0.03  # monthly transition probabilities
-    busy_to_quiet: float = 0.30
+    busy_to_quiet: float = 0.45
     age_peak: int = 19
     age_decline: float = 0.045  # proportional fall in rate per year of age after the peak
     caution_share: float = 0.18
@@ -64,9 +64,9 @@ class OffendingModel:
 class ReferralModel:
     """How referral to the programme depends on what the referrer can see."""
 
-    prior_year_power: float = 0.7  # weight grows as (1 + offences in the past year) ** power
+    prior_year_power: float = 1.0  # weight grows as (1 + convictions proven in the past year) ** power
     young_multiplier: float = 1.6  # under 25
-    high_risk_multiplier: float = 2.6  # MAPPA or PPO
+    high_risk_multiplier: float = 2.2  # MAPPA or PPO
     max_delay_days: int = 28  # from the conviction to the programme start
 
 
@@ -85,7 +85,7 @@ class Scenario:
     programmes: tuple[tuple[str, float], ...]
     high_risk_programme: str | None
     file_format: str  # "csv" or "parquet"
-    default_seed: int = 2017
+    default_seed: int = 2009
     with_custody: bool = True
     second_start_share: float = 0.06
     offending: OffendingModel = field(default_factory=OffendingModel)
@@ -96,7 +96,7 @@ SOUTHAMPTON = Scenario(
     name="southampton",
     people=24_000,
     participants=588,
-    effect=0.12,
+    effect=0.10,
     history_start=dt.date(2001, 1, 1),
     referral_start=dt.date(2006, 4, 1),
     referral_end=dt.date(2008, 12, 31),
@@ -259,7 +259,7 @@ def generate(
     reps = counts[person_idx, month_idx]
     person = np.repeat(person_idx, reps).astype(np.int32)
     month = np.repeat(month_idx, reps).astype(np.int32)
-    del person_idx, month_idx, reps
+    del person_idx, month_idx, reps, counts
     n_off = len(person)
     say(f"offences: {n_off:,}")
     month_len = np.diff(months)
@@ -288,22 +288,28 @@ def generate(
     custody_days = np.zeros(n_off, dtype=np.int32)
     custody_days[is_custody] = np.ceil(rng.gamma(1.5, 60, int(is_custody.sum()))).astype(np.int32)
 
-    # --- referral -------------------------------------------------------------------
+    # --- referral: a hazard at each conviction, first referral sets the index ------------
+    # At each conviction in the referral period a referrer, who sees the person's record,
+    # refers them with probability 1 - exp(-c * w): w grows with the convictions proven in
+    # the past year and is higher for the young and MAPPA/PPO cases. A person's index is
+    # their first referral. With one exponential draw per conviction (key = Exp(1) / w),
+    # a conviction refers when key <= c, so choosing c as the N-th smallest per-person
+    # minimum key refers exactly N people, each at their earliest conviction under c.
     say("referrals")
     ref_lo, ref_hi = _day(scenario.referral_start), _day(scenario.referral_end)
     start_day = outcome_day + rng.integers(0, rm.max_delay_days + 1, n_off, dtype=np.int32)
     eligible = np.nonzero((start_day >= ref_lo) & (start_day <= ref_hi))[0]
-    start_day = start_day[eligible]
-    out_month = np.searchsorted(months, outcome_day[eligible], side="right") - 1
-    first_m = max(int(out_month.min()) - 12, 0) if len(eligible) else 0
-    cum = np.zeros((n, counts.shape[1] - first_m + 1), dtype=np.int16)
-    np.cumsum(counts[:, first_m:], axis=1, dtype=np.int16, out=cum[:, 1:])
-    del counts
     e_person = person[eligible]
+    e_outcome = outcome_day[eligible].astype(np.int64)
+    # convictions proven in the 365 days before this one, by a sorted search over (person, outcome day)
+    big = np.int64(1 << 20)
+    record = np.sort(person.astype(np.int64) * big + outcome_day)
+    base = e_person.astype(np.int64) * big
     prior_year = (
-        cum[e_person, out_month - first_m] - cum[e_person, np.maximum(out_month - 12, first_m) - first_m]
+        np.searchsorted(record, base + e_outcome, side="left")
+        - np.searchsorted(record, base + e_outcome - 365, side="left")
     ).astype(np.float64)
-    del cum
+    del record, base
     e_age = (EPOCH + dt.timedelta(days=ref_lo)).year - birth_year[e_person]
     weight = (
         (1.0 + prior_year) ** rm.prior_year_power
@@ -311,17 +317,19 @@ def generate(
         * np.where(ppo[e_person] | mappa[e_person], rm.high_risk_multiplier, 1.0)
     )
     key = rng.exponential(1.0, len(eligible)) / weight
-    order = np.lexsort((key, e_person))  # by person, then key: first per person = its smallest key
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = e_person[order][1:] != e_person[order][:-1]
-    best = order[first]  # each eligible person's winning event
-    chosen = best[np.argsort(key[best], kind="stable")[: scenario.participants]]
-    chosen = chosen[np.argsort(e_person[chosen], kind="stable")]
-    part_person = e_person[chosen]
-    part_start = start_day[chosen].astype(np.int32)
+    person_min = np.full(n, np.inf)
+    np.minimum.at(person_min, e_person, key)
+    finite = np.sort(person_min[np.isfinite(person_min)])
+    if len(finite) < scenario.participants:
+        raise ValueError(f"only {len(finite)} people could be referred; increase people")
+    threshold = finite[scenario.participants - 1]
+    refers = key <= threshold
+    first_start = np.full(n, np.iinfo(np.int32).max, dtype=np.int64)
+    np.minimum.at(first_start, e_person[refers], start_day[eligible][refers])
+    part_person = np.nonzero(first_start < np.iinfo(np.int32).max)[0]
+    part_start = first_start[part_person].astype(np.int32)
     n_part = len(part_person)
-    if n_part < scenario.participants:
-        raise ValueError(f"only {n_part} people could be referred; increase people")
+    del key, refers, weight, prior_year
 
     # --- programme effect: thin participants' offences in the year after starting -------
     is_part = np.zeros(n, dtype=bool)

@@ -4,8 +4,9 @@ SELECT
     category,
     count(*) FILTER (WHERE period = 'before') AS offences_before,
     count(*) FILTER (WHERE period = 'after') AS offences_after,
-    count(DISTINCT person_id) FILTER (WHERE period = 'before') AS people_before,
-    count(DISTINCT person_id) FILTER (WHERE period = 'after') AS people_after
+    count(DISTINCT unit_id) FILTER (WHERE period = 'before') AS people_before,
+    count(DISTINCT unit_id) FILTER (WHERE period = 'after') AS people_after
 FROM window_offences
+WHERE treat = 1
 GROUP BY category
 ORDER BY category;

@@ -1,7 +1,7 @@
 -- custody_periods: days in custody as half-open periods [period_start, period_end).
 -- From the custody table when it has rows (an open period runs to the day after the
 -- cut-off), otherwise from offences' custody_days counted from the outcome date.
-CREATE OR REPLACE TEMP TABLE custody_periods AS
+CREATE OR REPLACE TABLE custody_periods AS
 SELECT person_id, custody_start AS period_start, coalesce(custody_end, $cutoff + 1) AS period_end
 FROM custody
 UNION ALL

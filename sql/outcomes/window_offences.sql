@@ -1,16 +1,18 @@
--- window_offences: each analysed participant's offences that count in a window, one row
--- per offence. An offence counts when it was committed in the window and proven before
--- the window's end + $waiting_days:
+-- window_offences: each unit's offences that count in a window, one row per offence.
+-- An offence counts when it was committed in the window and proven before the window's
+-- end + $waiting_days:
 --   before: index - before_days <= offence_date < index,  outcome_date < index + waiting
 --   after:  index <= offence_date < index + after_days,   outcome_date < index + after + waiting
+-- days_from_index is offence_date - index (0 for an offence on the index date).
 CREATE OR REPLACE TABLE window_offences AS
 SELECT
-    c.person_id,
+    u.unit_id,
+    u.treat,
     o.category,
-    CASE WHEN o.offence_date < c.index_date THEN 'before' ELSE 'after' END AS period
-FROM participant_cohort AS c
-JOIN offences AS o ON o.person_id = c.person_id
-WHERE c.exclusion IS NULL
-  AND o.offence_date >= c.before_start
-  AND o.offence_date < c.after_end
-  AND o.outcome_date < CASE WHEN o.offence_date < c.index_date THEN c.index_date ELSE c.after_end END + $waiting_days;
+    CASE WHEN o.offence_date < u.index_date THEN 'before' ELSE 'after' END AS period,
+    o.offence_date - u.index_date AS days_from_index
+FROM study_population AS u
+JOIN offences AS o ON o.person_id = u.person_id
+WHERE o.offence_date >= u.before_start
+  AND o.offence_date < u.after_end
+  AND o.outcome_date < CASE WHEN o.offence_date < u.index_date THEN u.index_date ELSE u.after_end END + $waiting_days;

@@ -1,0 +1,80 @@
+"""The covariates measured before each index date, and the propensity model's design matrix.
+
+``sql/outcomes/unit_covariates.sql`` measures them strictly before the index date (only
+offences proven before it count). Counts enter the propensity model as log(1 + x) so a
+few very prolific people do not dominate it; balance is reported on the raw scale.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+#: name -> plain-English label. Every name is a column of unit_covariates.
+COVARIATE_LABELS: dict[str, str] = {
+    "age_at_index": "age at index date",
+    "female": "female",
+    "mappa": "MAPPA",
+    "ppo": "PPO",
+    "prior_offences_365": "offences in the 365 days before",
+    "prior_offences_366_730": "offences 366-730 days before",
+    "prior_offences_earlier": "offences more than 730 days before",
+    "prior_person": "prior offences against the person",
+    "prior_property": "prior property offences",
+    "prior_drugs": "prior drug offences",
+    "days_since_last_offence": "days since the last offence",
+    "prior_custody": "any prior custody",
+    "index_quarter": "calendar quarter of the index date",
+    "ogrs3": "OGRS3 risk score",
+}
+ALL_COVARIATES: tuple[str, ...] = tuple(COVARIATE_LABELS)
+
+#: The default list: everything (ogrs3 is dropped automatically when the data have none).
+DEFAULT_COVARIATES: tuple[str, ...] = ALL_COVARIATES
+
+#: The prior-offence detail, for the sensitivity analysis without it.
+PRIOR_OFFENCE_DETAIL: tuple[str, ...] = (
+    "prior_offences_366_730", "prior_offences_earlier", "prior_person", "prior_property", "prior_drugs",
+)
+
+_LOG_SCALE = {
+    "prior_offences_365", "prior_offences_366_730", "prior_offences_earlier",
+    "prior_person", "prior_property", "prior_drugs", "days_since_last_offence",
+}
+
+
+def usable_covariates(frame: pl.DataFrame, names: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """Split the requested covariates into those the data can support and those dropped
+    (entirely missing, or constant across the study population)."""
+    used, dropped = [], []
+    for name in names:
+        col = frame[name]
+        if col.null_count() == frame.height or col.drop_nulls().n_unique() < 2:
+            dropped.append(name)
+        else:
+            used.append(name)
+    return used, dropped
+
+
+def design_matrix(frame: pl.DataFrame, names: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Columns for the propensity model: log(1 + x) for counts and days, age and age
+    squared (centred), and for a covariate with missing values the mean-filled value and
+    a missing indicator."""
+    columns, labels = [], []
+    for name in names:
+        x = frame[name].cast(pl.Float64).to_numpy().copy()
+        missing = np.isnan(x)
+        if missing.any():
+            x[missing] = np.nanmean(x)
+        if name in _LOG_SCALE:
+            x = np.log1p(np.maximum(x, 0))
+        columns.append(x)
+        labels.append(name)
+        if name == "age_at_index":
+            centred = x - x.mean()
+            columns.append(centred**2 / 100.0)
+            labels.append("age_at_index_squared")
+        if missing.any():
+            columns.append(missing.astype(float))
+            labels.append(f"{name}_missing")
+    return np.column_stack(columns), labels

@@ -1,0 +1,48 @@
+-- unit_covariates: what was known about each unit strictly before its index date (no
+-- look-ahead): only offences proven (outcome_date) before the index date count, and only
+-- custody periods that began before it.
+CREATE OR REPLACE TABLE unit_covariates AS
+WITH prior AS (
+    SELECT
+        u.unit_id,
+        count(*) FILTER (WHERE o.offence_date >= u.index_date - 365) AS prior_offences_365,
+        count(*) FILTER (WHERE o.offence_date < u.index_date - 365 AND o.offence_date >= u.index_date - 730) AS prior_offences_366_730,
+        count(*) FILTER (WHERE o.offence_date < u.index_date - 730) AS prior_offences_earlier,
+        count(*) FILTER (WHERE list_contains($person_group, o.category)) AS prior_person,
+        count(*) FILTER (WHERE list_contains($property_group, o.category)) AS prior_property,
+        count(*) FILTER (WHERE list_contains($drugs_group, o.category)) AS prior_drugs,
+        max(o.offence_date) AS last_offence_date
+    FROM study_population AS u
+    JOIN offences AS o ON o.person_id = u.person_id
+    WHERE o.outcome_date < u.index_date
+    GROUP BY u.unit_id
+),
+prior_custody AS (
+    SELECT u.unit_id, count(*) AS periods
+    FROM study_population AS u
+    JOIN custody_periods AS p ON p.person_id = u.person_id
+    WHERE p.period_start < u.index_date
+    GROUP BY u.unit_id
+)
+SELECT
+    u.unit_id,
+    u.treat,
+    CAST(year(u.index_date) - pe.birth_year AS DOUBLE) AS age_at_index,
+    CAST(pe.sex = 'F' AS DOUBLE) AS female,
+    CAST(pe.mappa AS DOUBLE) AS mappa,
+    CAST(pe.ppo AS DOUBLE) AS ppo,
+    CAST(coalesce(p.prior_offences_365, 0) AS DOUBLE) AS prior_offences_365,
+    CAST(coalesce(p.prior_offences_366_730, 0) AS DOUBLE) AS prior_offences_366_730,
+    CAST(coalesce(p.prior_offences_earlier, 0) AS DOUBLE) AS prior_offences_earlier,
+    CAST(coalesce(p.prior_person, 0) AS DOUBLE) AS prior_person,
+    CAST(coalesce(p.prior_property, 0) AS DOUBLE) AS prior_property,
+    CAST(coalesce(p.prior_drugs, 0) AS DOUBLE) AS prior_drugs,
+    CAST(least(coalesce(u.index_date - p.last_offence_date, $no_offence_days), $no_offence_days) AS DOUBLE) AS days_since_last_offence,
+    CAST(coalesce(pc.periods, 0) > 0 AS DOUBLE) AS prior_custody,
+    CAST(year(u.index_date) * 4 + quarter(u.index_date) - 1 AS DOUBLE) / 4 AS index_quarter,
+    pe.ogrs3 AS ogrs3
+FROM study_population AS u
+JOIN people AS pe ON pe.person_id = u.person_id
+LEFT JOIN prior AS p ON p.unit_id = u.unit_id
+LEFT JOIN prior_custody AS pc ON pc.unit_id = u.unit_id
+ORDER BY u.unit_id;
