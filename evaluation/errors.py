@@ -23,7 +23,7 @@ class DataFileError(ReoffendError):
         super().__init__(f"{where}: {message}" if where else message)
 
 
-class SettingsError(ReoffendError):
+class SettingsError(ReoffendError, ValueError):
     """A study setting or command-line option is invalid."""
 
     exit_code = 2

@@ -8,6 +8,7 @@ without Prefect.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import numpy as np
@@ -21,8 +22,9 @@ from evaluation.database import connect
 from evaluation import cohorts
 from evaluation.before_after import evaluate_before_after
 from evaluation.loading import LoadReport, load_data
+from evaluation.manifest import build_manifest
 from evaluation.covariates import usable_covariates
-from evaluation.errors import SettingsError
+from evaluation.errors import ReoffendError, SettingsError
 from evaluation.estimates import MatchedData, estimate_impact
 from evaluation.matching import PropensityMatcher
 from evaluation.outputs import write_outputs
@@ -47,6 +49,23 @@ def _connect(settings: StudySettings, read_only: bool = False):
 def load_step(settings: StudySettings, progress: Progress | None = None) -> LoadReport:
     """Load and validate the study's data folder into its working database."""
     return load_data(settings.data_dir, settings.db_path, cutoff=settings.cutoff, progress=progress)
+
+
+#: A table with more than this share of rows rejected gets a warning.
+REJECT_WARNING_SHARE = 0.05
+
+
+def validate_step(settings: StudySettings, load_report: dict) -> dict:
+    """Check the load reconciled for every table, and warn when many rows were rejected."""
+    warnings = []
+    for name, counts in load_report["tables"].items():
+        if counts["read"] != counts["loaded"] + counts["rejected"]:
+            raise ReoffendError(f"{name}: {counts['read']} rows read but {counts['loaded']} loaded "
+                                f"and {counts['rejected']} rejected")
+        if counts["read"] and counts["rejected"] / counts["read"] > REJECT_WARNING_SHARE:
+            warnings.append(f"{name}: {counts['rejected']:,} of {counts['read']:,} rows rejected "
+                            f"({counts['rejected'] / counts['read']:.0%}); see rejects.csv in the work folder")
+    return {"reconciled": True, "warnings": warnings}
 
 
 def cohort_step(settings: StudySettings) -> cohorts.CohortSummary:
@@ -149,8 +168,8 @@ def estimate_step(settings: StudySettings) -> dict:
 
 def assemble_results(
     settings: StudySettings,
-    load: LoadReport,
-    cohort: cohorts.CohortSummary,
+    load: dict,
+    cohort: dict,
     before_after: dict,
     match: dict,
     impact: dict,
@@ -171,28 +190,71 @@ def assemble_results(
     return {
         "schema_version": SCHEMA_VERSION,
         "study": settings.to_dict(),
-        "load": load.to_dict(),
-        "cohort": cohort.to_dict(),
+        "load": load,
+        "cohort": cohort,
         "before_after": before_after,
         "matched": matched,
     }
 
 
+def write_step(settings: StudySettings, results: dict, *, started: str) -> Path:
+    """Write results.json and manifest.json as the whole output folder, atomically."""
+    files = {
+        "results.json": json.dumps(results, indent=2) + "\n",
+        "manifest.json": json.dumps(build_manifest(settings, results, started=started), indent=2) + "\n",
+    }
+    return write_outputs(settings.out_dir, files)
+
+
+def headline_markdown(results: dict) -> str:
+    """The headline and a Justice Data Lab style table, in markdown (aggregates only)."""
+    ba, m = results["before_after"], results["matched"]
+    lines = [
+        f"# {results['study']['name']}: reoffending evaluation",
+        "",
+        f"- **Before/after (no comparison group):** {ba['participants']:,} participants, "
+        f"{ba['offences_before']:,} offences in the year before and {ba['offences_after']:,} in the year after "
+        f"({ba['percent_change']:+.1f}%).",
+        f"- **Matched comparison group:** offending fell {-m['comparison_percent_change']:.1f}% without the programme.",
+        f"- **Impact (rate ratio, participants vs comparison):** {m['rate_ratio']['estimate']:.2f} "
+        f"(95% CI {m['rate_ratio']['ci95'][0]:.2f} to {m['rate_ratio']['ci95'][1]:.2f}, "
+        f"p = {m['rate_ratio']['p_value']:.3g}).",
+        "",
+        "| Measure | Number in treatment group | Number in comparison group | Treatment rate | Comparison rate "
+        "| Estimated difference | Significant difference? | p-value |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for label, key, fmt in (("One-year proven reoffending rate", "reoffending_rate", "pct"),
+                            ("Proven reoffences per person", "frequency", "num")):
+        r = m[key]
+        show = (lambda v: f"{100 * v:.0f}%") if fmt == "pct" else (lambda v: f"{v:.2f}")
+        diff = (lambda v: f"{100 * v:+.0f} points") if fmt == "pct" else (lambda v: f"{v:+.2f}")
+        sig = "Yes" if r["p_value"] is not None and r["p_value"] <= 0.05 else "No"
+        lines.append(f"| {label} | {m['treated']:,} | {m['comparison']:,} | {show(r['treated'])} | "
+                     f"{show(r['comparison'])} | {diff(r['difference'])} | {sig} | {r['p_value']:.2f} |")
+    for warning in m.get("warnings", []):
+        lines += ["", f"**Warning:** {warning}"]
+    return "\n".join(lines) + "\n"
+
+
 def run_evaluation(settings: StudySettings, progress: Progress | None = None) -> dict:
-    """Run every step in order and write the outputs; return the results."""
+    """Run every step in order without Prefect and write the outputs; return the results."""
     say = progress or (lambda _m: None)
-    load = load_step(settings, progress)
-    say("building the participant cohort")
+    started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    load = load_step(settings, progress).to_dict()
+    validate_step(settings, load)
+    say("building the participant cohort and comparison pool")
     cohort = cohort_step(settings)
-    say(f"cohort: {cohort.analysed:,} analysed of {cohort.submitted:,} submitted")
+    say(f"cohort: {cohort.analysed:,} analysed of {cohort.submitted:,} submitted; "
+        f"{cohort.candidates:,} comparison candidates")
     say("before/after statistics")
     before_after = before_after_step(settings)
-    say(f"propensity model and matching ({cohort.candidates:,} comparison candidates)")
+    say("propensity model and matching")
     match = match_step(settings)
     say(f"matched {match['counts']['matched']:,} of {match['counts']['treated']:,} participants")
     say("impact estimates")
     impact = estimate_step(settings)
-    results = assemble_results(settings, load, cohort, before_after, match, impact)
-    write_outputs(settings.out_dir, {"results.json": json.dumps(results, indent=2, sort_keys=False) + "\n"})
+    results = assemble_results(settings, load, cohort.to_dict(), before_after, match, impact)
+    write_step(settings, results, started=started)
     say(f"results written to {Path(settings.out_dir) / 'results.json'}")
     return results

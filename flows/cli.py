@@ -152,14 +152,38 @@ def print_headline(results: dict) -> None:
         print(f"WARNING: {warning}")
 
 
-def cmd_evaluate(args: argparse.Namespace) -> int:
-    from evaluation.pipeline import run_evaluation
+def run_flow(settings, *, verbose: bool, quiet: bool) -> dict:
+    """Run the evaluate flow (on Prefect's temporary local server unless PREFECT_API_URL is set)."""
+    from flows import prefect_env
 
+    prefect_env.configure(verbose)
+    progress = _Progress(quiet)
+    progress("starting Prefect" + ("" if os.environ.get("PREFECT_API_URL") else " (temporary local server, ~10 s)"))
+    from prefect.exceptions import ParameterTypeError
+
+    from flows.evaluate import evaluate
+
+    progress(f"evaluating {settings.name}: load -> validate -> cohorts -> before/after -> match -> estimate -> outputs")
+    try:
+        return evaluate(settings)
+    except ParameterTypeError as exc:
+        raise SettingsError(str(exc).splitlines()[-1].strip(" -")) from None
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
-    results = run_evaluation(settings, progress=_Progress(args.quiet))
+    results = run_flow(settings, verbose=args.verbose, quiet=args.quiet)
     print_headline(results)
     print(f"results: {settings.out_dir / 'results.json'}")
     return 0
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from evaluation.reproduce import reproduce
+
+    report = reproduce(args.manifest, progress=_Progress(args.quiet))
+    print(report.summary())
+    return 0 if report.identical else 1
 
 
 def _read_table(path: Path):
@@ -255,7 +279,6 @@ def _caliper(text: str) -> float | None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from evaluation.pipeline import run_evaluation
     from evaluation.settings import StudySettings
     from synthetic_data import SOUTHAMPTON, generate
 
@@ -263,7 +286,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     progress(f"generating the southampton scenario into {args.data}")
     generate(SOUTHAMPTON, args.data, progress=progress)
     settings = StudySettings(data_dir=args.data, out_dir=args.out, name="southampton")
-    results = run_evaluation(settings, progress=progress)
+    results = run_flow(settings, verbose=args.verbose, quiet=args.quiet)
     print_headline(results)
     print(f"results: {args.out / 'results.json'}")
     return 0
@@ -277,6 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--quiet", action="store_true", help="print no progress lines")
+    common.add_argument("--verbose", action="store_true", help="show Prefect's and the tasks' logs")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser(
@@ -332,6 +356,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--waiting-days", type=_non_negative_int, default=None,
                    help="days after a window within which an offence must be proven (default 182)")
     p.set_defaults(handler=cmd_evaluate)
+
+    p = sub.add_parser(
+        "reproduce",
+        parents=[common],
+        help="re-run a past evaluation from its manifest and compare the results",
+        description="Re-run the evaluation recorded in OUT_DIR/manifest.json. The input files' SHA-256 are "
+        "checked first (a changed input is reported by file, exit 1); then the results are compared with "
+        "the recorded results.json (exit 0 when identical, 1 otherwise, with the differences).",
+    )
+    p.add_argument("manifest", type=Path, help="the manifest.json of the run to reproduce")
+    p.set_defaults(handler=cmd_reproduce)
 
     p = sub.add_parser(
         "match",
