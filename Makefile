@@ -24,7 +24,10 @@ demo: $(STAMP)
 	$(VENV)/bin/reoffend demo --data $(DEMO_DATA) --out $(DEMO_OUT)
 
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -p no:cacheprovider
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not slow and not server"
 
 bench: $(STAMP)
 	$(VENV)/bin/reoffend bench

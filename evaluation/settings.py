@@ -140,7 +140,8 @@ def load_study(path: str | Path, overrides: Mapping[str, Any] | None = None) -> 
         raise SettingsError(f"{path}: study file not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{path}: not valid TOML ({exc})") from None
-    study = raw.get("study", raw)
+    study = dict(raw.get("study", raw))
+    study.pop("schedule", None)  # read by study_schedule: it does not change results
     windows = study.pop("windows", {}) if isinstance(study.get("windows"), dict) else {}
     values: dict[str, Any] = {**study, **windows}
     unknown = sorted(set(values) - _KNOWN - {"matching"})
@@ -169,3 +170,24 @@ def load_study(path: str | Path, overrides: Mapping[str, Any] | None = None) -> 
     values["data_dir"], values["out_dir"] = Path(values["data_dir"]), Path(values["out_dir"])
     return StudySettings(**values)
 
+
+
+def study_schedule(path: str | Path) -> dict | None:
+    """A study file's ``[study.schedule]``: ``{"cron": ..., "timezone": ...}``, or None."""
+    path = Path(path)
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    schedule = raw.get("study", raw).get("schedule")
+    if schedule is None:
+        return None
+    if not isinstance(schedule, dict) or not isinstance(schedule.get("cron"), str):
+        raise SettingsError(f"{path}: [study.schedule] needs cron = \"<minute hour day month weekday>\"")
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    timezone = schedule.get("timezone", "UTC")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"{path}: unknown timezone {timezone!r} (e.g. Europe/London)") from None
+    if len(schedule["cron"].split()) != 5:
+        raise SettingsError(f"{path}: cron {schedule['cron']!r} must have five fields")
+    return {"cron": schedule["cron"], "timezone": timezone}

@@ -178,6 +178,21 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from flows import prefect_env
+
+    prefect_env.configure(args.verbose)
+    from flows.serve import deploy_to_pool, serve_studies
+
+    if args.pool:
+        for name in deploy_to_pool(args.studies_dir, args.pool):
+            print(f"deployed {name} to work pool '{args.pool}'")
+        print(f"start workers with: prefect worker start --pool {args.pool}")
+        return 0
+    serve_studies(args.studies_dir, limit=args.limit)
+    return 0
+
+
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from evaluation.reproduce import reproduce
 
@@ -356,6 +371,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--waiting-days", type=_non_negative_int, default=None,
                    help="days after a window within which an offence must be proven (default 182)")
     p.set_defaults(handler=cmd_evaluate)
+
+    p = sub.add_parser(
+        "serve",
+        parents=[common],
+        help="serve every study in a folder on its schedule (needs a running Prefect server)",
+        description="Serve one Prefect deployment per study file (*.toml) in STUDIES_DIR, each on its "
+        "[study.schedule] cron schedule. Needs a running Prefect server (`prefect server start`) and "
+        "PREFECT_API_URL; see the README's Scheduled evaluations. Stop with Ctrl-C: schedules stay active.",
+    )
+    p.add_argument("studies_dir", type=Path, help="folder of study files")
+    p.add_argument("--limit", type=_positive_int, default=None, help="most evaluations to run at once")
+    p.add_argument("--pool", default=None, metavar="NAME",
+                   help="instead of serving, deploy every study to this Prefect work pool (type process) and "
+                   "exit; `prefect worker start --pool NAME` processes, on any machines, then run them")
+    p.set_defaults(handler=cmd_serve)
 
     p = sub.add_parser(
         "reproduce",
