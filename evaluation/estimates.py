@@ -124,6 +124,10 @@ class SurvivalResult:
             "reason": self.reason,
             "logrank": None if self.logrank is None else self.logrank.to_dict(),
             "hazard_ratio": None if self.hazard_ratio is None else self.hazard_ratio.to_dict(),
+            "curves": {
+                group: {k: [clean_number(v) for v in values] for k, values in curve.items()}
+                for group, curve in self.curves.items()
+            },
         }
 
 

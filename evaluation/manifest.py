@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import platform
 import subprocess
 from dataclasses import asdict
@@ -96,5 +95,4 @@ def build_manifest(settings: StudySettings, results: dict, *, started: str) -> d
         "code_version": _code_version(),
         "started": started,
         "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "results_sha256": hashlib.sha256((json.dumps(results, indent=2) + "\n").encode()).hexdigest(),
     }

@@ -26,8 +26,10 @@ from evaluation.manifest import build_manifest
 from evaluation.covariates import usable_covariates
 from evaluation.errors import ReoffendError, SettingsError
 from evaluation.estimates import MatchedData, estimate_impact
+from evaluation.evidence import rate_evidence
 from evaluation.matching import PropensityMatcher
 from evaluation.outputs import write_outputs
+from evaluation.reports import build_outputs
 from evaluation.results import clean_number
 from evaluation.settings import StudySettings
 from evaluation.sql_files import run_sql
@@ -187,7 +189,7 @@ def assemble_results(
             "POOR BALANCE: after matching, |SMD| > 0.1 for " + ", ".join(match["balance"]["imbalanced_after"])
             + "; the comparison group is not similar enough, and the estimate may be biased",
         ]
-    return {
+    results = {
         "schema_version": SCHEMA_VERSION,
         "study": settings.to_dict(),
         "load": load,
@@ -195,14 +197,14 @@ def assemble_results(
         "before_after": before_after,
         "matched": matched,
     }
+    results["evidence"] = rate_evidence(results).to_dict()
+    return results
 
 
 def write_step(settings: StudySettings, results: dict, *, started: str) -> Path:
-    """Write results.json and manifest.json as the whole output folder, atomically."""
-    files = {
-        "results.json": json.dumps(results, indent=2) + "\n",
-        "manifest.json": json.dumps(build_manifest(settings, results, started=started), indent=2) + "\n",
-    }
+    """Write every output for the study's audience as the whole output folder, atomically."""
+    manifest = build_manifest(settings, results, started=started)
+    files = build_outputs(results, manifest, audience=settings.audience, threshold=settings.suppression_threshold)
     return write_outputs(settings.out_dir, files)
 
 

@@ -84,6 +84,7 @@ def reproduce(manifest_path: str | Path, progress: Callable[[str], None] | None 
         return ReproduceReport(False, changed_inputs=changed)
     with tempfile.TemporaryDirectory(prefix="reoffend-reproduce-") as tmp:
         settings = settings_from_manifest(manifest["settings"], Path(tmp) / "out")
-        fresh = run_evaluation(settings, progress=progress)
+        run_evaluation(settings, progress=progress)
+        fresh = json.loads((Path(tmp) / "out" / "results.json").read_text())
     differences = diff_json(recorded, fresh)
     return ReproduceReport(not differences, differences=differences)

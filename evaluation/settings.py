@@ -42,6 +42,8 @@ class StudySettings:
         ascending, random (seeded) or data order.
     exact : covariates to match exactly on.
     mahalanobis : covariates for a Mahalanobis distance used within the caliper.
+    audience : "analyst" (everything) or "partner" (aggregates only, small counts suppressed).
+    suppression_threshold : for the partner audience, counts from 1 to this minus 1 are hidden.
     name : a short name for the study, used in reports.
     work_dir : folder for the working database (person-level data). None puts it beside
         out_dir as ``.<out_dir name>.work``, never inside out_dir.
@@ -69,6 +71,8 @@ class StudySettings:
     order: str = "descending"
     exact: tuple[str, ...] = ()
     mahalanobis: tuple[str, ...] = ()
+    audience: str = "analyst"
+    suppression_threshold: int = 5
 
     def __post_init__(self) -> None:
         for name in ("before_days", "after_days"):
@@ -102,6 +106,10 @@ class StudySettings:
             raise SettingsError("ratio must be a whole number from 1 to 20")
         if self.order not in ("descending", "ascending", "random", "data"):
             raise SettingsError("order must be descending, ascending, random or data")
+        if self.audience not in ("analyst", "partner"):
+            raise SettingsError("audience must be 'analyst' or 'partner'")
+        if not isinstance(self.suppression_threshold, int) or not 2 <= self.suppression_threshold <= 100:
+            raise SettingsError("suppression_threshold must be a whole number from 2 to 100")
 
     @property
     def work_path(self) -> Path:

@@ -114,6 +114,7 @@ def settings_from_args(args: argparse.Namespace):
         "before_days": args.before_days,
         "after_days": args.after_days,
         "waiting_days": args.waiting_days,
+        "audience": args.audience,
     }
     if args.study is not None:
         return load_study(args.study, overrides)
@@ -174,7 +175,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     results = run_flow(settings, verbose=args.verbose, quiet=args.quiet)
     print_headline(results)
-    print(f"results: {settings.out_dir / 'results.json'}")
+    print(f"report:  {settings.out_dir / 'report.html'}")
     return 0
 
 
@@ -303,7 +304,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = StudySettings(data_dir=args.data, out_dir=args.out, name="southampton")
     results = run_flow(settings, verbose=args.verbose, quiet=args.quiet)
     print_headline(results)
-    print(f"results: {args.out / 'results.json'}")
+    print(f"report:  {args.out / 'report.html'}")
     return 0
 
 
@@ -370,6 +371,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--after-days", type=_positive_int, default=None, help="after window in days (default 365)")
     p.add_argument("--waiting-days", type=_non_negative_int, default=None,
                    help="days after a window within which an offence must be proven (default 182)")
+    p.add_argument("--audience", choices=["analyst", "partner"], default=None,
+                   help="analyst (default): everything; partner: aggregates only, small counts suppressed")
     p.set_defaults(handler=cmd_evaluate)
 
     p = sub.add_parser(

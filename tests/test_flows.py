@@ -43,8 +43,8 @@ def test_flow_end_to_end(small_data, tmp_path):
     results = evaluate(settings(small_data, tmp_path / "out"))
     assert results["cohort"]["participants"] == 200
     assert results["matched"]["treated"] > 150
-    files = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert files == ["manifest.json", "results.json"]
+    files = {p.name for p in (tmp_path / "out").iterdir()}
+    assert {"manifest.json", "results.json", "summary.md", "report.html", "tables", "figures"} <= files
     assert json.loads((tmp_path / "out" / "results.json").read_text()) == results
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert {e["table"] for e in manifest["inputs"]} >= {"people", "offences", "participants"}
@@ -86,7 +86,7 @@ def test_bad_parameter_fails_before_any_task(tmp_path, small_data):
 def test_failing_task_leaves_previous_outputs_intact(small_data, tmp_path):
     out = tmp_path / "out"
     evaluate(settings(small_data, out))
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    before = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     broken = tmp_path / "broken"
     broken.mkdir()
     for p in small_data.iterdir():
@@ -94,7 +94,7 @@ def test_failing_task_leaves_previous_outputs_intact(small_data, tmp_path):
     (broken / "offences.csv").write_text("person_id,offence_date\n")
     with pytest.raises(DataFileError, match="outcome_date"):
         evaluate(settings(broken, out))
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out.new")) == []
 
 

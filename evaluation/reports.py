@@ -1,0 +1,193 @@
+"""Evidence summaries: the files an evaluation writes for its audience.
+
+``analyst`` (default): everything. ``partner``: aggregates only, with small counts
+suppressed (see evaluation.disclosure) and no figures that could show single people.
+Every run writes results.json, manifest.json, summary.md, report.html, tables/*.csv and
+figures/*.svg; ``write_outputs`` puts them in place atomically.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import json
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from evaluation import charts, jdl
+from evaluation.covariates import COVARIATE_LABELS
+from evaluation.disclosure import partner_results
+
+AUDIENCES = ("analyst", "partner")
+
+_env = Environment(
+    loader=PackageLoader("evaluation", "templates"),
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _num(value, fmt: str = "{:,}") -> str:
+    """A count for display: numbers formatted, suppression markers as they are."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return "n/a"
+    return fmt.format(value)
+
+
+def _signed_pct(value) -> str:
+    if isinstance(value, str):
+        return value
+    return "n/a" if value is None else f"{value:+.0f}%"
+
+
+_env.filters.update(num=_num, signed_pct=_signed_pct, pct=jdl.pct, freq=jdl.freq, p=jdl.p_value)
+
+
+def _csv(rows: list[dict], columns: list[str]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in columns})
+    return buffer.getvalue()
+
+
+def _rate_ratio_pct(rr: dict) -> tuple[float, tuple[float, float]]:
+    return 100 * (rr["estimate"] - 1), (100 * (rr["ci95"][0] - 1), 100 * (rr["ci95"][1] - 1))
+
+
+def headline(view: dict) -> str:
+    """One plain-English sentence: the naive fall beside the matched estimate."""
+    ba, m = view["before_after"], view.get("matched")
+    naive = ba["percent_change"]
+    naive_text = (f"fell {abs(naive):.0f}%" if isinstance(naive, float) and naive < 0 else
+                  f"changed by {_signed_pct(naive)}") if not isinstance(naive, str) else "changed (suppressed)"
+    text = f"Participants' proven offending {naive_text} in the year after they started"
+    if not m:
+        return text + ", but without a comparison group this cannot show what the programme caused."
+    comp = m["comparison_percent_change"]
+    effect, (lo, hi) = _rate_ratio_pct(m["rate_ratio"])
+    verdict = ("a statistically significant reduction" if hi < 0 else
+               "a statistically significant increase" if lo > 0 else "not a statistically significant difference")
+    return (f"{text}; similar people who did not take part {'fell' if comp < 0 else 'changed'} "
+            f"{abs(comp):.0f}% anyway. Compared with them, participants' offending was {effect:+.0f}% "
+            f"(95% interval {lo:+.0f}% to {hi:+.0f}%): {verdict}.")
+
+
+def can_and_cannot(view: dict) -> tuple[list[str], list[str]]:
+    m = view.get("matched")
+    cannot = [
+        "That the whole before/after fall was caused by the programme: much of it happens anyway "
+        "(regression to the mean), as the comparison group shows."
+        if m else "What the programme caused: a before/after comparison cannot separate its effect from the "
+        "fall that happens anyway (regression to the mean).",
+        "That the results apply to people unlike those analysed, or to other places and years.",
+    ]
+    if not m:
+        return [f"Participants' proven offending changed by {_signed_pct(view['before_after']['percent_change'])} "
+                "from the year before to the year after they started."], cannot
+    can = []
+    effect, (lo, hi) = _rate_ratio_pct(m["rate_ratio"])
+    if hi < 0:
+        can.append(f"This analysis shows that taking part led to a reduction in proven reoffences of between "
+                   f"{-hi:.0f}% and {-lo:.0f}% compared with similar people who did not take part.")
+    elif lo > 0:
+        can.append(f"This analysis shows that taking part was followed by between {lo:.0f}% and {hi:.0f}% more "
+                   "proven reoffences than among similar people who did not take part.")
+    else:
+        can.append("This analysis cannot show that taking part changed the number of proven reoffences: the "
+                   f"interval runs from {lo:+.0f}% to {hi:+.0f}%.")
+        cannot.insert(0, "That the programme has no effect: the data are consistent with a worthwhile reduction, "
+                         "no change or an increase.")
+    can += jdl.rate_sentences(m["reoffending_rate"], m["treated"] if isinstance(m["treated"], int) else 0)
+    if m["balance"]["imbalanced_after"]:
+        cannot.append("That the comparison group is like the participants in every recorded way: balance is poor "
+                      "for " + ", ".join(m["balance"]["imbalanced_after"]) + ".")
+    return can, cannot
+
+
+def _tables(view: dict) -> dict[str, str]:
+    ba, cohort = view["before_after"], view["cohort"]
+    flow = [{"stage": "submitted", "people": cohort["submitted"]},
+            *[{"stage": f"excluded: {r}", "people": n} for r, n in cohort["excluded"].items()],
+            {"stage": "analysed", "people": cohort["participants"]}]
+    m = view.get("matched")
+    if m:
+        c = m["matching"]["counts"]
+        flow += [{"stage": "matched", "people": c["matched"]},
+                 {"stage": "not matched: no comparison within the caliper", "people": c["no_match_within_caliper"]},
+                 {"stage": "not matched: outside common support", "people": c["outside_common_support"]}]
+    counts = ["offences_before", "offences_after", "percent_change", "people_with_offence_before",
+              "people_with_offence_after"]
+    tables = {
+        "tables/cohort_flow.csv": _csv(flow, ["stage", "people"]),
+        "tables/before_after_by_group.csv": _csv(ba["by_group"], ["group", *counts]),
+        "tables/before_after_by_category.csv": _csv(ba["by_category"], ["category", *counts]),
+        "tables/before_after_by_programme.csv": _csv(ba["by_programme"], ["programme", "people", *counts]),
+        "tables/high_risk.csv": _csv([ba["high_risk"]], ["people", "offences_before", "offences_after", "not_reoffended"]),
+    }
+    if m:
+        rows = [{"measure": label, "treatment_n": m["treated"], "comparison_n": m["comparison"],
+                 "treatment_rate": m[key]["treated"], "comparison_rate": m[key]["comparison"],
+                 "estimated_difference": m[key]["difference"], "ci95_low": m[key]["ci95"][0],
+                 "ci95_high": m[key]["ci95"][1], "significant": jdl.significant(m[key]["p_value"]),
+                 "p_value": m[key]["p_value"]}
+                for label, key in (("one-year proven reoffending rate", "reoffending_rate"),
+                                   ("proven reoffences per person", "frequency"))]
+        tables["tables/outcomes_jdl.csv"] = _csv(rows, list(rows[0]))
+        tables["tables/balance.csv"] = _csv(m["matching"]["balance"]["covariates"],
+                                            list(m["matching"]["balance"]["covariates"][0]))
+    return tables
+
+
+def build_outputs(results: dict, manifest: dict, *, audience: str, threshold: int) -> dict[str, str]:
+    """Every output file (relative path -> text) for one audience."""
+    if audience == "partner":
+        view, _plan = partner_results(results, threshold)
+        if view.get("matched"):
+            view["matched"]["time_to_first_reoffence"].pop("curves", None)
+        manifest = copy.deepcopy(manifest)
+        for entry in manifest["inputs"]:
+            for key in ("rows_read", "rows_loaded"):
+                if isinstance(entry.get(key), int) and 0 < entry[key] < threshold:
+                    entry[key] = f"<{threshold}"
+    else:
+        view = results
+    m = view.get("matched")
+    figures: dict[str, str] = {}
+    if m:
+        effect, ci = _rate_ratio_pct(m["rate_ratio"])
+        naive = view["before_after"]["percent_change"]
+        figures["figures/headline.svg"] = charts.headline_chart(
+            naive if isinstance(naive, float) else 0.0, m["comparison_percent_change"], effect, ci)
+        figures["figures/love_plot.svg"] = charts.love_plot(m["matching"]["balance"]["covariates"])
+        survival = m["time_to_first_reoffence"]
+        if audience == "analyst" and survival.get("shown") and survival.get("curves"):
+            figures["figures/km.svg"] = charts.km_chart(survival["curves"])
+    can, cannot = can_and_cannot(view)
+    context = {
+        "r": view,
+        "audience": audience,
+        "headline": headline(view),
+        "can": can,
+        "cannot": cannot,
+        "figures": figures,
+        "manifest": manifest,
+        "labels": COVARIATE_LABELS,
+        "jdl_rows": [("One-year proven reoffending rate", "reoffending_rate", "rate"),
+                     ("Proven reoffences per person", "frequency", "freq")],
+    }
+    files = {
+        "results.json": json.dumps(view, indent=2) + "\n",
+        "manifest.json": json.dumps(manifest, indent=2) + "\n",
+        "summary.md": _env.get_template("summary.md.j2").render(context),
+        "report.html": _env.get_template("report.html.j2").render(context),
+        **_tables(view),
+        **figures,
+    }
+    return files
