@@ -219,6 +219,21 @@ def _read_file(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> tupl
     return _row_count(con, raw_name) + reader_rejected, ignored
 
 
+def _remove_stale_temporaries(db_path: Path) -> None:
+    """Remove temporary databases left by loads that were killed (their process is gone)."""
+    for tmp in db_path.parent.glob(f".{db_path.name}.*.tmp*"):
+        pid = tmp.name[len(db_path.name) + 2:].split(".")[0]
+        if pid.isdigit() and int(pid) != os.getpid():
+            try:
+                os.kill(int(pid), 0)
+                continue  # still running
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                continue
+        tmp.unlink(missing_ok=True)
+
+
 def load_data(
     data_dir: str | os.PathLike,
     db_path: str | os.PathLike,
@@ -244,7 +259,7 @@ def load_data(
     files = find_table_files(data_dir)
     private_dir(db_path.parent)
     tmp_path = db_path.with_name(f".{db_path.name}.{os.getpid()}.tmp")
-    tmp_path.unlink(missing_ok=True)
+    _remove_stale_temporaries(db_path)
     con = connect(tmp_path)
     try:
         private_file(tmp_path)

@@ -28,7 +28,7 @@ from evaluation.errors import ReoffendError, SettingsError
 from evaluation.estimates import MatchedData, estimate_impact
 from evaluation.evidence import rate_evidence
 from evaluation.matching import PropensityMatcher
-from evaluation.outputs import write_outputs
+from evaluation.outputs import run_lock, write_outputs
 from evaluation.reports import build_outputs
 from evaluation.results import clean_number
 from evaluation.settings import StudySettings
@@ -241,6 +241,11 @@ def headline_markdown(results: dict) -> str:
 
 def run_evaluation(settings: StudySettings, progress: Progress | None = None) -> dict:
     """Run every step in order without Prefect and write the outputs; return the results."""
+    with run_lock(settings.out_dir):
+        return _run_steps(settings, progress)
+
+
+def _run_steps(settings: StudySettings, progress: Progress | None) -> dict:
     say = progress or (lambda _m: None)
     started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     load = load_step(settings, progress).to_dict()

@@ -17,6 +17,7 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NONE
 
 from evaluation import pipeline
+from evaluation.outputs import run_lock
 from evaluation.settings import StudySettings
 
 # File I/O can fail transiently (a network share, a busy disk): those tasks retry.
@@ -79,13 +80,14 @@ def _publish(results: dict, out_dir: str) -> None:
 def evaluate(settings: StudySettings) -> dict:
     """Evaluate one study end to end; returns the results (aggregates only)."""
     started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    load_report = load(settings)
-    validate(settings, load_report)
-    cohort = build_cohorts(settings)
-    ba = before_after(settings)
-    matched = match(settings)
-    impact = estimate(settings)
-    results = pipeline.assemble_results(settings, load_report, cohort, ba, matched, impact)
-    out_dir = write_outputs(settings, results, started)
+    with run_lock(settings.out_dir):  # one evaluation of an output folder at a time
+        load_report = load(settings)
+        validate(settings, load_report)
+        cohort = build_cohorts(settings)
+        ba = before_after(settings)
+        matched = match(settings)
+        impact = estimate(settings)
+        results = pipeline.assemble_results(settings, load_report, cohort, ba, matched, impact)
+        out_dir = write_outputs(settings, results, started)
     _publish(results, out_dir)
     return results
