@@ -88,7 +88,7 @@ def find_table_files(data_dir: Path) -> dict[str, Path]:
         present = [p for p in candidates if p.is_file()]
         if len(present) > 1:
             raise DataFileError(
-                f"both {present[0].name} and {present[1].name} exist; keep one", file=str(data_dir)
+                f"{present[1].name} is there too; keep one of the two", file=str(present[0])
             )
         if present:
             found[table.name] = present[0]
@@ -279,6 +279,11 @@ def load_data(
         if cutoff is None:
             cutoff = con.execute(read_sql("staging/data_cutoff")).fetchone()[0]
             if cutoff is None:
+                if read_counts["offences"] and _row_count(con, "raw_offences") == 0:
+                    first = run_sql(con, "staging/first_rejects", {"table_name": "offences"}).fetchall()
+                    detail = "; ".join(f"line {line}: {reason}" for line, reason in first)
+                    raise DataFileError(f"no row of the file could be read as CSV ({detail}); is a quote "
+                                        "left open?", file=str(files["offences"]))
                 raise DataFileError(
                     "no valid outcome_date to take the data cut-off from; give --cutoff",
                     file=str(files["offences"]),
