@@ -38,11 +38,19 @@ def read_sql(name: str) -> str:
     return resources.files(package).joinpath(stem + ".sql").read_text(encoding="utf-8")
 
 
-def render_sql(name: str, identifiers: Mapping[str, str]) -> str:
-    """Read a query and substitute whitelisted identifiers for its ``{{ name }}`` placeholders."""
+_HEADER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+def render_sql(name: str, identifiers: Mapping[str, str], header_names: frozenset[str] = frozenset()) -> str:
+    """Read a query and substitute whitelisted identifiers for its ``{{ name }}`` placeholders.
+
+    An identifier must be one the project defines, or (for a tool working on a user's own
+    columns) one of ``header_names`` read from the file itself and of a plain form."""
     text = read_sql(name)
     for value in identifiers.values():
-        if value not in ALLOWED_IDENTIFIERS or not _IDENTIFIER.match(value):
+        allowed = (value in ALLOWED_IDENTIFIERS and _IDENTIFIER.match(value)) or (
+            value in header_names and _HEADER_NAME.match(value))
+        if not allowed:
             raise ValueError(f"{value!r} is not an allowed table or column name")
     def sub(m: re.Match[str]) -> str:
         key = m.group(1)

@@ -194,6 +194,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_pseudonymise(args: argparse.Namespace) -> int:
+    from evaluation.pseudonymise import key_from_environment, pseudonymise
+
+    key = key_from_environment()
+    report = pseudonymise(args.in_dir, args.out, id_column=args.id_column, key=key, progress=_Progress(args.quiet))
+    print(report.summary())
+    print(f"written to {args.out}; keep {'REOFFEND_PSEUDONYM_KEY'} secret and the same for every extract")
+    return 0
+
+
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from evaluation.reproduce import reproduce
 
@@ -389,6 +399,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="instead of serving, deploy every study to this Prefect work pool (type process) and "
                    "exit; `prefect worker start --pool NAME` processes, on any machines, then run them")
     p.set_defaults(handler=cmd_serve)
+
+    p = sub.add_parser(
+        "pseudonymise",
+        parents=[common],
+        help="replace raw identifiers with keyed hashes (HMAC-SHA256) before sharing data",
+        description="Copy every CSV/Parquet table of IN_DIR to OUT_DIR with the identifier column replaced by "
+        "HMAC-SHA256(key, identifier) in hex. The key is read from the environment variable "
+        "REOFFEND_PSEUDONYM_KEY (at least 32 bytes) and written nowhere; the same key gives the same "
+        "pseudonyms in every extract, so monthly data still link up.",
+    )
+    p.add_argument("in_dir", type=Path, help="folder of tables with raw identifiers")
+    p.add_argument("--out", required=True, type=Path, help="folder to write the pseudonymised tables into")
+    p.add_argument("--id-column", required=True, help="the identifier column, e.g. person_id or pnc_number")
+    p.set_defaults(handler=cmd_pseudonymise)
 
     p = sub.add_parser(
         "reproduce",
