@@ -30,7 +30,7 @@ test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow and not server"
 
 bench: $(STAMP)
-	$(VENV)/bin/reoffend bench
+	$(VENV)/bin/reoffend bench --out benchmarks/results/bench.json
 
 clean:
 	rm -rf $(VENV) data out .prefect .pytest_cache test-artifacts

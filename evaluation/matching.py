@@ -164,7 +164,8 @@ class PropensityMatcher:
     ----------
     propensity_ : ndarray, the fitted probability of treatment for every row.
     distance_ : ndarray, the measure matched on (logit or probability).
-    coef_ : dict, the propensity model's coefficients by design column.
+    coef_ : dict, the propensity model's coefficients by design column, per standard
+        deviation of the column (columns are standardised before fitting).
     matches_ : polars.DataFrame with columns ``subclass``, ``row``, ``treat``, ``weight``:
         one row per unit in each matched set (a comparison reused with replacement
         appears in each of its sets); weights are 1 for participants and 1/m for each of
@@ -221,13 +222,17 @@ class PropensityMatcher:
         if treat.all() or not treat.any():
             raise SettingsError(f"'{treatment}' must have both treated (1) and untreated (0) rows")
         x, labels = design_matrix(frame, list(covariates))
-        exog = np.column_stack([np.ones(len(x)), x])
+        # standardised columns: the same fitted scores, and Newton's method converges in a
+        # few steps instead of dozens (raw columns differ in scale by thousands)
+        centre, scale = x.mean(axis=0), x.std(axis=0)
+        scale[scale == 0] = 1.0
+        exog = np.column_stack([np.ones(len(x)), (x - centre) / scale])
         try:
             fit = sm.Logit(treat.astype(float), exog).fit(method="newton", maxiter=100, disp=False)
         except (PerfectSeparationError, np.linalg.LinAlgError) as exc:
             raise SettingsError(f"the propensity model cannot be fitted ({exc}); drop a covariate that "
                                 "separates participants from comparisons") from None
-        self.coef_ = dict(zip(["const", *labels], map(float, fit.params)))
+        self.coef_ = dict(zip(["const", *labels], map(float, fit.params)))  # per SD of each column
         self.converged_ = bool(fit.mle_retvals.get("converged", True))
         linear = exog @ fit.params
         self.propensity_ = 1.0 / (1.0 + np.exp(-linear))

@@ -30,7 +30,8 @@ class StudySettings:
     comparison_pool : "risk_set" (anyone not yet started at the candidate's index date) or
         "never_participated".
     max_comparison_units : above this many candidate person-events, a seeded random sample
-        of this size (in expectation) is used.
+        of this size (in expectation) is used (250,000: 25 comparisons for each of 10,000
+        participants).
     index_shift_days : moves every index date (negative = earlier); a placebo run uses
         ``-after_days``, a period the programme cannot have affected.
     covariates : covariates for the propensity model (see evaluation.covariates).
@@ -61,7 +62,7 @@ class StudySettings:
     work_dir: Path | None = None
     bootstrap_resamples: int = 2000
     comparison_pool: str = "risk_set"
-    max_comparison_units: int = 1_000_000
+    max_comparison_units: int = 250_000
     index_shift_days: int = 0
     covariates: tuple[str, ...] = DEFAULT_COVARIATES
     caliper: float | None = 0.2

@@ -1,0 +1,207 @@
+"""The national-scale benchmark: ``reoffend bench`` / ``make bench``.
+
+For each size (a fraction of 2,000,000 people, about 20 million offences and 10,000
+participants) a fresh process generates the national scenario, then times every stage
+of the evaluation: a plain DuckDB read of the same files (the baseline for the load),
+load with validation, cohorts (participants, comparison pool, outcomes, covariates),
+before/after statistics, propensity model and matching, impact estimates, and reports.
+It records peak memory (RSS) and rows per second. Prefect's start-up is timed
+separately (it is a fixed cost per process, not work that grows with the data).
+Results go to bench.json: each size's median over the repeats, and the growth factor
+between sizes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+FULL_PEOPLE, FULL_PARTICIPANTS = 2_000_000, 10_000
+TARGETS = {
+    "evaluation_seconds": 60.0,
+    "peak_rss_gb": 6.0,
+    "load_vs_plain_read": 2.0,
+    "cohorts_seconds": 10.0,
+    "match_seconds": 10.0,
+}
+
+
+def _plain_read_seconds(data: Path, db: Path) -> float:
+    import duckdb
+
+    con = duckdb.connect(str(db))
+    start = time.perf_counter()
+    for path in sorted(data.glob("*.parquet")):
+        con.register("f", con.read_parquet(str(path)))
+        con.execute(f'CREATE TABLE "{path.stem}" AS SELECT * FROM f')  # benchmark baseline, fixed names
+        con.unregister("f")
+    seconds = time.perf_counter() - start
+    con.close()
+    return seconds
+
+
+def child(size: float, workdir: Path, seed: int) -> dict:
+    """Run one size in this process and return its measurements."""
+    from evaluation import pipeline
+    from evaluation.settings import StudySettings
+    from synthetic_data import NATIONAL, generate
+
+    scenario = replace(NATIONAL, people=int(FULL_PEOPLE * size), participants=int(FULL_PARTICIPANTS * size))
+    data, out = workdir / "data", workdir / "out"
+    t = time.perf_counter()
+    generated = generate(scenario, data, seed=seed)
+    stages = {"generate": time.perf_counter() - t}
+    stages["plain_read"] = _plain_read_seconds(data, workdir / "plain.duckdb")
+    settings = StudySettings(data_dir=data, out_dir=out, name=f"national x{size}", bootstrap_resamples=500)
+    started = time.strftime("%Y-%m-%dT%H:%M:%S")
+
+    def timed(name, fn):
+        t0 = time.perf_counter()
+        value = fn()
+        stages[name] = time.perf_counter() - t0
+        return value
+
+    load = timed("load", lambda: pipeline.load_step(settings).to_dict())
+    cohort = timed("cohorts", lambda: pipeline.cohort_step(settings))
+    ba = timed("before_after", lambda: pipeline.before_after_step(settings))
+    match = timed("match", lambda: pipeline.match_step(settings))
+    impact = timed("estimate", lambda: pipeline.estimate_step(settings))
+    results = pipeline.assemble_results(settings, load, cohort.to_dict(), ba, match, impact)
+    timed("reports", lambda: pipeline.write_step(settings, results, started=started))
+    evaluation = sum(stages[s] for s in ("load", "cohorts", "before_after", "match", "estimate", "reports"))
+    return {
+        "size": size,
+        "people": scenario.people,
+        "participants": scenario.participants,
+        "offences": generated.rows["offences"],
+        "comparison_units": cohort.candidates,
+        "stages_seconds": stages,
+        "evaluation_seconds": evaluation,
+        "load_vs_plain_read": stages["load"] / stages["plain_read"],
+        "offence_rows_per_second_load": generated.rows["offences"] / stages["load"],
+        "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2,
+        "matched": match["counts"]["matched"],
+        "max_abs_smd_after": match["balance"]["max_abs_smd_after"],
+    }
+
+
+def prefect_startup_seconds() -> float:
+    """A trivial flow in a fresh process on Prefect's temporary server."""
+    code = ("import time; t=time.perf_counter(); from prefect import flow\n"
+            "@flow\ndef f(): return 1\nf(); print(time.perf_counter()-t)")
+    with tempfile.TemporaryDirectory() as home:
+        env = {**os.environ, "PREFECT_HOME": home, "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+               "PREFECT_LOGGING_LEVEL": "ERROR"}
+        env.pop("PREFECT_API_URL", None)
+        proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    return float(proc.stdout.strip().splitlines()[-1])
+
+
+def machine() -> dict:
+    mem = next((line.split()[1] for line in open("/proc/meminfo") if line.startswith("MemTotal")), "0")
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "")
+    return {"cpus": os.cpu_count(), "cpu": cpu, "memory_gb": round(int(mem) / 1024**2, 1),
+            "python": platform.python_version(), "system": platform.platform()}
+
+
+def _median_run(runs: list[dict]) -> dict:
+    out = dict(runs[0])
+    out["stages_seconds"] = {k: statistics.median(r["stages_seconds"][k] for r in runs) for k in runs[0]["stages_seconds"]}
+    for key in ("evaluation_seconds", "load_vs_plain_read", "offence_rows_per_second_load", "peak_rss_gb"):
+        out[key] = statistics.median(r[key] for r in runs)
+    out["repeats"] = len(runs)
+    out["evaluation_seconds_each"] = [round(r["evaluation_seconds"], 2) for r in runs]
+    return out
+
+
+def run(sizes: list[float], repeats: int, out_path: Path, seed: int, progress=print,
+        time_prefect: bool = True) -> dict:
+    results = []
+    for size in sizes:
+        runs = []
+        for i in range(repeats):
+            with tempfile.TemporaryDirectory(prefix="reoffend-bench-") as tmp:
+                proc = subprocess.run(
+                    [sys.executable, "-m", "flows.bench", "--child", str(size), "--workdir", tmp, "--seed", str(seed)],
+                    capture_output=True, text=True, timeout=3600,
+                )
+            if proc.returncode != 0:
+                raise RuntimeError(f"benchmark at size {size} failed:\n{proc.stderr[-3000:]}")
+            runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+            r = runs[-1]
+            progress(f"x{size} run {i + 1}/{repeats}: evaluation {r['evaluation_seconds']:.1f}s, "
+                     f"peak {r['peak_rss_gb']:.2f} GB, " + ", ".join(f"{k} {v:.1f}s" for k, v in r["stages_seconds"].items()))
+        results.append(_median_run(runs))
+    growth = []
+    for a, b in zip(results, results[1:]):
+        growth.append({
+            "from_size": a["size"], "to_size": b["size"],
+            "people_factor": b["people"] / a["people"],
+            "evaluation_time_factor": b["evaluation_seconds"] / a["evaluation_seconds"],
+        })
+    full = next((r for r in results if r["size"] == 1.0), None)
+    checks = {}
+    if full:
+        checks = {
+            "evaluation_under_60s": full["evaluation_seconds"] < TARGETS["evaluation_seconds"],
+            "peak_rss_under_6gb": full["peak_rss_gb"] < TARGETS["peak_rss_gb"],
+            "load_within_2x_plain_read": full["load_vs_plain_read"] <= TARGETS["load_vs_plain_read"],
+            "cohorts_under_10s": full["stages_seconds"]["cohorts"] < TARGETS["cohorts_seconds"],
+            "match_under_10s": full["stages_seconds"]["match"] < TARGETS["match_seconds"],
+        }
+    report = {
+        "machine": machine(),
+        "prefect_startup_seconds": prefect_startup_seconds() if time_prefect else None,
+        "targets": TARGETS,
+        "sizes": results,
+        "growth": growth,
+        "checks_at_1x": checks,
+        "note": "medians over repeats; evaluation = load + cohorts + before/after + match + estimate + reports, "
+                "excluding data generation and Prefect start-up",
+    }
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="reoffend bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--child", type=float, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--workdir", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--sizes", default="0.25,0.5,1", help="fractions of the national scenario (default 0.25,0.5,1)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per size; the median is reported (default 3)")
+    parser.add_argument("--out", type=Path, default=Path("bench.json"), help="where to write bench.json")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    if args.child is not None:
+        print(json.dumps(child(args.child, args.workdir, args.seed)))
+        return 0
+    sizes = [float(s) for s in args.sizes.split(",")]
+    report = run(sizes, args.repeats, args.out, args.seed, progress=lambda m: print(m, file=sys.stderr, flush=True))
+    for r in report["sizes"]:
+        print(f"x{r['size']:<5} {r['people']:>10,} people {r['offences']:>11,} offences: evaluation "
+              f"{r['evaluation_seconds']:6.1f}s (load {r['stages_seconds']['load']:.1f}s = {r['load_vs_plain_read']:.2f}x "
+              f"plain read; cohorts {r['stages_seconds']['cohorts']:.1f}s; match {r['stages_seconds']['match']:.1f}s), "
+              f"peak {r['peak_rss_gb']:.2f} GB")
+    for g in report["growth"]:
+        print(f"x{g['from_size']} -> x{g['to_size']}: people x{g['people_factor']:.1f}, time x{g['evaluation_time_factor']:.2f}")
+    if report["prefect_startup_seconds"] is not None:
+        print(f"Prefect start-up (temporary server): {report['prefect_startup_seconds']:.1f}s")
+    if report["checks_at_1x"]:
+        print("targets at 1x: " + ", ".join(f"{k} {'ok' if v else 'MISSED'}" for k, v in report["checks_at_1x"].items()))
+    print(f"written: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

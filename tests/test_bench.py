@@ -1,0 +1,23 @@
+"""A quick smoke run of the benchmark at tiny sizes, so it cannot rot."""
+
+from __future__ import annotations
+
+import json
+
+from flows import bench
+
+
+def test_benchmark_smoke(tmp_path):
+    report = bench.run([0.002, 0.004], repeats=1, out_path=tmp_path / "bench.json", seed=3,
+                       progress=lambda _m: None, time_prefect=False)
+    written = json.loads((tmp_path / "bench.json").read_text())
+    assert written == json.loads(json.dumps(report))
+    small, large = report["sizes"]
+    assert (small["people"], large["people"]) == (4000, 8000)
+    for size in report["sizes"]:
+        assert set(size["stages_seconds"]) == {"generate", "plain_read", "load", "cohorts", "before_after",
+                                               "match", "estimate", "reports"}
+        assert size["peak_rss_gb"] > 0 and size["offence_rows_per_second_load"] > 0
+        assert size["matched"] > 0
+    assert report["growth"][0]["people_factor"] == 2.0
+    assert report["machine"]["cpus"] >= 1
