@@ -217,8 +217,8 @@ def estimate_impact(data: MatchedData) -> ImpactResult:
     warnings = []
     n_treated = int(t.sum())
     if n_treated < MIN_PARTICIPANTS:
-        warnings.append(f"only {n_treated} matched participants: the Justice Data Lab needs at least "
-                        f"{MIN_PARTICIPANTS}, and estimates this small are very uncertain")
+        warnings.append(f"fewer than {MIN_PARTICIPANTS} matched participants (the Justice Data Lab's minimum): "
+                        "estimates this small are very uncertain")
     return ImpactResult(
         treated=n_treated,
         comparison=int(np.unique(data.unit[~t]).size),

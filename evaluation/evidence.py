@@ -46,8 +46,8 @@ def rate_evidence(results: dict) -> EvidenceRating:
         return EvidenceRating(1, 2, ("before/after comparison of participants only: no comparison group, so "
                                      "regression to the mean cannot be separated from the programme's effect",))
     reasons = [
-        f"a matched comparison group of {m['comparison']:,} similar people who had not started the programme, "
-        "measured in the same windows (difference in differences reported)",
+        "a matched comparison group of similar people who had not started the programme, measured in the same "
+        "windows (difference in differences reported)",
     ]
     imbalanced = m["balance"]["imbalanced_after"]
     if imbalanced:
@@ -61,8 +61,8 @@ def rate_evidence(results: dict) -> EvidenceRating:
     reasons.append("matching can only balance what the data record; unrecorded differences (motivation, "
                    "employment, family support) may remain, which is why this is not level 4 or 5")
     if m["treated"] < 60:
-        reasons.append(f"only {m['treated']} matched participants, fewer than the Justice Data Lab's 60: "
-                       "treat the estimate with great caution")
+        reasons.append("fewer matched participants than the Justice Data Lab's minimum of 60: treat the "
+                       "estimate with great caution")
     if nesta == 3 and results.get("replications") is None:
         reasons.append("Nesta level 4 needs independent replication and costs, which one run cannot show")
     return EvidenceRating(maryland, nesta, tuple(reasons))

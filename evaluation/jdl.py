@@ -9,10 +9,7 @@ the reminder that this does not mean the programme has no effect.
 
 from __future__ import annotations
 
-import math
-
-from statsmodels.stats.power import NormalIndPower
-from statsmodels.stats.proportion import proportion_effectsize
+from evaluation.robustness import participants_needed
 
 
 def pct(rate: float | None) -> str:
@@ -31,15 +28,6 @@ def p_value(p: float | None) -> str:
 
 def significant(p: float | None) -> bool:
     return p is not None and p <= 0.05
-
-
-def people_needed(treated_rate: float, comparison_rate: float, *, alpha: float = 0.05, power: float = 0.8) -> int | None:
-    """Participants needed (with an equally large comparison group) to detect the observed
-    difference in reoffending rates at 5% significance and 80% power (statsmodels)."""
-    if treated_rate == comparison_rate or not (0 < treated_rate < 1 and 0 < comparison_rate < 1):
-        return None
-    h = abs(proportion_effectsize(treated_rate, comparison_rate))
-    return int(math.ceil(NormalIndPower().solve_power(effect_size=h, alpha=alpha, power=power, ratio=1.0)))
 
 
 def rate_sentences(rate: dict, treated: int) -> list[str]:
@@ -61,7 +49,7 @@ def rate_sentences(rate: dict, treated: int) -> list[str]:
             lines.append(f"The number of people who commit a proven reoffence within one year could be higher by "
                          f"between {-hi} and {-lo} people for every 100 who receive support.")
     else:
-        needed = people_needed(rate["treated"], rate["comparison"])
+        needed = participants_needed(rate["treated"], rate["comparison"])
         need = (f" About {needed:,} people in each group would be needed to detect a difference of this size."
                 if needed else "")
         lines.append(

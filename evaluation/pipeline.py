@@ -27,6 +27,7 @@ from evaluation.covariates import usable_covariates
 from evaluation.errors import ReoffendError, SettingsError
 from evaluation.estimates import MatchedData, estimate_impact
 from evaluation.evidence import rate_evidence
+from evaluation.robustness import robustness_summary
 from evaluation.matching import PropensityMatcher
 from evaluation.outputs import run_lock, write_outputs
 from evaluation.reports import build_outputs
@@ -197,6 +198,9 @@ def assemble_results(
         "before_after": before_after,
         "matched": matched,
     }
+    robustness = robustness_summary(matched)
+    results["e_value"] = robustness["e_value"]
+    results["power"] = robustness["power"]
     results["evidence"] = rate_evidence(results).to_dict()
     return results
 

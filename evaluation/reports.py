@@ -100,8 +100,8 @@ def can_and_cannot(view: dict) -> tuple[list[str], list[str]]:
         can.append(f"This analysis shows that taking part was followed by between {lo:.0f}% and {hi:.0f}% more "
                    "proven reoffences than among similar people who did not take part.")
     else:
-        can.append("This analysis cannot show that taking part changed the number of proven reoffences: the "
-                   f"interval runs from {lo:+.0f}% to {hi:+.0f}%.")
+        can.append("This analysis does not show a clear effect of taking part on the number of proven "
+                   f"reoffences: the 95% interval runs from {lo:+.0f}% to {hi:+.0f}%.")
         cannot.insert(0, "That the programme has no effect: the data are consistent with a worthwhile reduction, "
                          "no change or an increase.")
     can += jdl.rate_sentences(m["reoffending_rate"], m["treated"] if isinstance(m["treated"], int) else 0)

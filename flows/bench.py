@@ -107,6 +107,60 @@ def prefect_startup_seconds() -> float:
     return float(proc.stdout.strip().splitlines()[-1])
 
 
+#: Treated x controls for the side-by-side match with psmpy (it grows with their product).
+PEER_SIZES = ((200, 5_000), (500, 20_000), (1_000, 50_000), (2_000, 100_000))
+PEER_TIME_LIMIT = 120.0
+
+
+def peer_comparison(progress=print) -> dict:
+    """The same 1:1 caliper (0.2 SD of the logit) match without replacement, by this
+    project's matcher and by psmpy (a benchmark-only extra: requirements-bench.lock),
+    on the same synthetic data, at sizes where psmpy finishes in reasonable time."""
+    try:
+        import pandas as pd
+        from psmpy import PsmPy
+    except ImportError:
+        return {"package": "psmpy", "installed": False,
+                "note": "pip install -r requirements-bench.lock (make bench does) to compare"}
+    import numpy as np
+    import polars as pl
+
+    from evaluation.matching import PropensityMatcher
+
+    rows = []
+    for n_t, n_c in PEER_SIZES:
+        rng = np.random.default_rng(n_t)
+        df = pd.DataFrame({
+            "id": np.arange(n_t + n_c),
+            "treat": np.r_[np.ones(n_t), np.zeros(n_c)].astype(int),
+            "x1": np.r_[rng.normal(0.5, 1, n_t), rng.normal(0, 1, n_c)],
+            "x2": np.r_[rng.binomial(1, 0.6, n_t), rng.binomial(1, 0.4, n_c)].astype(float),
+        })
+        t = time.perf_counter()
+        ours = PropensityMatcher(caliper=0.2).fit(pl.from_pandas(df), treatment="treat", covariates=["x1", "x2"])
+        ours_s = time.perf_counter() - t
+        t = time.perf_counter()
+        psm = PsmPy(df, treatment="treat", indx="id", exclude=[])
+        psm.logistic_ps(balance=False)
+        psm.kdtree_matched(matcher="propensity_logit", replacement=False, caliper=0.2, drop_unmatched=True)
+        peer_s = time.perf_counter() - t
+        rows.append({"treated": n_t, "controls": n_c, "reoffend_seconds": ours_s, "psmpy_seconds": peer_s,
+                     "speed_ratio": peer_s / ours_s, "reoffend_matched": ours.counts_.matched})
+        progress(f"peer {n_t:,} x {n_c:,}: reoffend {ours_s:.2f}s, psmpy {peer_s:.1f}s ({peer_s / ours_s:.0f}x)")
+        if peer_s > PEER_TIME_LIMIT:
+            break
+    return {"package": "psmpy", "installed": True, "version": _version("psmpy"), "sizes": rows}
+
+
+def _version(name: str) -> str | None:
+    from importlib import metadata
+
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
 def machine() -> dict:
     mem = next((line.split()[1] for line in open("/proc/meminfo") if line.startswith("MemTotal")), "0")
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "")
@@ -162,6 +216,7 @@ def run(sizes: list[float], repeats: int, out_path: Path, seed: int, progress=pr
     report = {
         "machine": machine(),
         "prefect_startup_seconds": prefect_startup_seconds() if time_prefect else None,
+        "peers": peer_comparison(progress) if time_prefect else None,
         "targets": TARGETS,
         "sizes": results,
         "growth": growth,
@@ -197,6 +252,12 @@ def main(argv=None) -> int:
         print(f"x{g['from_size']} -> x{g['to_size']}: people x{g['people_factor']:.1f}, time x{g['evaluation_time_factor']:.2f}")
     if report["prefect_startup_seconds"] is not None:
         print(f"Prefect start-up (temporary server): {report['prefect_startup_seconds']:.1f}s")
+    peers = report.get("peers") or {}
+    for row in peers.get("sizes", []):
+        print(f"1:1 caliper match, {row['treated']:,} x {row['controls']:,}: reoffend {row['reoffend_seconds']:.2f}s, "
+              f"psmpy {row['psmpy_seconds']:.1f}s: {row['speed_ratio']:.0f}x faster")
+    if peers and not peers.get("installed"):
+        print(f"peer comparison skipped: {peers['note']}")
     if report["checks_at_1x"]:
         print("targets at 1x: " + ", ".join(f"{k} {'ok' if v else 'MISSED'}" for k, v in report["checks_at_1x"].items()))
     print(f"written: {args.out}")

@@ -87,7 +87,9 @@ def test_jdl_rounding_and_not_significant_wording():
     lines = jdl.rate_sentences({"treated": 0.50, "comparison": 0.52, "ci95": [-0.07, 0.03], "p_value": 0.4}, 588)
     assert "should not be taken to mean that the programme fails to affect" in lines[1]
     assert "would be needed" in lines[1]
-    needed = jdl.people_needed(0.50, 0.52)
+    from evaluation.robustness import participants_needed
+
+    needed = participants_needed(0.50, 0.52)
     assert 9000 < needed < 10500  # two-proportion power, 80% power, 5% significance
 
 
