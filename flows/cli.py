@@ -159,7 +159,7 @@ def run_flow(settings, *, verbose: bool, quiet: bool) -> dict:
 
     prefect_env.configure(verbose)
     progress = _Progress(quiet)
-    progress("starting Prefect" + ("" if os.environ.get("PREFECT_API_URL") else " (temporary local server, ~10 s)"))
+    progress("starting Prefect" + ("" if os.environ.get("PREFECT_API_URL") else " (temporary local server, 20-30 s)"))
     from prefect.exceptions import ParameterTypeError
 
     from flows.evaluate import evaluate
