@@ -100,8 +100,8 @@ def find_table_files(data_dir: Path) -> dict[str, Path]:
     return found
 
 
-def _csv_header(path: Path) -> list[str]:
-    """Read and check the header line of a CSV file."""
+def csv_header(path: Path) -> list[str]:
+    """Read and check the header line of a CSV file (BOM, UTF-8, NUL bytes, 1 MB limit); its column names."""
     if path.stat().st_size == 0:
         raise DataFileError("file is empty (expected a header row)", file=str(path))
     with path.open("rb") as fh:
@@ -118,7 +118,10 @@ def _csv_header(path: Path) -> list[str]:
         raise DataFileError(f"file is not valid UTF-8 (byte {exc.start} of the header)", file=str(path)) from None
     if "\x00" in text:
         raise DataFileError("file holds NUL bytes; is this a CSV file?", file=str(path))
-    header = next(csv.reader(io.StringIO(text.rstrip("\r"))), [])
+    try:
+        header = next(csv.reader(io.StringIO(text.rstrip("\r"))), [])
+    except csv.Error as exc:  # e.g. a stray carriage return inside the header line
+        raise DataFileError(f"the header line cannot be read as CSV ({exc})", file=str(path)) from None
     return [h.strip() for h in header]
 
 
@@ -181,7 +184,7 @@ def _read_file(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> tupl
     read_name, shift_name, raw_name = f"read_{table.name}", f"shift_{table.name}", f"raw_{table.name}"
     names = {"read": read_name, "shift": shift_name, "raw": raw_name}
     if path.suffix == ".csv":
-        header = _csv_header(path)
+        header = csv_header(path)
         ignored = _check_columns(path, table, header)
         present = set(header)
         try:

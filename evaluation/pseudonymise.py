@@ -18,7 +18,7 @@ from pathlib import Path
 
 from evaluation.database import connect
 from evaluation.errors import DataFileError, SettingsError
-from evaluation.loading import _csv_header
+from evaluation.loading import csv_header
 from evaluation.safe_files import private_dir, private_file
 from evaluation.sql_files import render_sql
 
@@ -90,7 +90,7 @@ def pseudonymise(
         for path in paths:
             say(f"reading {path.name}")
             if path.suffix == ".csv":
-                header = _csv_header(path)
+                header = csv_header(path)
                 source = con.read_csv(str(path), header=True, all_varchar=True, sep=",", quotechar='"')
             else:
                 source = con.read_parquet(str(path))

@@ -19,8 +19,6 @@ from evaluation import charts, jdl
 from evaluation.covariates import COVARIATE_LABELS
 from evaluation.disclosure import partner_results
 
-AUDIENCES = ("analyst", "partner")
-
 _env = Environment(
     loader=PackageLoader("evaluation", "templates"),
     autoescape=select_autoescape(["html"]),
