@@ -123,7 +123,8 @@ def build_cohorts(con: duckdb.DuckDBPyConnection, settings: StudySettings) -> Co
     first, last = run_sql(con, "cohorts/index_date_range").fetchone()
     lag = run_sql(con, "cohorts/index_lag").fetchone()[0]
     pool_params = {**windows, "index_lag_days": lag, "first_index": first, "last_index": last,
-                   "pool": settings.comparison_pool, "seed": settings.seed}
+                   "pool": settings.comparison_pool, "seed": settings.seed,
+                   "index_shift_days": settings.index_shift_days}
     events = run_sql(con, "cohorts/candidate_event_count", pool_params).fetchone()[0]
     fraction = min(1.0, settings.max_comparison_units / events) if events else 1.0
     run_sql(con, "cohorts/comparison_candidates", {**pool_params, "sample_fraction": fraction})

@@ -24,6 +24,7 @@ COUNT_KEYS = frozenset({
     "people_with_offence_before", "people_with_offence_after", "not_reoffended", "treated", "comparison",
     "matched", "no_match_within_caliper", "outside_common_support", "comparison_units", "comparison_rows",
     "reoffenders_treated", "contaminated_comparisons", "candidate_units", "candidate_people",
+    "pairs", "pairs_with_a_difference",
 })
 
 
@@ -109,6 +110,23 @@ def plan_for(results: dict, threshold: int) -> DisclosurePlan:
         plan.add(("comparison",), m["comparison"])
         plan.add(("contaminated",), m["contaminated_comparisons"])
         plan.add(("reoffenders_treated",), m["time_to_first_reoffence"]["reoffenders_treated"])
+    for i, row in enumerate(results.get("sensitivity") or []):
+        plan.add(("sensitivity", i), row["matched"])
+    placebo = results.get("placebo") or {}
+    for key in ("participants", "matched"):
+        if isinstance(placebo.get(key), int):
+            plan.add(("placebo", key), placebo[key])
+    bounds = results.get("rosenbaum_gamma") or {}
+    if "pairs_with_a_difference" in bounds:
+        plan.add(("rosenbaum", "differing"), bounds["pairs_with_a_difference"])
+    dimensions: dict[str, list[tuple]] = {}
+    for row in results.get("subgroups") or []:
+        key = ("subgroup", row["dimension"], row["group"])
+        plan.add(key, row["participants"])
+        dimensions.setdefault(row["dimension"], []).append(key)
+    if m:
+        for parts in dimensions.values():
+            plan.add_group(("matched",), parts)
     plan.resolve()
     return plan
 
@@ -169,4 +187,21 @@ def partner_results(results: dict, threshold: int) -> tuple[dict, DisclosurePlan
         m["contaminated_comparisons"] = plan.show(("contaminated",), m["contaminated_comparisons"])
         t = m["time_to_first_reoffence"]
         t["reoffenders_treated"] = plan.show(("reoffenders_treated",), t["reoffenders_treated"])
+    if out.get("costs") and m:
+        out["costs"]["participants"] = m["treated"]
+    for i, row in enumerate(out.get("sensitivity") or []):
+        row["matched"] = plan.show(("sensitivity", i), row["matched"])
+    placebo = out.get("placebo") or {}
+    for key in ("participants", "matched"):
+        if isinstance(placebo.get(key), int):
+            placebo[key] = plan.show(("placebo", key), placebo[key])
+    bounds = out.get("rosenbaum_gamma") or {}
+    if "pairs_with_a_difference" in bounds:
+        bounds["pairs_with_a_difference"] = plan.show(("rosenbaum", "differing"), bounds["pairs_with_a_difference"])
+        bounds["pairs"] = m["treated"] if m else bounds["pairs"]
+    for row in out.get("subgroups") or []:
+        key = ("subgroup", row["dimension"], row["group"])
+        row["participants"] = plan.show(key, row["participants"])
+        if plan.is_hidden(key):  # an estimate for a handful of people could say too much about them
+            row.update(estimate=None, ci95=None, p_value=None, p_value_holm=None, note="suppressed: a small group")
     return out, plan

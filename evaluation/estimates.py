@@ -11,12 +11,14 @@ the results.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import statsmodels.api as sm
 from statsmodels.duration.hazard_regression import PHReg
 from statsmodels.duration.survfunc import SurvfuncRight, survdiff
+from statsmodels.tools.sm_exceptions import SpecificationWarning
 
 from evaluation.results import Estimate, TestResult, clean_number
 
@@ -95,10 +97,13 @@ def matched_rate_ratio(data: MatchedData) -> Estimate:
     x = sm.add_constant(data.treat[keep].astype(float))
     weights = data.weight[keep]
     weighted = not np.all(weights == 1.0)  # 1:1 without replacement needs no weights
-    fit = sm.GLM(
-        data.offences_after[keep].astype(float), x, family=sm.families.Poisson(),
-        offset=np.log(data.days_at_risk_after[keep].astype(float)), var_weights=weights if weighted else None,
-    ).fit(cov_type="cluster", cov_kwds={"groups": data.clusters()[keep]})
+    with warnings.catch_warnings():
+        # statsmodels warns that cluster SEs with var_weights are approximate: the method says so
+        warnings.simplefilter("ignore", SpecificationWarning)
+        fit = sm.GLM(
+            data.offences_after[keep].astype(float), x, family=sm.families.Poisson(),
+            offset=np.log(data.days_at_risk_after[keep].astype(float)), var_weights=weights if weighted else None,
+        ).fit(cov_type="cluster", cov_kwds={"groups": data.clusters()[keep]})
     lo, hi = np.exp(fit.conf_int(alpha=0.05)[1])
     method = "Poisson GLM with days at risk, SE clustered on matched set and person"
     if weighted:

@@ -21,13 +21,14 @@ Examples
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 import statsmodels.api as sm
-from statsmodels.tools.sm_exceptions import PerfectSeparationError
+from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationError
 
 from evaluation.balance import BalanceTable, balance_table
 from evaluation.covariates import design_matrix
@@ -228,7 +229,9 @@ class PropensityMatcher:
         scale[scale == 0] = 1.0
         exog = np.column_stack([np.ones(len(x)), (x - centre) / scale])
         try:
-            fit = sm.Logit(treat.astype(float), exog).fit(method="newton", maxiter=100, disp=False)
+            with warnings.catch_warnings():  # non-convergence is recorded in converged_ and reported
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                fit = sm.Logit(treat.astype(float), exog).fit(method="newton", maxiter=100, disp=False)
         except (PerfectSeparationError, np.linalg.LinAlgError) as exc:
             raise SettingsError(f"the propensity model cannot be fitted ({exc}); drop a covariate that "
                                 "separates participants from comparisons") from None

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from evaluation.database import connect
 
-from evaluation import cohorts
+from evaluation import cohorts, robustness_steps
 from evaluation.before_after import evaluate_before_after
 from evaluation.loading import LoadReport, load_data
 from evaluation.manifest import build_manifest
@@ -28,7 +28,7 @@ from evaluation.errors import ReoffendError, SettingsError
 from evaluation.estimates import MatchedData, estimate_impact
 from evaluation.evidence import rate_evidence
 from evaluation.robustness import robustness_summary
-from evaluation.matching import PropensityMatcher
+from evaluation.matched import fit_matches, read_matched
 from evaluation.outputs import run_lock, write_outputs
 from evaluation.reports import build_outputs
 from evaluation.results import clean_number
@@ -88,30 +88,12 @@ def before_after_step(settings: StudySettings) -> dict:
     return result.to_dict()
 
 
-def make_matcher(settings: StudySettings) -> PropensityMatcher:
-    return PropensityMatcher(
-        caliper=settings.caliper,
-        distance=settings.distance,
-        ratio=settings.ratio,
-        replace=settings.replace,
-        order=settings.order,
-        exact=settings.exact,
-        mahalanobis=settings.mahalanobis,
-        seed=settings.seed,
-    )
-
-
 def match_step(settings: StudySettings) -> dict:
     """Fit the propensity model, match, and store the matched sets as ``matched_units``."""
     with _connect(settings) as con:
         frame = cohorts.unit_covariates(con)
-        used, dropped = usable_covariates(frame, settings.covariates)
-        if not used:
-            raise SettingsError("none of the covariates varies in the data; nothing to match on")
-        matcher = make_matcher(settings).fit(frame, treatment="treat", covariates=used)
-        unit_ids = frame["unit_id"].to_numpy()
-        rows = matcher.matches_.with_columns(unit_id=pl.Series(unit_ids[matcher.matches_["row"].to_numpy()]))
-        con.register("matcher_output", rows.select("unit_id", "subclass", "treat", "weight"))
+        matcher, used, dropped, rows = fit_matches(frame, settings)
+        con.register("matcher_output", rows)
         run_sql(con, "outcomes/matched_units")
         con.unregister("matcher_output")
     balance = matcher.balance_.to_dict()
@@ -141,24 +123,7 @@ def match_step(settings: StudySettings) -> dict:
 def matched_data(settings: StudySettings) -> tuple[MatchedData, int]:
     """The matched rows' outcomes, and how many matched comparisons were contaminated."""
     with _connect(settings, read_only=True) as con:
-        rows = run_sql(con, "outcomes/matched_outcomes", {"after_days": settings.after_days}).pl()
-    if rows.height == 0:
-        raise SettingsError("no participant could be matched; try a wider caliper or no caliper")
-    data = MatchedData(
-        treat=rows["treat"].to_numpy().astype(np.int8),
-        weight=rows["weight"].to_numpy(),
-        subclass=rows["subclass"].to_numpy(),
-        unit=rows["unit_id"].to_numpy(),
-        person=rows["person_id"].rank("dense").to_numpy(),
-        offences_before=rows["offences_before"].to_numpy(),
-        offences_after=rows["offences_after"].to_numpy(),
-        days_at_risk_after=rows["days_at_risk_after"].to_numpy(),
-        first_after_day=rows["first_after_day"].cast(pl.Float64).to_numpy(),
-        after_days=settings.after_days,
-        replace=settings.replace,
-    )
-    contaminated = rows.filter(pl.col("contaminated")).select("unit_id").n_unique()
-    return data, contaminated
+        return read_matched(con, settings)
 
 
 def estimate_step(settings: StudySettings) -> dict:
@@ -169,6 +134,25 @@ def estimate_step(settings: StudySettings) -> dict:
     return impact
 
 
+def checks_step(settings: StudySettings, cohort: dict, impact: dict, progress: Progress | None = None) -> dict:
+    """Value for money, hidden bias and (when ``settings.robustness``) the sensitivity
+    table, placebo test and subgroups; each re-matching check in turn."""
+    say = progress or (lambda _m: None)
+    say("value for money and hidden bias")
+    checks = {
+        "costs": robustness_steps.costs_step(settings, cohort["submitted"]),
+        "rosenbaum_gamma": robustness_steps.hidden_bias_step(settings, impact),
+    }
+    if settings.robustness:
+        say("sensitivity table: re-matching under other settings")
+        checks["sensitivity"] = robustness_steps.sensitivity_step(settings, impact)
+        say("placebo test: index dates moved back by the after window")
+        checks["placebo"] = robustness_steps.placebo_step(settings)
+        say("subgroups")
+        checks["subgroups"] = robustness_steps.subgroup_step(settings)
+    return checks
+
+
 def assemble_results(
     settings: StudySettings,
     load: dict,
@@ -176,8 +160,11 @@ def assemble_results(
     before_after: dict,
     match: dict,
     impact: dict,
+    checks: dict | None = None,
 ) -> dict:
-    """results.json's content: deterministic for the same inputs, settings and seed."""
+    """results.json's content: deterministic for the same inputs, settings and seed.
+
+    ``checks`` holds the robustness and value-for-money results (:func:`checks_step`)."""
     matched = {**impact, "matching": match}
     matched["balance"] = {
         "max_abs_smd_before": match["balance"]["max_abs_smd_before"],
@@ -199,8 +186,14 @@ def assemble_results(
         "matched": matched,
     }
     robustness = robustness_summary(matched)
+    checks = checks or {}
+    results["costs"] = checks.get("costs")
+    results["sensitivity"] = checks.get("sensitivity")
+    results["rosenbaum_gamma"] = checks.get("rosenbaum_gamma")
     results["e_value"] = robustness["e_value"]
+    results["placebo"] = checks.get("placebo")
     results["power"] = robustness["power"]
+    results["subgroups"] = checks.get("subgroups")
     results["evidence"] = rate_evidence(results).to_dict()
     return results
 
@@ -265,7 +258,9 @@ def _run_steps(settings: StudySettings, progress: Progress | None) -> dict:
     say(f"matched {match['counts']['matched']:,} of {match['counts']['treated']:,} participants")
     say("impact estimates")
     impact = estimate_step(settings)
-    results = assemble_results(settings, load, cohort.to_dict(), before_after, match, impact)
+    cohort_dict = cohort.to_dict()
+    checks = checks_step(settings, cohort_dict, impact, progress)
+    results = assemble_results(settings, load, cohort_dict, before_after, match, impact, checks)
     write_step(settings, results, started=started)
     say(f"results written to {Path(settings.out_dir) / 'results.json'}")
     return results

@@ -109,6 +109,54 @@ def can_and_cannot(view: dict) -> tuple[list[str], list[str]]:
     return can, cannot
 
 
+def money(value) -> str:
+    if value is None:
+        return "n/a"
+    return f"-£{abs(value):,.0f}" if value < 0 else f"£{value:,.0f}"
+
+
+def value_for_money(view: dict) -> list[str]:
+    """Plain sentences on offences avoided, savings, net benefit and the benefit-cost ratio."""
+    costs = view.get("costs")
+    if not costs:
+        return []
+    avoided, savings = costs["offences_avoided"], costs["savings"]
+    year = costs["unit_costs"]["price_year"]
+    lines = [
+        f"Offences avoided among the matched participants: {avoided['estimate']:,.0f} "
+        f"(95% interval {avoided['ci95'][0]:,.0f} to {avoided['ci95'][1]:,.0f}); a negative number means more offences.",
+        f"Cost of crime avoided, at Home Office unit costs ({year} prices): {money(savings['estimate'])} "
+        f"(95% interval {money(savings['ci95'][0])} to {money(savings['ci95'][1])}).",
+    ]
+    if costs["net_benefit"]:
+        net, bcr = costs["net_benefit"], costs["benefit_cost_ratio"]
+        lines.append(f"Programme cost for these participants: {money(costs['programme_cost'])}; net benefit "
+                     f"{money(net['estimate'])} (95% interval {money(net['ci95'][0])} to {money(net['ci95'][1])})"
+                     + (f"; benefit-cost ratio {bcr['estimate']:.2f} ({bcr['ci95'][0]:.2f} to {bcr['ci95'][1]:.2f})."
+                        if bcr else "."))
+    else:
+        lines.append("No programme cost was given (study file, [study.costs]), so there is no net benefit or "
+                     "benefit-cost ratio.")
+    if costs["savings_interval_includes_zero"]:
+        lines.append("The interval for the savings includes zero: these data cannot show that the programme "
+                     "saved any money.")
+    lines += [n[0].upper() + n[1:] + "." for n in costs["notes"]]
+    if costs["unit_costs"]["to_verify"]:
+        lines.append("The unit costs used for " + ", ".join(c.replace("_", " ") for c in costs["unit_costs"]["to_verify"])
+                     + " are marked for checking against Table 1 of the Home Office report.")
+    return lines
+
+
+def sensitivity_reading(view: dict) -> str | None:
+    rows = [r for r in view.get("sensitivity") or [] if r.get("estimate") is not None]
+    if len(rows) < 2:
+        return None
+    low, high = min(r["estimate"] for r in rows), max(r["estimate"] for r in rows)
+    significant = sum(1 for r in rows if r["p_value"] is not None and r["p_value"] <= 0.05)
+    return (f"Across {len(rows)} ways of matching the rate ratio ranged from {low:.2f} to {high:.2f}; "
+            f"{significant} of {len(rows)} were statistically significant at 5%.")
+
+
 def _tables(view: dict) -> dict[str, str]:
     ba, cohort = view["before_after"], view["cohort"]
     flow = [{"stage": "submitted", "people": cohort["submitted"]},
@@ -140,6 +188,25 @@ def _tables(view: dict) -> dict[str, str]:
         tables["tables/outcomes_jdl.csv"] = _csv(rows, list(rows[0]))
         tables["tables/balance.csv"] = _csv(m["matching"]["balance"]["covariates"],
                                             list(m["matching"]["balance"]["covariates"][0]))
+    if view.get("sensitivity"):
+        rows = [{**r, "ci95_low": (r["ci95"] or [None])[0], "ci95_high": (r["ci95"] or [None, None])[1]}
+                for r in view["sensitivity"]]
+        tables["tables/sensitivity.csv"] = _csv(rows, ["setting", "matched", "estimate", "ci95_low", "ci95_high",
+                                                       "p_value", "max_abs_smd_after", "note"])
+    if view.get("subgroups"):
+        rows = [{**r, "ci95_low": (r["ci95"] or [None])[0], "ci95_high": (r["ci95"] or [None, None])[1]}
+                for r in view["subgroups"]]
+        tables["tables/subgroups.csv"] = _csv(rows, ["dimension", "group", "participants", "estimate", "ci95_low",
+                                                     "ci95_high", "p_value", "p_value_holm", "note"])
+    if view.get("costs"):
+        costs = view["costs"]
+        rows = [{"category": c, "offences_avoided": n, "unit_cost": costs["unit_costs"]["per_offence"].get(c),
+                 "home_office_row": costs["unit_costs"]["rows"].get(c, "not costed"),
+                 "value": (None if c not in costs["unit_costs"]["per_offence"]
+                           else n * costs["unit_costs"]["per_offence"][c])}
+                for c, n in costs["offences_avoided_by_category"].items()]
+        tables["tables/costs_by_category.csv"] = _csv(rows, ["category", "offences_avoided", "unit_cost",
+                                                             "home_office_row", "value"])
     return tables
 
 
@@ -177,6 +244,8 @@ def build_outputs(results: dict, manifest: dict, *, audience: str, threshold: in
         "figures": figures,
         "manifest": manifest,
         "labels": COVARIATE_LABELS,
+        "value_for_money": value_for_money(view),
+        "sensitivity_reading": sensitivity_reading(view),
         "jdl_rows": [("One-year proven reoffending rate", "reoffending_rate", "rate"),
                      ("Proven reoffences per person", "frequency", "freq")],
     }

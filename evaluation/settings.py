@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from evaluation.contract import CATEGORIES
 from evaluation.covariates import ALL_COVARIATES, DEFAULT_COVARIATES
 from evaluation.errors import SettingsError
 
@@ -45,6 +46,14 @@ class StudySettings:
     mahalanobis : covariates for a Mahalanobis distance used within the caliper.
     audience : "analyst" (everything) or "partner" (aggregates only, small counts suppressed).
     suppression_threshold : for the partner audience, counts from 1 to this minus 1 are hidden.
+    programme_cost_per_participant, programme_cost_total : what the programme cost, per
+        participant or in total (the total is divided by everyone submitted); at most one.
+        None leaves net benefit and the benefit-cost ratio out.
+    cost_uplift : factor from the unit-cost table's price year (2015/16) to the report's.
+    cost_price_year : the price year after the uplift, for the report (default: the table's).
+    unit_cost_overrides : offence category -> cost per offence (in the table's price year),
+        replacing the Home Office figure or costing a category the table does not cover.
+    robustness : run the sensitivity table, placebo test and subgroups (each re-matches).
     name : a short name for the study, used in reports.
     work_dir : folder for the working database (person-level data). None puts it beside
         out_dir as ``.<out_dir name>.work``, never inside out_dir.
@@ -74,6 +83,12 @@ class StudySettings:
     mahalanobis: tuple[str, ...] = ()
     audience: str = "analyst"
     suppression_threshold: int = 5
+    programme_cost_per_participant: float | None = None
+    programme_cost_total: float | None = None
+    cost_uplift: float = 1.0
+    cost_price_year: str | None = None
+    unit_cost_overrides: tuple[tuple[str, float], ...] = ()
+    robustness: bool = True
 
     def __post_init__(self) -> None:
         for name in ("before_days", "after_days"):
@@ -111,6 +126,25 @@ class StudySettings:
             raise SettingsError("audience must be 'analyst' or 'partner'")
         if not isinstance(self.suppression_threshold, int) or not 2 <= self.suppression_threshold <= 100:
             raise SettingsError("suppression_threshold must be a whole number from 2 to 100")
+        for name in ("programme_cost_per_participant", "programme_cost_total"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
+                raise SettingsError(f"{name} must be a number of pounds, 0 or more")
+        if self.programme_cost_per_participant is not None and self.programme_cost_total is not None:
+            raise SettingsError("give programme_cost_per_participant or programme_cost_total, not both")
+        if isinstance(self.cost_uplift, bool) or not isinstance(self.cost_uplift, (int, float)) or self.cost_uplift <= 0:
+            raise SettingsError("cost_uplift must be a positive number (1 keeps the table's 2015/16 prices)")
+        if self.cost_price_year is not None and not isinstance(self.cost_price_year, str):
+            raise SettingsError("cost_price_year must be text, e.g. \"2024/25\"")
+        if self.cost_uplift != 1.0 and self.cost_price_year is None:
+            raise SettingsError("with a cost_uplift, say which price year it reaches in cost_price_year")
+        for category, value in self.unit_cost_overrides:
+            if category not in CATEGORIES:
+                raise SettingsError(f"unit_costs: unknown offence category {category!r}; choose from {', '.join(CATEGORIES)}")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise SettingsError(f"unit_costs: the cost of {category} must be a number of pounds, 0 or more")
+        if not isinstance(self.robustness, bool):
+            raise SettingsError("robustness must be true or false")
 
     @property
     def work_path(self) -> Path:
@@ -130,6 +164,7 @@ class StudySettings:
             out.pop(key)
         for key in ("programmes", "covariates", "exact", "mahalanobis"):
             out[key] = list(getattr(self, key))
+        out["unit_cost_overrides"] = dict(self.unit_cost_overrides)
         out["cutoff"] = self.cutoff.isoformat() if self.cutoff else None
         return out
 
@@ -153,7 +188,7 @@ def load_study(path: str | Path, overrides: Mapping[str, Any] | None = None) -> 
     study.pop("schedule", None)  # read by study_schedule: it does not change results
     windows = study.pop("windows", {}) if isinstance(study.get("windows"), dict) else {}
     values: dict[str, Any] = {**study, **windows}
-    unknown = sorted(set(values) - _KNOWN - {"matching"})
+    unknown = sorted(set(values) - _KNOWN - {"matching", "costs"})
     if unknown:
         raise SettingsError(f"{path}: unknown setting(s): {', '.join(unknown)}")
     for key in ("data_dir", "out_dir", "work_dir"):
@@ -162,6 +197,21 @@ def load_study(path: str | Path, overrides: Mapping[str, Any] | None = None) -> 
     matching = values.pop("matching", None)
     if isinstance(matching, dict):
         values.update(matching)
+    costs = values.pop("costs", None)
+    if costs is not None:
+        if not isinstance(costs, dict):
+            raise SettingsError(f"{path}: [study.costs] must be a table")
+        costs = dict(costs)
+        overrides_table = costs.pop("unit_costs", {})
+        if not isinstance(overrides_table, dict):
+            raise SettingsError(f"{path}: [study.costs] unit_costs must be a table of category = pounds")
+        renamed = {"uplift": "cost_uplift", "price_year": "cost_price_year"}
+        for key, value in costs.items():
+            name = renamed.get(key, key)
+            if name not in ("programme_cost_per_participant", "programme_cost_total", "cost_uplift", "cost_price_year"):
+                raise SettingsError(f"{path}: unknown setting in [study.costs]: {key}")
+            values[name] = value
+        values["unit_cost_overrides"] = tuple(sorted(overrides_table.items()))
     for key in ("programmes", "covariates", "exact", "mahalanobis"):
         if key in values:
             values[key] = tuple(values[key])

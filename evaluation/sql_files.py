@@ -26,6 +26,7 @@ ALLOWED_IDENTIFIERS: frozenset[str] = frozenset(
     | {
         "participant_starts", "participant_cohort", "participant_outcomes", "window_offences", "custody_periods",
         "comparison_candidates", "study_population", "unit_outcomes", "unit_covariates", "matched_units",
+        "matcher_output",
     }
 )
 

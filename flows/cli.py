@@ -149,6 +149,24 @@ def print_headline(results: dict) -> None:
         f"Impact: participants' reoffending was {change:+.0f}% (95% CI {lo:+.0f}% to {hi:+.0f}%) compared with "
         f"the matched comparison group: {verdict} (p = {rr['p_value']:.3g})."
     )
+    costs = results.get("costs")
+    if costs:
+        from evaluation.reports import money
+
+        savings, net = costs["savings"], costs["net_benefit"]
+        line = (f"Value: cost of crime avoided {money(savings['estimate'])} (95% CI {money(savings['ci95'][0])} to "
+                f"{money(savings['ci95'][1])}, {costs['unit_costs']['price_year']} prices)")
+        if net:
+            line += (f"; net of the programme's cost {money(net['estimate'])} ({money(net['ci95'][0])} to "
+                     f"{money(net['ci95'][1])})")
+        print(line + ("; the interval includes no saving." if costs["savings_interval_includes_zero"] else "."))
+    placebo = results.get("placebo")
+    if placebo and placebo.get("estimate") is not None:
+        lo, hi = placebo["ci95"]
+        shift = -placebo["index_shift_days"]
+        print(f"Placebo (index dates {shift} days earlier): rate ratio {placebo['estimate']:.2f} (95% CI {lo:.2f} to {hi:.2f})"
+              + (": no difference, as it should be." if lo <= 1 <= hi else
+                 ": participants already differed then; see the report's 'How robust is it?'."))
     for warning in m.get("warnings", []):
         print(f"WARNING: {warning}")
 

@@ -1,5 +1,6 @@
 """The ``evaluate`` flow: load -> validate -> build cohorts -> before/after -> match ->
-estimate -> write outputs, each a named Prefect task over one library function.
+estimate -> value for money, hidden bias, sensitivity, placebo, subgroups -> write
+outputs, each a named Prefect task over one library function.
 
 Tasks pass the study's settings and small aggregate dictionaries, never frames of
 records: person-level data stay in the study's working DuckDB file, and no task result is
@@ -16,7 +17,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NONE
 
-from evaluation import pipeline
+from evaluation import pipeline, robustness_steps
 from evaluation.outputs import run_lock
 from evaluation.settings import StudySettings
 
@@ -62,6 +63,31 @@ def estimate(settings: StudySettings) -> dict:
     return pipeline.estimate_step(settings)
 
 
+@task(name="value for money", **_COMMON)
+def value_for_money(settings: StudySettings, submitted: int) -> dict:
+    return robustness_steps.costs_step(settings, submitted)
+
+
+@task(name="hidden bias", **_COMMON)
+def hidden_bias(settings: StudySettings, impact: dict) -> dict:
+    return robustness_steps.hidden_bias_step(settings, impact)
+
+
+@task(name="sensitivity", **_COMMON)
+def sensitivity(settings: StudySettings, impact: dict) -> list[dict]:
+    return robustness_steps.sensitivity_step(settings, impact)
+
+
+@task(name="placebo", **_COMMON)
+def placebo(settings: StudySettings) -> dict:
+    return robustness_steps.placebo_step(settings)
+
+
+@task(name="subgroups", **_COMMON)
+def subgroups(settings: StudySettings) -> list[dict]:
+    return robustness_steps.subgroup_step(settings)
+
+
 @task(name="write outputs", **_IO, **_COMMON)
 def write_outputs(settings: StudySettings, results: dict, started: str) -> str:
     return str(pipeline.write_step(settings, results, started=started))
@@ -87,7 +113,13 @@ def evaluate(settings: StudySettings) -> dict:
         ba = before_after(settings)
         matched = match(settings)
         impact = estimate(settings)
-        results = pipeline.assemble_results(settings, load_report, cohort, ba, matched, impact)
+        checks = {"costs": value_for_money(settings, cohort["submitted"]),
+                  "rosenbaum_gamma": hidden_bias(settings, impact)}
+        if settings.robustness:
+            checks["sensitivity"] = sensitivity(settings, impact)
+            checks["placebo"] = placebo(settings)
+            checks["subgroups"] = subgroups(settings)
+        results = pipeline.assemble_results(settings, load_report, cohort, ba, matched, impact, checks)
         out_dir = write_outputs(settings, results, started)
     _publish(results, out_dir)
     return results

@@ -16,7 +16,8 @@ def test_benchmark_smoke(tmp_path):
     assert (small["people"], large["people"]) == (4000, 8000)
     for size in report["sizes"]:
         assert set(size["stages_seconds"]) == {"generate", "plain_read", "load", "cohorts", "before_after",
-                                               "match", "estimate", "reports"}
+                                               "match", "estimate", "checks", "reports"}
+        assert size["evaluation_with_checks_seconds"] > size["evaluation_seconds"]
         assert size["peak_rss_gb"] > 0 and size["offence_rows_per_second_load"] > 0
         assert size["matched"] > 0
     assert report["growth"][0]["people_factor"] == 2.0

@@ -2,14 +2,15 @@
 -- index date: comparison candidates' pseudo index dates are set this long after one of
 -- their own outcome dates, so both groups start follow-up at the same point after a
 -- conviction. The median over analysed participants with an outcome in the 365 days
--- before; 0 when there are none.
+-- before their first start (not the index date, which a placebo run moves); 0 when there
+-- are none.
 SELECT coalesce(CAST(round(median(gap)) AS INTEGER), 0)
 FROM (
-    SELECT c.index_date - max(o.outcome_date) AS gap
+    SELECT c.first_start - max(o.outcome_date) AS gap
     FROM participant_cohort AS c
     JOIN offences AS o ON o.person_id = c.person_id
     WHERE c.exclusion IS NULL
-      AND o.outcome_date <= c.index_date
-      AND o.outcome_date > c.index_date - 365
-    GROUP BY c.person_id, c.index_date
+      AND o.outcome_date <= c.first_start
+      AND o.outcome_date > c.first_start - 365
+    GROUP BY c.person_id, c.first_start
 );

@@ -1,6 +1,6 @@
 -- participant_cohort: one row per person submitted (anyone with a start on the evaluated
--- programmes), with the index date (their first start, moved by $index_shift_days for a
--- placebo run), the half-open windows
+-- programmes), with their first start, the index date (that start moved by
+-- $index_shift_days; a placebo run moves it back by the after window), the half-open windows
 --   before = [index - $before_days, index),  after = [index, index + $after_days),
 -- and the reason they are excluded, if they are. Follow-up is complete when every
 -- offence committed in the after window and proven within $waiting_days of its end
@@ -10,6 +10,7 @@ WITH firsts AS (
     SELECT
         person_id,
         any_value(programme ORDER BY start_number) AS programme,
+        min(start_date) AS first_start,
         min(start_date) + $index_shift_days AS index_date,
         count(*) - 1 AS later_starts
     FROM participant_starts
@@ -18,6 +19,7 @@ WITH firsts AS (
 SELECT
     person_id,
     programme,
+    first_start,
     index_date,
     later_starts,
     index_date - $before_days AS before_start,
