@@ -106,7 +106,8 @@ def test_evidence_rating_follows_what_the_run_did():
 # --- the partner audience ----------------------------------------------------------------
 
 COUNT_COLUMNS = {"people", "offences_before", "offences_after", "people_with_offence_before",
-                 "people_with_offence_after", "not_reoffended", "treatment_n", "comparison_n"}
+                 "people_with_offence_after", "not_reoffended", "treatment_n", "comparison_n", "participants",
+                 "matched"}
 
 
 def small_counts_in_json(value, threshold, path="") -> list[str]:
@@ -167,6 +168,11 @@ def test_partner_outputs_hold_no_person_ids_and_no_small_counts(southampton, tmp
     # recovered from the total
     hidden = [r["programme"] for r in results["before_after"]["by_programme"] if r["people"] in ("<5", "~")]
     assert len(hidden) >= 2
+    # the same for the subgroup estimates: the pilot's count and its estimate are hidden, and so
+    # is another programme's count (the programme counts add up to everyone matched)
+    pilot_group = next(r for r in results["subgroups"] if r["dimension"] == "programme" and r["group"] == "Pilot")
+    assert pilot_group["participants"] == "<5" and pilot_group["estimate"] is None
+    assert sum(r["participants"] in ("<5", "~") for r in results["subgroups"] if r["dimension"] == "programme") >= 2
     assert "load" not in results and results["audience"] == "partner"
 
 
