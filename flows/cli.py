@@ -182,7 +182,8 @@ def run_flow(settings, *, verbose: bool, quiet: bool) -> dict:
 
     from flows.evaluate import evaluate
 
-    progress(f"evaluating {settings.name}: load -> validate -> cohorts -> before/after -> match -> estimate -> outputs")
+    progress(f"evaluating {settings.name}: load -> validate -> cohorts -> before/after -> match -> estimate -> "
+             + ("costs, sensitivity, placebo, subgroups" if settings.robustness else "costs") + " -> outputs")
     try:
         return evaluate(settings)
     except ParameterTypeError as exc:
@@ -336,7 +337,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     progress = _Progress(args.quiet)
     progress(f"generating the southampton scenario into {args.data}")
     generate(SOUTHAMPTON, args.data, progress=progress)
-    settings = StudySettings(data_dir=args.data, out_dir=args.out, name="southampton")
+    # Southampton spent about £750,000 a year on about 800 people (as in studies/southampton.toml)
+    settings = StudySettings(data_dir=args.data, out_dir=args.out, name="southampton",
+                             programme_cost_per_participant=940)
     results = run_flow(settings, verbose=args.verbose, quiet=args.quiet)
     print_headline(results)
     print(f"report:  {args.out / 'report.html'}")
