@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import duckdb
 
@@ -14,3 +16,13 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool = False) -
     con = duckdb.connect(":memory:" if path is None else str(path), read_only=read_only)
     con.execute(read_sql("session_settings"))
     return con
+
+
+@contextmanager
+def opened(path: str | os.PathLike, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """:func:`connect` as a context manager that always closes the connection."""
+    con = connect(path, read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()

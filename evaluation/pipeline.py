@@ -9,27 +9,21 @@ without Prefect.
 from __future__ import annotations
 
 import datetime as dt
-import json
 
-import numpy as np
-import polars as pl
 from collections.abc import Callable
-from contextlib import contextmanager
 from pathlib import Path
-
-from evaluation.database import connect
 
 from evaluation import cohorts, robustness_steps
 from evaluation.before_after import evaluate_before_after
-from evaluation.loading import LoadReport, load_data
-from evaluation.manifest import build_manifest
-from evaluation.covariates import usable_covariates
-from evaluation.errors import ReoffendError, SettingsError
+from evaluation.database import opened
+from evaluation.errors import ReoffendError
 from evaluation.estimates import MatchedData, estimate_impact
 from evaluation.evidence import rate_evidence
-from evaluation.robustness import robustness_summary
+from evaluation.loading import LoadReport, load_data
+from evaluation.manifest import build_manifest
 from evaluation.matched import fit_matches, read_matched
 from evaluation.outputs import run_lock, write_outputs
+from evaluation.robustness import robustness_summary
 from evaluation.reports import build_outputs
 from evaluation.results import clean_number
 from evaluation.settings import StudySettings
@@ -38,15 +32,6 @@ from evaluation.sql_files import run_sql
 Progress = Callable[[str], None]
 
 SCHEMA_VERSION = 1
-
-
-@contextmanager
-def _connect(settings: StudySettings, read_only: bool = False):
-    con = connect(settings.db_path, read_only=read_only)
-    try:
-        yield con
-    finally:
-        con.close()
 
 
 def load_step(settings: StudySettings, progress: Progress | None = None) -> LoadReport:
@@ -73,13 +58,13 @@ def validate_step(settings: StudySettings, load_report: dict) -> dict:
 
 def cohort_step(settings: StudySettings) -> cohorts.CohortSummary:
     """Build the participant cohort and per-person outcomes in the working database."""
-    with _connect(settings) as con:
+    with opened(settings.db_path) as con:
         return cohorts.build_cohorts(con, settings)
 
 
 def before_after_step(settings: StudySettings) -> dict:
     """The before/after evaluation of the analysed participants (aggregates only)."""
-    with _connect(settings, read_only=True) as con:
+    with opened(settings.db_path, read_only=True) as con:
         outcomes = cohorts.participant_outcomes(con)
         categories = cohorts.category_counts(con)
     result = evaluate_before_after(
@@ -90,7 +75,7 @@ def before_after_step(settings: StudySettings) -> dict:
 
 def match_step(settings: StudySettings) -> dict:
     """Fit the propensity model, match, and store the matched sets as ``matched_units``."""
-    with _connect(settings) as con:
+    with opened(settings.db_path) as con:
         frame = cohorts.unit_covariates(con)
         matcher, used, dropped, rows = fit_matches(frame, settings)
         con.register("matcher_output", rows)
@@ -122,7 +107,7 @@ def match_step(settings: StudySettings) -> dict:
 
 def matched_data(settings: StudySettings) -> tuple[MatchedData, int]:
     """The matched rows' outcomes, and how many matched comparisons were contaminated."""
-    with _connect(settings, read_only=True) as con:
+    with opened(settings.db_path, read_only=True) as con:
         return read_matched(con, settings)
 
 

@@ -109,6 +109,12 @@ def can_and_cannot(view: dict) -> tuple[list[str], list[str]]:
     return can, cannot
 
 
+def and_list(items) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    items = [str(i).replace("_", " ") for i in items]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def money(value) -> str:
     if value is None:
         return "n/a"
@@ -140,10 +146,15 @@ def value_for_money(view: dict) -> list[str]:
     if costs["savings_interval_includes_zero"]:
         lines.append("The interval for the savings includes zero: these data cannot show that the programme "
                      "saved any money.")
-    lines += [n[0].upper() + n[1:] + "." for n in costs["notes"]]
+    if costs["programme_cost"] == 0:
+        lines.append("The programme cost is given as zero, so there is no benefit-cost ratio.")
+    uncosted = costs["unit_costs"]["uncosted_categories"]
+    if uncosted:
+        lines.append(f"Offences of {and_list(uncosted)} have no unit cost here and are left out of the savings, "
+                     "which are therefore a lower bound.")
     if costs["unit_costs"]["to_verify"]:
-        lines.append("The unit costs used for " + ", ".join(c.replace("_", " ") for c in costs["unit_costs"]["to_verify"])
-                     + " are marked for checking against Table 1 of the Home Office report.")
+        lines.append(f"The unit costs used for {and_list(costs['unit_costs']['to_verify'])} are marked for checking "
+                     "against Table 1 of the Home Office report.")
     return lines
 
 

@@ -12,7 +12,6 @@ Each step reads the study's working database and returns aggregates only:
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import replace
 
 import numpy as np
@@ -22,7 +21,7 @@ from evaluation import cohorts
 from evaluation.contract import CATEGORIES
 from evaluation.costs import estimate_costs, load_unit_costs
 from evaluation.covariates import PRIOR_OFFENCE_DETAIL
-from evaluation.database import connect
+from evaluation.database import opened
 from evaluation.errors import ReoffendError
 from evaluation.estimates import matched_rate_ratio
 from evaluation.matched import fit_matches, read_matched
@@ -31,15 +30,6 @@ from evaluation.rosenbaum import plain_reading, rosenbaum_bounds
 from evaluation.settings import StudySettings
 from evaluation.sql_files import run_sql
 from evaluation.subgroups import subgroup_estimates
-
-
-@contextmanager
-def _connect(settings: StudySettings, read_only: bool = False):
-    con = connect(settings.db_path, read_only=read_only)
-    try:
-        yield con
-    finally:
-        con.close()
 
 
 def _estimate(est) -> dict:
@@ -76,7 +66,7 @@ def sensitivity_step(settings: StudySettings, impact: dict) -> list[dict]:
     """The matched rate ratio under each alternative matching setting (the study's own first)."""
     rows = [{"setting": describe_settings(settings), **{k: impact["rate_ratio"][k] for k in ("estimate", "ci95", "p_value")},
              "matched": impact["treated"]}]
-    with _connect(settings, read_only=True) as con:
+    with opened(settings.db_path, read_only=True) as con:
         frame = cohorts.unit_covariates(con)
         for label, variant in sensitivity_variants(settings):
             try:
@@ -98,7 +88,7 @@ def placebo_step(settings: StudySettings) -> dict:
     moved back by the after window, in schema ``placebo``: a period the programme cannot
     have affected, so the rate ratio should be close to 1."""
     shifted = replace(settings, index_shift_days=settings.index_shift_days - settings.after_days)
-    with _connect(settings) as con:
+    with opened(settings.db_path) as con:
         run_sql(con, "cohorts/placebo_schema")
         try:
             summary = cohorts.build_cohorts(con, shifted)
@@ -155,7 +145,7 @@ def set_differences(settings: StudySettings, direction: float) -> np.ndarray:
 
 
 def _matched(settings: StudySettings):
-    with _connect(settings, read_only=True) as con:
+    with opened(settings.db_path, read_only=True) as con:
         return read_matched(con, settings)
 
 
@@ -171,7 +161,7 @@ def hidden_bias_step(settings: StudySettings, impact: dict) -> dict:
 
 def subgroup_step(settings: StudySettings) -> list[dict]:
     """Matched rate ratios by programme, MAPPA/PPO, sex and age band (exploratory, Holm)."""
-    with _connect(settings, read_only=True) as con:
+    with opened(settings.db_path, read_only=True) as con:
         data, _ = read_matched(con, settings)
         groups = run_sql(con, "outcomes/matched_participant_groups").pl()
     subclasses = groups["subclass"].to_numpy()
@@ -190,7 +180,7 @@ def programme_cost_per_participant(settings: StudySettings, submitted: int) -> f
 
 def costs_step(settings: StudySettings, submitted: int) -> dict:
     """Offences avoided by category and their cost, with intervals over matched sets."""
-    with _connect(settings, read_only=True) as con:
+    with opened(settings.db_path, read_only=True) as con:
         counts = run_sql(con, "outcomes/matched_after_categories").pl()
         sets = run_sql(con, "outcomes/matched_set_ids").pl()["subclass"]
     set_index = {int(s): i for i, s in enumerate(sets.to_list())}

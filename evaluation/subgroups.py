@@ -21,6 +21,9 @@ from evaluation.results import Estimate, clean_number
 #: Smallest subgroup (matched participants) given an estimate.
 MIN_SUBGROUP = 20
 
+#: Groups listed in this order where it applies; others alphabetically after them.
+GROUP_ORDER = {"under 25": 0, "25 to 34": 1, "35 and over": 2, "not recorded": 9}
+
 
 def subset(data: MatchedData, keep_sets: np.ndarray) -> MatchedData:
     """The rows of the matched sets (subclasses) listed in ``keep_sets``."""
@@ -63,7 +66,7 @@ def subgroup_estimates(data: MatchedData, set_groups: dict[str, tuple[np.ndarray
     results: list[SubgroupResult] = []
     for dimension, (subclasses, labels) in set_groups.items():
         labels = np.asarray(labels, dtype=object)
-        for group in sorted({str(v) for v in labels if v is not None}):
+        for group in sorted({str(v) for v in labels if v is not None}, key=lambda g: (GROUP_ORDER.get(g, 5), g)):
             keep = np.asarray(subclasses)[labels == group]
             n = int(keep.size)
             if n < MIN_SUBGROUP:

@@ -111,3 +111,31 @@ def test_rosenbaum_not_significant_gives_no_gamma():
     assert "not significant" in plain_reading(bounds)
     with pytest.raises(ValueError):
         rosenbaum_bounds([1.0], test="t")
+
+
+def test_rosenbaum_bound_properties():
+    """For any differences: at Gamma = 1 the bound is scipy's Wilcoxon p-value, it never falls
+    as Gamma grows, and at the reported Gamma it is 0.05."""
+    import numpy as np
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+    from scipy import stats
+
+    from evaluation.rosenbaum import rosenbaum_bounds, wilcoxon_upper_p
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.lists(st.integers(-6, 6), min_size=8, max_size=80))
+    def check(values):
+        d = np.array(values, dtype=float)
+        if np.count_nonzero(d) < 2:
+            return
+        expected = stats.wilcoxon(d, alternative="greater", method="approx", correction=False,
+                                  zero_method="wilcox").pvalue
+        assert wilcoxon_upper_p(d, 1.0) == pytest.approx(expected, rel=1e-7, abs=1e-12)
+        ps = [wilcoxon_upper_p(d, g) for g in (1.0, 1.5, 2.0, 4.0, 8.0)]
+        assert all(b >= a - 1e-12 for a, b in zip(ps, ps[1:]))
+        bounds = rosenbaum_bounds(d)
+        if bounds.gamma is not None and not bounds.beyond_search:
+            assert wilcoxon_upper_p(d, bounds.gamma) == pytest.approx(0.05, abs=1e-5)
+
+    check()
