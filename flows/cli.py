@@ -115,6 +115,8 @@ def settings_from_args(args: argparse.Namespace):
         "after_days": args.after_days,
         "waiting_days": args.waiting_days,
         "audience": args.audience,
+        "robustness": args.robustness,
+        "programme_cost_per_participant": args.programme_cost,
     }
     if args.study is not None:
         return load_study(args.study, overrides)
@@ -411,6 +413,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="days after a window within which an offence must be proven (default 182)")
     p.add_argument("--audience", choices=["analyst", "partner"], default=None,
                    help="analyst (default): everything; partner: aggregates only, small counts suppressed")
+    p.add_argument("--no-robustness", dest="robustness", action="store_false", default=None,
+                   help="skip the sensitivity table, placebo test and subgroups (each re-matches: faster)")
+    p.add_argument("--programme-cost", type=float, default=None, metavar="POUNDS",
+                   help="programme cost per participant, for net benefit and the benefit-cost ratio")
     p.set_defaults(handler=cmd_evaluate)
 
     p = sub.add_parser(

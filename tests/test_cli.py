@@ -55,3 +55,18 @@ def test_synth_then_load(tmp_path, capsys):
     report = json.loads((tmp_path / "d" / "load_report.json").read_text())
     assert report["tables"]["participants"]["read"] >= 150
     assert all(t["rejected"] == 0 for t in report["tables"].values())
+
+
+def test_evaluate_options_for_costs_and_robustness(tmp_path):
+    from flows.cli import build_parser, settings_from_args
+
+    parse = build_parser().parse_args
+    args = parse(["evaluate", "--data", str(tmp_path), "--out", str(tmp_path / "o"), "--no-robustness",
+                  "--programme-cost", "940"])
+    settings = settings_from_args(args)
+    assert settings.robustness is False and settings.programme_cost_per_participant == 940
+    default = settings_from_args(parse(["evaluate", "--data", str(tmp_path), "--out", str(tmp_path / "o")]))
+    assert default.robustness is True and default.programme_cost_per_participant is None
+    study = tmp_path / "s.toml"
+    study.write_text('[study]\ndata_dir = "d"\nout_dir = "o"\nrobustness = false\n')
+    assert settings_from_args(parse(["evaluate", str(study)])).robustness is False  # the file's value stays
