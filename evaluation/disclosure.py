@@ -188,7 +188,12 @@ def partner_results(results: dict, threshold: int) -> tuple[dict, DisclosurePlan
         t = m["time_to_first_reoffence"]
         t["reoffenders_treated"] = plan.show(("reoffenders_treated",), t["reoffenders_treated"])
     if out.get("costs") and m:
-        out["costs"]["participants"] = m["treated"]
+        costs = out["costs"]
+        costs["participants"] = m["treated"]
+        if plan.is_hidden(("matched",)) and costs.get("programme_cost") is not None:
+            # the total cost over the cost per participant (in the settings) would give the count
+            costs.update(programme_cost=None, net_benefit=None, benefit_cost_ratio=None)
+            costs["notes"] = [*costs["notes"], "programme cost suppressed: it would reveal a small count"]
     for i, row in enumerate(out.get("sensitivity") or []):
         row["matched"] = plan.show(("sensitivity", i), row["matched"])
     placebo = out.get("placebo") or {}

@@ -140,6 +140,9 @@ def value_for_money(view: dict) -> list[str]:
                      f"{money(net['estimate'])} (95% interval {money(net['ci95'][0])} to {money(net['ci95'][1])})"
                      + (f"; benefit-cost ratio {bcr['estimate']:.2f} ({bcr['ci95'][0]:.2f} to {bcr['ci95'][1]:.2f})."
                         if bcr else "."))
+    elif view["study"].get("programme_cost_per_participant") is not None or view["study"].get("programme_cost_total") is not None:
+        lines.append("The programme cost, net benefit and benefit-cost ratio are not shown: with so few people "
+                     "matched they would reveal a small count.")
     else:
         lines.append("No programme cost was given (study file, [study.costs]), so there is no net benefit or "
                      "benefit-cost ratio.")

@@ -104,3 +104,22 @@ def test_report_shows_the_checks(demo_results, southampton, tmp_path_factory):
     assert "Is it worth the money?" in html and "benefit-cost ratio" in html
     summary = (out / "o" / "summary.md").read_text()
     assert "cannot show that the programme saved any money" in summary  # the savings interval includes zero
+
+
+def test_partner_costs_do_not_reveal_a_small_matched_count(demo_results):
+    import copy
+
+    from evaluation.disclosure import partner_results
+    from evaluation.reports import value_for_money
+
+    results = copy.deepcopy(demo_results)
+    counts = results["matched"]["matching"]["counts"]
+    counts["no_match_within_caliper"] += counts["matched"] - 3  # pretend only 3 were matched
+    counts["matched"] = results["matched"]["treated"] = 3
+    view, _ = partner_results(results, 5)
+    costs = view["costs"]
+    assert costs["participants"] == "<5"
+    # 940 per participant is in the settings, so the total cost would give the count away
+    assert costs["programme_cost"] is None and costs["net_benefit"] is None
+    assert any("not shown" in line for line in value_for_money(view))
+    assert partner_results(demo_results, 5)[0]["costs"]["programme_cost"] == 940 * demo_results["matched"]["treated"]
