@@ -60,7 +60,18 @@ def rate_evidence(results: dict) -> EvidenceRating:
         maryland, nesta = 3, 3
     reasons.append("matching can only balance what the data record; unrecorded differences (motivation, "
                    "employment, family support) may remain, which is why this is not level 4 or 5")
-    if m["treated"] < 60:
+    placebo = results.get("placebo") or {}
+    if placebo.get("estimate") is not None:
+        lo, hi = placebo["ci95"]
+        if lo <= 1.0 <= hi:
+            reasons.append("the placebo test (index dates moved back by the after window) shows no difference "
+                           "between the groups, as it should")
+        else:
+            reasons.append("the placebo test shows the groups already differed before the programme, so "
+                           "participants were selected on something their earlier history does not show; the "
+                           "rating stands only if that was the recent offending the main estimate matches on "
+                           "(see 'How robust is it?')")
+    if isinstance(m["treated"], int) and m["treated"] < 60:
         reasons.append("fewer matched participants than the Justice Data Lab's minimum of 60: treat the "
                        "estimate with great caution")
     if nesta == 3 and results.get("replications") is None:

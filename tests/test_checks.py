@@ -123,3 +123,12 @@ def test_partner_costs_do_not_reveal_a_small_matched_count(demo_results):
     assert costs["programme_cost"] is None and costs["net_benefit"] is None
     assert any("not shown" in line for line in value_for_money(view))
     assert partner_results(demo_results, 5)[0]["costs"]["programme_cost"] == 940 * demo_results["matched"]["treated"]
+
+
+def test_evidence_rating_reads_the_placebo(demo_results):
+    from evaluation.evidence import rate_evidence
+
+    assert any("already differed before the programme" in r for r in demo_results["evidence"]["reasons"])
+    null = {**demo_results, "placebo": {**demo_results["placebo"], "estimate": 1.0, "ci95": [0.9, 1.1]}}
+    assert any("shows no difference" in r for r in rate_evidence(null).reasons)
+    assert rate_evidence(null).maryland_level == rate_evidence(demo_results).maryland_level == 3
