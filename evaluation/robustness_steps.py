@@ -98,7 +98,7 @@ def placebo_step(settings: StudySettings) -> dict:
             data, _ = read_matched(con, shifted, table="matcher_output")
             con.unregister("matcher_output")
         except ReoffendError as exc:
-            return {"estimate": None, "ci95": None, "p_value": None, "note": f"placebo not estimated: {exc}",
+            return {"estimate": None, "ci95": None, "p_value": None, "note": f"not run ({exc})",
                     "index_shift_days": shifted.index_shift_days}
         finally:
             run_sql(con, "cohorts/main_schema")
@@ -121,11 +121,11 @@ def placebo_reading(estimate: float, ci95: tuple[float, float], after_days: int)
     span = f"rate ratio {estimate:.2f}, 95% interval {lo:.2f} to {hi:.2f}"
     period = "year" if after_days == 365 else f"{after_days} days"
     if lo <= 1.0 <= hi:
-        return (f"Placebo test: in the {period} before they started, which the programme cannot have affected, "
+        return (f"In the {period} before they started, which the programme cannot have affected, "
                 f"participants offended at a rate similar to comparisons matched on their earlier history ({span}). "
                 "This supports the comparison group.")
     more = "more" if estimate > 1 else "less"
-    return (f"Placebo test: in the {period} before they started, which the programme cannot have affected, "
+    return (f"In the {period} before they started, which the programme cannot have affected, "
             f"participants offended {more} than comparisons matched on their earlier history ({span}). So "
             f"participants were selected on something their earlier history does not show: typically the busy "
             f"spell of offending that led to their referral. The main estimate matches on offending in that "

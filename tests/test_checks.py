@@ -132,3 +132,14 @@ def test_evidence_rating_reads_the_placebo(demo_results):
     null = {**demo_results, "placebo": {**demo_results["placebo"], "estimate": 1.0, "ci95": [0.9, 1.1]}}
     assert any("shows no difference" in r for r in rate_evidence(null).reasons)
     assert rate_evidence(null).maryland_level == rate_evidence(demo_results).maryland_level == 3
+
+
+def test_placebo_that_cannot_run_says_why(southampton, tmp_path):
+    """A before window so long that, a year earlier, nobody's fits in the data: the main
+    evaluation runs on the latest participants and the placebo says why it could not."""
+    results = run_evaluation(StudySettings(data_dir=southampton, out_dir=tmp_path / "o", before_days=2700,
+                                           bootstrap_resamples=200))
+    assert results["matched"]["treated"] > 0
+    placebo = results["placebo"]
+    assert placebo["estimate"] is None and "before window starts before the data begin" in placebo["note"]
+    assert "Placebo test: not run (" in (tmp_path / "o" / "summary.md").read_text()
