@@ -71,7 +71,7 @@ def rate_evidence(results: dict) -> EvidenceRating:
                            "participants were selected on something their earlier history does not show; the "
                            "rating stands only if that was the recent offending the main estimate matches on "
                            "(see 'How robust is it?')")
-    if isinstance(m["treated"], int) and m["treated"] < 60:
+    if m["treated"] < 60:
         reasons.append("fewer matched participants than the Justice Data Lab's minimum of 60: treat the "
                        "estimate with great caution")
     if nesta == 3 and results.get("replications") is None:

@@ -11,6 +11,7 @@ import numpy as np
 import polars as pl
 
 from evaluation.covariates import usable_covariates
+from evaluation.database import opened
 from evaluation.errors import SettingsError
 from evaluation.estimates import MatchedData
 from evaluation.matching import PropensityMatcher
@@ -63,3 +64,10 @@ def read_matched(con: duckdb.DuckDBPyConnection, settings: StudySettings, table:
     )
     contaminated = rows.filter(pl.col("contaminated")).select("unit_id").n_unique()
     return data, contaminated
+
+
+def load_matched(settings: StudySettings) -> tuple[MatchedData, int]:
+    """The stored matched sets' outcomes (``matched_units``), and how many matched
+    comparisons were contaminated."""
+    with opened(settings.db_path, read_only=True) as con:
+        return read_matched(con, settings)

@@ -17,11 +17,11 @@ from evaluation import cohorts, robustness_steps
 from evaluation.before_after import evaluate_before_after
 from evaluation.database import opened
 from evaluation.errors import ReoffendError
-from evaluation.estimates import MatchedData, estimate_impact
+from evaluation.estimates import estimate_impact
 from evaluation.evidence import rate_evidence
 from evaluation.loading import LoadReport, load_data
 from evaluation.manifest import build_manifest
-from evaluation.matched import fit_matches, read_matched
+from evaluation.matched import fit_matches, load_matched
 from evaluation.outputs import run_lock, write_outputs
 from evaluation.robustness import robustness_summary
 from evaluation.reports import build_outputs
@@ -105,15 +105,9 @@ def match_step(settings: StudySettings) -> dict:
     }
 
 
-def matched_data(settings: StudySettings) -> tuple[MatchedData, int]:
-    """The matched rows' outcomes, and how many matched comparisons were contaminated."""
-    with opened(settings.db_path, read_only=True) as con:
-        return read_matched(con, settings)
-
-
 def estimate_step(settings: StudySettings) -> dict:
     """The Justice Data Lab's measures on the matched sample (aggregates only)."""
-    data, contaminated = matched_data(settings)
+    data, contaminated = load_matched(settings)
     impact = estimate_impact(data).to_dict()
     impact["contaminated_comparisons"] = contaminated
     return impact

@@ -24,7 +24,7 @@ from evaluation.covariates import PRIOR_OFFENCE_DETAIL
 from evaluation.database import opened
 from evaluation.errors import ReoffendError
 from evaluation.estimates import matched_rate_ratio
-from evaluation.matched import fit_matches, read_matched
+from evaluation.matched import fit_matches, load_matched, read_matched
 from evaluation.results import clean_number
 from evaluation.rosenbaum import plain_reading, rosenbaum_bounds
 from evaluation.settings import StudySettings
@@ -136,17 +136,12 @@ def placebo_reading(estimate: float, ci95: tuple[float, float], after_days: int)
 def set_differences(settings: StudySettings, direction: float) -> np.ndarray:
     """Per matched set: (comparisons' weighted mean minus participant's) after-window offences,
     times ``direction`` (+1 when the estimate is a fall, -1 when a rise)."""
-    data, _ = _matched(settings)
+    data, _ = load_matched(settings)
     t = data.treat == 1
     sets, index = np.unique(data.subclass, return_inverse=True)
     comparison = np.bincount(index[~t], weights=data.weight[~t] * data.offences_after[~t], minlength=sets.size)
     participant = np.bincount(index[t], weights=data.offences_after[t].astype(float), minlength=sets.size)
     return direction * (comparison - participant)
-
-
-def _matched(settings: StudySettings):
-    with opened(settings.db_path, read_only=True) as con:
-        return read_matched(con, settings)
 
 
 def hidden_bias_step(settings: StudySettings, impact: dict) -> dict:
@@ -161,8 +156,8 @@ def hidden_bias_step(settings: StudySettings, impact: dict) -> dict:
 
 def subgroup_step(settings: StudySettings) -> list[dict]:
     """Matched rate ratios by programme, MAPPA/PPO, sex and age band (exploratory, Holm)."""
+    data, _ = load_matched(settings)
     with opened(settings.db_path, read_only=True) as con:
-        data, _ = read_matched(con, settings)
         groups = run_sql(con, "outcomes/matched_participant_groups").pl()
     subclasses = groups["subclass"].to_numpy()
     dimensions = {"programme": "programme", "MAPPA/PPO": "mappa_ppo", "sex": "sex", "age band": "age_band"}
@@ -181,18 +176,13 @@ def programme_cost_per_participant(settings: StudySettings, submitted: int) -> f
 def costs_step(settings: StudySettings, submitted: int) -> dict:
     """Offences avoided by category and their cost, with intervals over matched sets."""
     with opened(settings.db_path, read_only=True) as con:
-        counts = run_sql(con, "outcomes/matched_after_categories").pl()
-        sets = run_sql(con, "outcomes/matched_set_ids").pl()["subclass"]
-    set_index = {int(s): i for i, s in enumerate(sets.to_list())}
-    avoided = np.zeros((len(set_index), len(CATEGORIES)))
-    if counts.height:
-        signed = counts.with_columns(
-            value=pl.when(pl.col("treat") == 1).then(-pl.col("offences").cast(pl.Float64))
-            .otherwise(pl.col("weight") * pl.col("offences")),
-            row=pl.col("subclass").replace_strict(set_index, return_dtype=pl.Int64),
-            col=pl.col("category").replace_strict({c: i for i, c in enumerate(CATEGORIES)}, return_dtype=pl.Int64),
-        )
-        np.add.at(avoided, (signed["row"].to_numpy(), signed["col"].to_numpy()), signed["value"].to_numpy())
+        rows = run_sql(con, "outcomes/offences_avoided_by_set").pl()
+        sets = run_sql(con, "outcomes/matched_set_ids").pl()["subclass"].to_numpy()
+    avoided = np.zeros((sets.size, len(CATEGORIES)))
+    if rows.height:
+        row = np.searchsorted(sets, rows["subclass"].to_numpy())  # sets are sorted
+        col = rows["category"].replace_strict({c: i for i, c in enumerate(CATEGORIES)}, return_dtype=pl.Int64)
+        avoided[row, col.to_numpy()] = rows["avoided"].to_numpy()
     unit_costs = load_unit_costs(uplift=settings.cost_uplift, price_year=settings.cost_price_year,
                                  overrides=dict(settings.unit_cost_overrides))
     result = estimate_costs(

@@ -10,7 +10,7 @@ exploratory. Subgroups with fewer than ``MIN_SUBGROUP`` participants are not est
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 from statsmodels.stats.multitest import multipletests
@@ -28,9 +28,8 @@ GROUP_ORDER = {"under 25": 0, "25 to 34": 1, "35 and over": 2, "not recorded": 9
 def subset(data: MatchedData, keep_sets: np.ndarray) -> MatchedData:
     """The rows of the matched sets (subclasses) listed in ``keep_sets``."""
     rows = np.isin(data.subclass, keep_sets)
-    arrays = {name: getattr(data, name)[rows] for name in (
-        "treat", "weight", "subclass", "unit", "person", "offences_before", "offences_after",
-        "days_at_risk_after", "first_after_day")}
+    arrays = {f.name: getattr(data, f.name)[rows] for f in fields(data)
+              if isinstance(getattr(data, f.name), np.ndarray)}
     return replace(data, **arrays)
 
 

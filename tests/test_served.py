@@ -71,12 +71,17 @@ def prefect_cli(env, *args, timeout=60):
     return subprocess.run([str(BIN / "prefect"), *args], env=env, capture_output=True, text=True, timeout=timeout)
 
 
+def small_data_and_studies(tmp_path, seed):
+    """A small generated data folder (150 participants) and an empty studies folder."""
+    data, studies = tmp_path / "data", tmp_path / "studies"
+    generate(replace(SOUTHAMPTON, people=6000, participants=150), data, seed=seed)
+    studies.mkdir()
+    return data, studies
+
+
 def test_served_study_runs_on_request_and_keeps_its_schedule(server, tmp_path):
     url, env = server
-    data = tmp_path / "data"
-    generate(replace(SOUTHAMPTON, people=6000, participants=150), data, seed=3)
-    studies = tmp_path / "studies"
-    studies.mkdir()
+    data, studies = small_data_and_studies(tmp_path, seed=3)
     out = tmp_path / "out"
     (studies / "pilot.toml").write_text(
         f'[study]\nname = "pilot"\ndata_dir = "{data}"\nout_dir = "{out}"\nbootstrap_resamples = 200\n\n'
@@ -111,10 +116,7 @@ def test_served_study_runs_on_request_and_keeps_its_schedule(server, tmp_path):
 
 def test_work_pool_with_two_workers_runs_several_studies(server, tmp_path):
     url, env = server
-    data = tmp_path / "data"
-    generate(replace(SOUTHAMPTON, people=6000, participants=150), data, seed=4)
-    studies = tmp_path / "studies"
-    studies.mkdir()
+    data, studies = small_data_and_studies(tmp_path, seed=4)
     outs = {}
     for name, programme_days in (("alpha", 365), ("beta", 300), ("gamma", 240)):
         outs[name] = tmp_path / f"out-{name}"
