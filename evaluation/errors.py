@@ -27,3 +27,7 @@ class SettingsError(ReoffendError, ValueError):
     """A study setting or command-line option is invalid."""
 
     exit_code = 2
+
+
+class OutputFolderError(SettingsError):
+    """The output folder is one the tool must not replace (see evaluation.outputs)."""

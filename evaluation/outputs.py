@@ -1,10 +1,10 @@
-"""Writing an evaluation's output folder atomically, and one run at a time.
+"""Writing an evaluation's output folder atomically, and never a folder the tool did not write.
 
 The new folder is written beside the old one (``.<name>.new-*``) and swapped in with one
 atomic exchange (Linux ``renameat2(RENAME_EXCHANGE)``), so at every instant ``out_dir``
 holds either the complete previous outputs or the complete new ones: a run killed at any
 point leaves no partial file in it. Leftover staging folders from a killed run are
-removed by the next run. Where the exchange is not available, two renames are used (a
+removed by the next run (only those holding the tool's marker). Where the exchange is not available, two renames are used (a
 crash between them leaves the old folder as ``.<name>.old-*``, restored by the next run).
 """
 
@@ -13,15 +13,14 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import errno
-import fcntl
+import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 
-from evaluation.errors import ReoffendError
+from evaluation.errors import OutputFolderError
 from evaluation.safe_files import private_dir
 
 _RENAME_EXCHANGE = 2
@@ -44,19 +43,93 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(b))
 
 
+def _ours(folder: Path) -> bool:
+    return folder.is_dir() and not folder.is_symlink() and (folder / MARKER).is_file()
+
+
 def _tidy(out_dir: Path) -> None:
-    """Remove staging folders left by a killed run; restore an old folder if out_dir vanished."""
-    old = sorted(out_dir.parent.glob(f".{out_dir.name}.old-*"))
+    """Remove staging folders left by a killed run; restore an old folder if out_dir vanished.
+    Only folders holding the tool's marker are touched."""
+    old = sorted(p for p in out_dir.parent.glob(f".{out_dir.name}.old-*") if _ours(p))
     if old and not out_dir.exists():
         os.replace(old[-1], out_dir)
         old = old[:-1]
-    for leftover in [*out_dir.parent.glob(f".{out_dir.name}.new-*"), *old]:
+    staged = [p for p in out_dir.parent.glob(f".{out_dir.name}.new-*")
+              if _ours(p) or (p.is_dir() and not p.is_symlink() and not any(p.iterdir()))]
+    for leftover in [*staged, *old]:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
-def write_outputs(out_dir: str | os.PathLike, files: Mapping[str, str | bytes]) -> Path:
-    """Write ``files`` (relative path -> content) as the whole of ``out_dir``."""
-    out_dir = Path(out_dir)
+#: Written in every output folder: which files the tool wrote there. A folder is replaced
+#: only when it holds this marker and nothing the marker does not list.
+MARKER = ".reoffend-outputs.json"
+
+
+def _refuse(out_dir: Path, why: str) -> OutputFolderError:
+    return OutputFolderError(f"--out {out_dir}: {why}; nothing was changed. Choose a new or empty folder, "
+                             "e.g. --out out/NAME")
+
+
+def _foreign_entries(folder: Path) -> list[str]:
+    """Entries of an existing folder that this tool did not write (all of them without a marker)."""
+    entries = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if not p.is_dir() or p.is_symlink())
+    try:
+        listed = set(json.loads((folder / MARKER).read_text(encoding="utf-8"))["files"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return entries or [p.name for p in folder.iterdir()]
+    foreign = [e for e in entries if e != MARKER and e not in listed]
+    foreign += [str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_symlink()]
+    return sorted(set(foreign))
+
+
+def check_output_folder(out_dir: str | os.PathLike, *, data_dir: str | os.PathLike | None = None) -> Path:
+    """Refuse (exit 2, one line, nothing touched) an output folder the tool must not replace.
+
+    Allowed: a folder that does not exist yet, an empty folder, or one this tool wrote
+    (it holds :data:`MARKER` and only the files listed in it). Refused: a symbolic link,
+    the root or home folder or any folder containing the home folder, the current folder,
+    the data folder, any folder containing it or inside it, and a folder holding anything
+    else. Returns the folder's absolute path."""
+    given = Path(out_dir).expanduser()
+    if given.is_symlink():
+        raise _refuse(given, "is a symbolic link; give the real folder it points to")
+    target = given.resolve()
+    if target.parent == target:
+        raise _refuse(given, "is the root folder")
+    home = Path.home().resolve()
+    if target == home or target in home.parents:
+        raise _refuse(given, "is your home folder or contains it")
+    if target == Path.cwd().resolve():
+        raise _refuse(given, "is the current folder")
+    if data_dir is not None:
+        data = Path(data_dir).expanduser().resolve()
+        if target == data:
+            raise _refuse(given, "is the data folder")
+        if target in data.parents:
+            raise _refuse(given, f"contains the data folder {data}")
+        if data in target.parents:
+            raise _refuse(given, f"is inside the data folder {data}")
+    if target.exists() and not target.is_dir():
+        raise _refuse(given, "is a file, not a folder")
+    if target.is_dir():
+        foreign = _foreign_entries(target)
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+            raise _refuse(given, f"holds files this tool did not write ({shown})")
+    return target
+
+
+def write_outputs(out_dir: str | os.PathLike, files: Mapping[str, str | bytes], *,
+                  data_dir: str | os.PathLike | None = None) -> Path:
+    """Write ``files`` (relative path -> content) as the whole of ``out_dir``, with the
+    marker that lets a later run replace it. Refuses a folder the tool did not write
+    (:func:`check_output_folder`)."""
+    out_dir = check_output_folder(out_dir, data_dir=data_dir)
+    for rel in files:
+        if Path(rel).is_absolute() or ".." in Path(rel).parts or rel == MARKER:
+            raise ValueError(f"output file name {rel!r} is not a plain relative path")
+    marker = json.dumps({"tool": "reoffend", "files": sorted(files)}, indent=1) + "\n"
+    files = {MARKER: marker, **files}
     private_dir(out_dir.parent)
     _tidy(out_dir)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
@@ -85,27 +158,3 @@ def write_outputs(out_dir: str | os.PathLike, files: Mapping[str, str | bytes]) 
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return out_dir
-
-
-@contextmanager
-def run_lock(out_dir: str | os.PathLike) -> Iterator[None]:
-    """Hold an exclusive lock for an evaluation writing ``out_dir`` (and its work folder).
-    A second evaluation of the same folder fails at once with a clear message."""
-    out_dir = Path(out_dir)
-    private_dir(out_dir.parent)
-    lock_path = out_dir.parent / f".{out_dir.name}.lock"
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
-            raise ReoffendError(
-                f"{out_dir}: another evaluation (pid {holder}) is writing this output folder; "
-                "wait for it to finish or choose another --out"
-            ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
-        yield
-    finally:
-        os.close(fd)

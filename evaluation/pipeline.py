@@ -22,7 +22,9 @@ from evaluation.evidence import rate_evidence
 from evaluation.loading import LoadReport, load_data
 from evaluation.manifest import build_manifest
 from evaluation.matched import fit_matches, load_matched
-from evaluation.outputs import run_lock, write_outputs
+from evaluation.disclosure import partner_results
+from evaluation.outputs import check_output_folder, write_outputs
+from evaluation.workspace import remove_work, run_lock
 from evaluation.robustness import robustness_summary
 from evaluation.reports import build_outputs
 from evaluation.results import clean_number
@@ -177,11 +179,18 @@ def assemble_results(
     return results
 
 
+def audience_view(settings: StudySettings, results: dict) -> dict:
+    """What the study's audience may see of the results (the partner view is disclosure-controlled)."""
+    if settings.audience == "partner":
+        return partner_results(results, settings.suppression_threshold)[0]
+    return results
+
+
 def write_step(settings: StudySettings, results: dict, *, started: str) -> Path:
     """Write every output for the study's audience as the whole output folder, atomically."""
     manifest = build_manifest(settings, results, started=started)
     files = build_outputs(results, manifest, audience=settings.audience, threshold=settings.suppression_threshold)
-    return write_outputs(settings.out_dir, files)
+    return write_outputs(settings.out_dir, files, data_dir=settings.data_dir)
 
 
 def headline_markdown(results: dict) -> str:
@@ -217,8 +226,13 @@ def headline_markdown(results: dict) -> str:
 
 def run_evaluation(settings: StudySettings, progress: Progress | None = None) -> dict:
     """Run every step in order without Prefect and write the outputs; return the results."""
+    check_output_folder(settings.out_dir, data_dir=settings.data_dir)
     with run_lock(settings.out_dir):
-        return _run_steps(settings, progress)
+        try:
+            return _run_steps(settings, progress)
+        finally:
+            if not settings.keep_work:
+                remove_work(settings.work_path)
 
 
 def _run_steps(settings: StudySettings, progress: Progress | None) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
@@ -12,6 +13,7 @@ from typing import Any
 from evaluation.contract import CATEGORIES
 from evaluation.covariates import ALL_COVARIATES, DEFAULT_COVARIATES
 from evaluation.errors import SettingsError
+from evaluation.workspace import work_folder
 
 
 @dataclass(frozen=True)
@@ -55,8 +57,10 @@ class StudySettings:
         replacing the Home Office figure or costing a category the table does not cover.
     robustness : run the sensitivity table, placebo test and subgroups (each re-matches).
     name : a short name for the study, used in reports.
-    work_dir : folder for the working database (person-level data). None puts it beside
-        out_dir as ``.<out_dir name>.work``, never inside out_dir.
+    work_dir : folder under which the working database (person-level data) is kept. None
+        uses the private per-user state folder (see evaluation.workspace); never beside
+        or inside out_dir.
+    keep_work : keep the work folder after the run (it is removed by default).
     """
 
     data_dir: Path
@@ -89,6 +93,7 @@ class StudySettings:
     cost_price_year: str | None = None
     unit_cost_overrides: tuple[tuple[str, float], ...] = ()
     robustness: bool = True
+    keep_work: bool = False
 
     def __post_init__(self) -> None:
         for name in ("before_days", "after_days"):
@@ -141,17 +146,25 @@ class StudySettings:
         for category, value in self.unit_cost_overrides:
             if category not in CATEGORIES:
                 raise SettingsError(f"unit_costs: unknown offence category {category!r}; choose from {', '.join(CATEGORIES)}")
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
                 raise SettingsError(f"unit_costs: the cost of {category} must be a number of pounds, 0 or more")
         if not isinstance(self.robustness, bool):
             raise SettingsError("robustness must be true or false")
+        if not isinstance(self.keep_work, bool):
+            raise SettingsError("keep_work must be true or false")
+        for name in ("programme_cost_per_participant", "programme_cost_total", "cost_uplift"):
+            value = getattr(self, name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise SettingsError(f"{name} must be a finite number, not {value}")
+        if self.work_dir is not None:
+            work, out = Path(self.work_dir).expanduser().resolve(), Path(self.out_dir).expanduser().resolve()
+            if work == out or out in work.parents:
+                raise SettingsError("work_dir must not be inside the output folder: it holds person-level data")
 
     @property
     def work_path(self) -> Path:
-        if self.work_dir is not None:
-            return Path(self.work_dir)
-        out = Path(self.out_dir)
-        return out.parent / f".{out.name}.work"
+        """The person-level work folder (see evaluation.workspace)."""
+        return work_folder(self.out_dir, self.work_dir)
 
     @property
     def db_path(self) -> Path:
@@ -160,7 +173,7 @@ class StudySettings:
     def to_dict(self) -> dict[str, Any]:
         """The settings that determine results (no machine paths), for results.json."""
         out = asdict(self)
-        for key in ("data_dir", "out_dir", "work_dir"):
+        for key in ("data_dir", "out_dir", "work_dir", "keep_work"):
             out.pop(key)
         for key in ("programmes", "covariates", "exact", "mahalanobis"):
             out[key] = list(getattr(self, key))

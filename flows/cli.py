@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 import os
 import sys
 import time
@@ -44,6 +45,16 @@ def _fraction(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
     if not 0 <= value < 1:
         raise argparse.ArgumentTypeError("must be at least 0 and below 1 (0.25 = 25% fewer offences)")
+    return value
+
+
+def _pounds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of pounds") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number of pounds, 0 or more")
     return value
 
 
@@ -117,6 +128,8 @@ def settings_from_args(args: argparse.Namespace):
         "audience": args.audience,
         "robustness": args.robustness,
         "programme_cost_per_participant": args.programme_cost,
+        "work_dir": args.work_dir,
+        "keep_work": True if args.keep_work else None,
     }
     if args.study is not None:
         return load_study(args.study, overrides)
@@ -193,7 +206,10 @@ def run_flow(settings, *, verbose: bool, quiet: bool) -> dict:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from evaluation.outputs import check_output_folder
+
     settings = settings_from_args(args)
+    check_output_folder(settings.out_dir, data_dir=settings.data_dir)  # before Prefect starts
     results = run_flow(settings, verbose=args.verbose, quiet=args.quiet)
     print_headline(results)
     print(f"report:  {settings.out_dir / 'report.html'}")
@@ -336,12 +352,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from evaluation.settings import StudySettings
     from synthetic_data import SOUTHAMPTON, generate
 
+    from evaluation.outputs import check_output_folder
+
+    check_output_folder(args.out, data_dir=args.data)
     progress = _Progress(args.quiet)
     progress(f"generating the southampton scenario into {args.data}")
     generate(SOUTHAMPTON, args.data, progress=progress)
     # Southampton spent about £750,000 a year on about 800 people (as in studies/southampton.toml)
     settings = StudySettings(data_dir=args.data, out_dir=args.out, name="southampton",
-                             programme_cost_per_participant=940)
+                             programme_cost_per_participant=940, keep_work=args.keep_work)
     results = run_flow(settings, verbose=args.verbose, quiet=args.quiet)
     print_headline(results)
     print(f"report:  {args.out / 'report.html'}")
@@ -415,8 +434,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="analyst (default): everything; partner: aggregates only, small counts suppressed")
     p.add_argument("--no-robustness", dest="robustness", action="store_false", default=None,
                    help="skip the sensitivity table, placebo test and subgroups (each re-matches: faster)")
-    p.add_argument("--programme-cost", type=float, default=None, metavar="POUNDS",
+    p.add_argument("--programme-cost", type=_pounds, default=None, metavar="POUNDS",
                    help="programme cost per participant, for net benefit and the benefit-cost ratio")
+    p.add_argument("--work-dir", type=Path, default=None, metavar="DIR",
+                   help="where to keep the person-level working database (default: a private per-user "
+                   "state folder, ~/.local/state/reoffend/work; never beside the outputs)")
+    p.add_argument("--keep-work", action="store_true",
+                   help="keep the working database and rejects.csv after the run (removed by default)")
     p.set_defaults(handler=cmd_evaluate)
 
     p = sub.add_parser(
@@ -505,6 +529,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--data", type=Path, default=Path("data/southampton"), help="folder for the generated data")
     p.add_argument("--out", type=Path, default=Path("out/southampton"), help="folder for the evaluation's outputs")
+    p.add_argument("--keep-work", action="store_true", help="keep the working database after the run")
     p.set_defaults(handler=cmd_demo)
     return parser
 

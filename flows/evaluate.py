@@ -18,7 +18,8 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NONE
 
 from evaluation import pipeline, robustness_steps
-from evaluation.outputs import run_lock
+from evaluation.outputs import check_output_folder
+from evaluation.workspace import remove_work, run_lock
 from evaluation.settings import StudySettings
 
 # File I/O can fail transiently (a network share, a busy disk): those tasks retry.
@@ -93,10 +94,12 @@ def write_outputs(settings: StudySettings, results: dict, started: str) -> str:
     return str(pipeline.write_step(settings, results, started=started))
 
 
-def _publish(results: dict, out_dir: str) -> None:
+def _publish(view: dict, out_dir: str) -> None:
+    """Artifacts for Prefect's UI, from the audience's view of the results (a partner run's
+    artifact holds only what its partner outputs hold)."""
     create_markdown_artifact(
         key="evaluation-summary",
-        markdown=pipeline.headline_markdown(results),
+        markdown=pipeline.headline_markdown(view),
         description="Headline and Justice Data Lab style results table (aggregates only)",
     )
     create_link_artifact(key="evaluation-outputs", link=f"file://{out_dir}", link_text="evaluation outputs")
@@ -106,20 +109,29 @@ def _publish(results: dict, out_dir: str) -> None:
 def evaluate(settings: StudySettings) -> dict:
     """Evaluate one study end to end; returns the results (aggregates only)."""
     started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    check_output_folder(settings.out_dir, data_dir=settings.data_dir)
     with run_lock(settings.out_dir):  # one evaluation of an output folder at a time
-        load_report = load(settings)
-        validate(settings, load_report)
-        cohort = build_cohorts(settings)
-        ba = before_after(settings)
-        matched = match(settings)
-        impact = estimate(settings)
-        checks = {"costs": value_for_money(settings, cohort["submitted"]),
-                  "rosenbaum_gamma": hidden_bias(settings, impact)}
-        if settings.robustness:
-            checks["sensitivity"] = sensitivity(settings, impact)
-            checks["placebo"] = placebo(settings)
-            checks["subgroups"] = subgroups(settings)
-        results = pipeline.assemble_results(settings, load_report, cohort, ba, matched, impact, checks)
-        out_dir = write_outputs(settings, results, started)
-    _publish(results, out_dir)
+        try:
+            results, out_dir = _steps(settings, started)
+        finally:
+            if not settings.keep_work:
+                remove_work(settings.work_path)
+    _publish(pipeline.audience_view(settings, results), out_dir)
     return results
+
+
+def _steps(settings: StudySettings, started: str) -> tuple[dict, str]:
+    load_report = load(settings)
+    validate(settings, load_report)
+    cohort = build_cohorts(settings)
+    ba = before_after(settings)
+    matched = match(settings)
+    impact = estimate(settings)
+    checks = {"costs": value_for_money(settings, cohort["submitted"]),
+              "rosenbaum_gamma": hidden_bias(settings, impact)}
+    if settings.robustness:
+        checks["sensitivity"] = sensitivity(settings, impact)
+        checks["placebo"] = placebo(settings)
+        checks["subgroups"] = subgroups(settings)
+    results = pipeline.assemble_results(settings, load_report, cohort, ba, matched, impact, checks)
+    return results, write_outputs(settings, results, started)

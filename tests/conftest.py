@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("PREFECT_HOME", str(ROOT / ".prefect" / "test"))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+# Locks and person-level work folders go to a private state folder: one per test session.
+os.environ["REOFFEND_STATE_DIR"] = tempfile.mkdtemp(prefix="reoffend-state-")
 
 PEOPLE_HEADER = "person_id,birth_year,sex,ethnicity,mappa,ppo,ogrs3"
 OFFENCES_HEADER = "person_id,offence_date,outcome_date,category,disposal,custody_days"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from evaluation.outputs import run_lock
+from evaluation.workspace import run_lock, work_folder
 from synthetic_data import SOUTHAMPTON, generate
 
 DRIVER = textwrap.dedent('''
@@ -94,8 +94,8 @@ def test_sigkill_at_every_stage_leaves_previous_outputs_intact(small, tmp_path):
     assert json.loads((out / "results.json").read_text()) == json.loads(before["results.json"])
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith((".out.new-", ".out.old-"))]
     assert leftovers == []
-    work = tmp_path / ".out.work"
-    assert not list(work.glob("*.tmp*")), "a killed load's temporary database was not cleaned up"
+    assert not work_folder(out).exists(), "the person-level work folder was not removed after the run"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["driver.py", "out"], "files left beside the outputs"
 
 
 def test_two_evaluations_to_different_folders_do_not_interfere(small, tmp_path):

@@ -16,6 +16,7 @@ from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 from evaluation.errors import DataFileError  # noqa: E402
 from evaluation.reproduce import reproduce  # noqa: E402
 from evaluation.settings import StudySettings  # noqa: E402
+from evaluation.workspace import work_folder  # noqa: E402
 from flows.evaluate import evaluate  # noqa: E402
 from synthetic_data import SOUTHAMPTON, generate  # noqa: E402
 
@@ -80,7 +81,7 @@ def test_bad_parameter_fails_before_any_task(tmp_path, small_data):
     with pytest.raises(ParameterTypeError, match="before_days"):
         evaluate({"data_dir": str(small_data), "out_dir": str(tmp_path / "out"), "before_days": 0})
     assert not (tmp_path / "out").exists()
-    assert not (tmp_path / ".out.work").exists()
+    assert not work_folder(tmp_path / "out").exists()
 
 
 def test_failing_task_leaves_previous_outputs_intact(small_data, tmp_path):
