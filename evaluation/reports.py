@@ -12,6 +12,7 @@ import copy
 import csv
 import io
 import json
+import re
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
@@ -19,9 +20,34 @@ from evaluation import charts, jdl
 from evaluation.covariates import COVARIATE_LABELS
 from evaluation.disclosure import partner_results
 
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+
+
+def markdown_text(value) -> str:
+    """A value for summary.md: anything that could open an HTML tag (a markdown viewer would
+    render it) is escaped; ``<5`` and other text stay readable."""
+    if value is None:
+        return ""
+    return _TAG_START.sub("&lt;", str(value))
+
+
+def _autoescape(name: str | None) -> bool:
+    """Every HTML template escapes what it prints (``report.html.j2``: the last extension is
+    .j2, so select_autoescape(["html"]) alone would not)."""
+    return bool(name) and (name.endswith((".html", ".html.j2", ".htm", ".xml")) or select_autoescape(["html"])(name))
+
+
 _env = Environment(
     loader=PackageLoader("evaluation", "templates"),
-    autoescape=select_autoescape(["html"]),
+    autoescape=_autoescape,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_markdown_env = Environment(
+    loader=PackageLoader("evaluation", "templates"),
+    autoescape=False,
+    finalize=markdown_text,
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
@@ -43,7 +69,21 @@ def _signed_pct(value) -> str:
     return "n/a" if value is None else f"{value:+.0f}%"
 
 
-_env.filters.update(num=_num, signed_pct=_signed_pct, pct=jdl.pct, freq=jdl.freq, p=jdl.p_value)
+for _e in (_env, _markdown_env):
+    _e.filters.update(num=_num, signed_pct=_signed_pct, pct=jdl.pct, freq=jdl.freq, p=jdl.p_value)
+
+#: A spreadsheet treats a cell that starts with one of these as a formula (OWASP, CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """A value for a CSV cell: text that a spreadsheet would run as a formula is prefixed
+    with ``'`` (OWASP's CSV-injection advice); numbers are written as they are."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def _csv(rows: list[dict], columns: list[str]) -> str:
@@ -51,7 +91,7 @@ def _csv(rows: list[dict], columns: list[str]) -> str:
     writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in columns})
+        writer.writerow({k: csv_cell(row.get(k)) for k in columns})
     return buffer.getvalue()
 
 
@@ -266,7 +306,7 @@ def build_outputs(results: dict, manifest: dict, *, audience: str, threshold: in
     files = {
         "results.json": json.dumps(view, indent=2) + "\n",
         "manifest.json": json.dumps(manifest, indent=2) + "\n",
-        "summary.md": _env.get_template("summary.md.j2").render(context),
+        "summary.md": _markdown_env.get_template("summary.md.j2").render(context),
         "report.html": _env.get_template("report.html.j2").render(context),
         **_tables(view),
         **figures,
