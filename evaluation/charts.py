@@ -28,21 +28,28 @@ def _svg(fig) -> str:
     return text[text.index("<svg"):]  # drop the XML prolog so it can sit inline in HTML
 
 
-def headline_chart(naive_change: float, comparison_change: float, effect: float, effect_ci: tuple[float, float]) -> str:
+def headline_chart(naive_change: float | None, comparison_change: float, effect: float,
+                   effect_ci: tuple[float, float]) -> str:
     """Three bars: the fall participants showed, the fall the comparison group showed anyway,
-    and the difference the programme made (with its 95% interval). All in percent."""
+    and the difference the programme made (with its 95% interval). All in percent. A
+    suppressed before/after change (None) is drawn as no bar, labelled "suppressed"."""
     fig, ax = plt.subplots(figsize=(7.2, 3.4))
     labels = [
         "Participants' offending\nbefore vs after\n(what a before/after\nstudy reports)",
         "Similar people who did\nnot take part\n(the fall that happens\nanyway)",
         "Difference the\nprogramme made\n(with 95% interval)",
     ]
-    values = [naive_change, comparison_change, effect]
+    suppressed = naive_change is None
+    values = [0.0 if suppressed else naive_change, comparison_change, effect]
     colours = [GREY, GREY, GREEN if effect_ci[1] < 0 else (RED if effect_ci[0] > 0 else BLUE)]
     bars = ax.bar(range(3), values, color=colours, width=0.6)
     ax.errorbar([2], [effect], yerr=[[effect - effect_ci[0]], [effect_ci[1] - effect]], fmt="none",
                 ecolor="black", capsize=8, linewidth=1.5)
-    for bar, value in zip(bars[:2], values[:2]):
+    for i, (bar, value) in enumerate(zip(bars[:2], values[:2])):
+        if i == 0 and suppressed:
+            ax.annotate("suppressed", (bar.get_x() + bar.get_width() / 2, 0), ha="center", va="bottom",
+                        xytext=(0, 4), textcoords="offset points", color=GREY)
+            continue
         ax.annotate(f"{value:+.0f}%", (bar.get_x() + bar.get_width() / 2, value), ha="center",
                     va="top" if value < 0 else "bottom", xytext=(0, -4 if value < 0 else 4),
                     textcoords="offset points", fontweight="bold")
@@ -59,7 +66,9 @@ def headline_chart(naive_change: float, comparison_change: float, effect: float,
 
 
 def love_plot(balance_rows: list[dict], threshold: float = 0.1) -> str:
-    """Standardised mean differences before and after matching, one row per covariate."""
+    """Standardised mean differences before and after matching, one row per covariate (rows
+    withheld by disclosure control, with no SMD, are left out)."""
+    balance_rows = [r for r in balance_rows if r.get("smd_before") is not None and r.get("smd_after") is not None]
     rows = [r for r in balance_rows if r["covariate"] != "distance"] + [r for r in balance_rows if r["covariate"] == "distance"]
     fig, ax = plt.subplots(figsize=(6.5, 0.32 * len(rows) + 1.2))
     y = list(range(len(rows)))[::-1]

@@ -26,6 +26,7 @@ from evaluation import contract
 from evaluation.contract import Table
 from evaluation.database import connect
 from evaluation.errors import DataFileError, ReoffendError
+from evaluation.line_scan import scan_lines, write_without_bad_lines
 from evaluation.safe_files import atomic_write_text, private_dir, private_file
 from evaluation.sql_files import read_sql, render_sql, run_sql
 
@@ -179,21 +180,40 @@ def _row_count(con: duckdb.DuckDBPyConnection, table: str) -> int:
     return con.execute(render_sql("staging/table_row_count", {"table": table})).fetchone()[0]
 
 
-def _read_file(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> tuple[int, list[str]]:
-    """Read one file into ``read_<table>`` and ``raw_<table>``; return (rows read, ignored columns)."""
+def _reader_columns(header: list[str], table: Table) -> dict[str, str]:
+    """The CSV reader's column names: the contract's names as they are, any other column
+    renamed ``_extra_<n>`` so that a column called rowid (Oracle exports) or file_row_number
+    cannot collide with the database's own. Extra columns are ignored after reading."""
+    known = set(table.column_names)
+    return {(name if name in known else f"_extra_{i}"): "VARCHAR" for i, name in enumerate(header)}
+
+
+def _read_file(con: duckdb.DuckDBPyConnection, table: Table, path: Path, scratch: Path) -> tuple[int, list[str]]:
+    """Read one file into ``read_<table>`` and ``raw_<table>``; return (rows read, ignored columns).
+
+    For a CSV file, "rows read" is every data line of the file, counted by the line scan
+    independently of the CSV reader; the two must agree or the file is refused."""
     read_name, shift_name, raw_name = f"read_{table.name}", f"shift_{table.name}", f"raw_{table.name}"
     names = {"read": read_name, "shift": shift_name, "raw": raw_name}
+    scan = None
     if path.suffix == ".csv":
         header = csv_header(path)
         ignored = _check_columns(path, table, header)
         present = set(header)
+        scan = scan_lines(path, max_line=MAX_LINE_BYTES)
+        source = path
+        if scan.bad:
+            source = write_without_bad_lines(path, scan, scratch / f".{table.name}.{os.getpid()}.scan.csv")
         try:
             con.execute(
                 render_sql("staging/read_csv", names),
-                {"path": str(path), "columns": {n: "VARCHAR" for n in header}, "max_line": MAX_LINE_BYTES},
+                {"path": str(source), "columns": _reader_columns(header, table), "max_line": MAX_LINE_BYTES},
             )
         except duckdb.Error as exc:
             raise DataFileError(f"could not be read as CSV: {str(exc).splitlines()[0]}", file=str(path)) from None
+        finally:
+            if source != path:
+                source.unlink(missing_ok=True)
         bad_encoding = con.execute(read_sql("staging/reader_encoding_error")).fetchone()
         if bad_encoding is not None:
             raise DataFileError(f"file is not valid UTF-8 (line {bad_encoding[0]})", file=str(path))
@@ -201,7 +221,11 @@ def _read_file(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> tupl
     else:
         present, ignored = _parquet_columns(path, table)
         missing = [c.name for c in table.columns if c.name not in present]
-        if missing:
+        if "file_row_number" in present:
+            con.execute(render_sql("staging/read_parquet_renumbered", names), {"path": str(path)})
+            con.execute(render_sql("staging/number_rows", names))
+            present = present - {"file_row_number"}
+        elif missing:
             con.execute(render_sql("staging/read_parquet_copy", names), {"path": str(path)})
         else:
             # A connection-scoped view, not a copy; the path goes in as an argument, not SQL text.
@@ -211,15 +235,25 @@ def _read_file(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> tupl
     for column in table.columns:
         if column.name not in present:
             con.execute(render_sql("staging/add_missing_column", {"table": read_name, "column": column.name}))
-    if path.suffix == ".csv":
+    if scan is not None:
+        run_sql(con, "staging/skipped_lines", {"blank_lines": scan.blank})
         con.execute(render_sql("staging/reader_shift", names), {"first_line": first_line})
         con.execute(render_sql("staging/raw_lines", names))
     else:
         con.execute(render_sql("staging/raw_lines_parquet", names))
     con.execute(read_sql("staging/reader_rejects"), {"table_name": table.name, "source_file": path.name})
+    if scan is not None and scan.bad:
+        run_sql(con, "staging/scanned_reasons", {"table_name": table.name, "lines": list(scan.bad),
+                                                 "reasons": list(scan.bad.values())})
     reader_rejected = con.execute(read_sql("staging/reader_rejected_lines")).fetchone()[0]
     con.execute(read_sql("staging/reader_errors_drop"))
-    return _row_count(con, raw_name) + reader_rejected, ignored
+    rows = _row_count(con, raw_name)
+    if scan is not None and rows + reader_rejected != scan.data_lines:
+        raise DataFileError(
+            f"the file has {scan.data_lines:,} data lines but the CSV reader accounted for "
+            f"{rows + reader_rejected:,} ({rows:,} rows, {reader_rejected:,} rejected); nothing was loaded "
+            "rather than lose rows silently. Check the file's line endings and quoting", file=str(path))
+    return rows + reader_rejected, ignored
 
 
 def _remove_stale_temporaries(db_path: Path) -> None:
@@ -274,7 +308,7 @@ def load_data(
             if table.name not in files:
                 continue
             say(f"reading {files[table.name].name}")
-            read_counts[table.name], ignored = _read_file(con, table, files[table.name])
+            read_counts[table.name], ignored = _read_file(con, table, files[table.name], db_path.parent)
             if ignored:
                 ignored_columns[table.name] = ignored
             if read_counts[table.name] == 0 and table.required:

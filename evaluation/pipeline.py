@@ -45,17 +45,23 @@ def load_step(settings: StudySettings, progress: Progress | None = None) -> Load
 REJECT_WARNING_SHARE = 0.05
 
 
+def load_warnings(load: dict) -> list[str]:
+    """A warning for each table with more than 5% of its rows rejected."""
+    warnings = []
+    for name, counts in load["tables"].items():
+        if counts["read"] and counts["rejected"] / counts["read"] > REJECT_WARNING_SHARE:
+            warnings.append(f"{name}: {counts['rejected'] / counts['read']:.0%} of the rows read were rejected "
+                            "(over 5%); rerun with --keep-work and see rejects.csv in the work folder")
+    return warnings
+
+
 def validate_step(settings: StudySettings, load_report: dict) -> dict:
     """Check the load reconciled for every table, and warn when many rows were rejected."""
-    warnings = []
     for name, counts in load_report["tables"].items():
         if counts["read"] != counts["loaded"] + counts["rejected"]:
             raise ReoffendError(f"{name}: {counts['read']} rows read but {counts['loaded']} loaded "
                                 f"and {counts['rejected']} rejected")
-        if counts["read"] and counts["rejected"] / counts["read"] > REJECT_WARNING_SHARE:
-            warnings.append(f"{name}: {counts['rejected']:,} of {counts['read']:,} rows rejected "
-                            f"({counts['rejected'] / counts['read']:.0%}); see rejects.csv in the work folder")
-    return {"reconciled": True, "warnings": warnings}
+    return {"reconciled": True, "warnings": load_warnings(load_report)}
 
 
 def cohort_step(settings: StudySettings) -> cohorts.CohortSummary:
@@ -134,18 +140,50 @@ def checks_step(settings: StudySettings, cohort: dict, impact: dict, progress: P
     return checks
 
 
+#: Fewer analysed participants than this are too few to build a matched comparison group:
+#: the evaluation then reports before/after only, and says why.
+MIN_PARTICIPANTS_TO_MATCH = 10
+
+
+def can_match(cohort: dict) -> bool:
+    """Whether the cohort is big enough for the matched comparison (see MIN_PARTICIPANTS_TO_MATCH)."""
+    return cohort["participants"] >= MIN_PARTICIPANTS_TO_MATCH
+
+
+def not_matched_reason(cohort: dict) -> str:
+    n = cohort["participants"]
+    return (f"{'No participant was' if n == 0 else 'Too few participants were'} analysed to build a matched "
+            f"comparison group (at least {MIN_PARTICIPANTS_TO_MATCH} are needed; the Justice Data Lab asks for 60), "
+            "so only the before/after comparison is reported, and it cannot show what the programme caused.")
+
+
 def assemble_results(
     settings: StudySettings,
     load: dict,
     cohort: dict,
     before_after: dict,
-    match: dict,
-    impact: dict,
+    match: dict | None,
+    impact: dict | None,
     checks: dict | None = None,
 ) -> dict:
     """results.json's content: deterministic for the same inputs, settings and seed.
 
-    ``checks`` holds the robustness and value-for-money results (:func:`checks_step`)."""
+    ``checks`` holds the robustness and value-for-money results (:func:`checks_step`).
+    ``match`` and ``impact`` are None when the cohort is too small to match."""
+    base = {
+        "schema_version": SCHEMA_VERSION,
+        "study": settings.to_dict(),
+        "load": {**load, "reconciled": all(c["read"] == c["loaded"] + c["rejected"] for c in load["tables"].values()),
+                 "warnings": load_warnings(load)},
+        "cohort": cohort,
+        "before_after": before_after,
+    }
+    if match is None or impact is None:
+        results = {**base, "matched": None, "not_matched": not_matched_reason(cohort)}
+        for key in ("costs", "sensitivity", "rosenbaum_gamma", "e_value", "placebo", "power", "subgroups"):
+            results[key] = None
+        results["evidence"] = rate_evidence(results).to_dict()
+        return results
     matched = {**impact, "matching": match}
     matched["balance"] = {
         "max_abs_smd_before": match["balance"]["max_abs_smd_before"],
@@ -158,14 +196,7 @@ def assemble_results(
             "POOR BALANCE: after matching, |SMD| > 0.1 for " + ", ".join(match["balance"]["imbalanced_after"])
             + "; the comparison group is not similar enough, and the estimate may be biased",
         ]
-    results = {
-        "schema_version": SCHEMA_VERSION,
-        "study": settings.to_dict(),
-        "load": load,
-        "cohort": cohort,
-        "before_after": before_after,
-        "matched": matched,
-    }
+    results = {**base, "matched": matched}
     robustness = robustness_summary(matched)
     checks = checks or {}
     results["costs"] = checks.get("costs")
@@ -194,14 +225,24 @@ def write_step(settings: StudySettings, results: dict, *, started: str) -> Path:
 
 
 def headline_markdown(results: dict) -> str:
-    """The headline and a Justice Data Lab style table, in markdown (aggregates only)."""
-    ba, m = results["before_after"], results["matched"]
+    """The headline and a Justice Data Lab style table, in markdown (aggregates only). Takes
+    the audience's view: in a partner view counts may be suppression markers."""
+    from evaluation.reports import _num, _signed_pct
+
+    ba, m = results["before_after"], results.get("matched")
+    change = ba["percent_change"]
     lines = [
         f"# {results['study']['name']}: reoffending evaluation",
         "",
-        f"- **Before/after (no comparison group):** {ba['participants']:,} participants, "
-        f"{ba['offences_before']:,} offences in the year before and {ba['offences_after']:,} in the year after "
-        f"({ba['percent_change']:+.1f}%).",
+        f"- **Before/after (no comparison group):** {_num(ba['participants'])} participants, "
+        f"{_num(ba['offences_before'])} offences in the year before and {_num(ba['offences_after'])} in the year "
+        f"after ({_signed_pct(change) if isinstance(change, str) else f'{change:+.1f}%'}).",
+    ]
+    for note in results.get("withheld") or []:
+        lines.append(f"- **Withheld:** {note}")
+    if not m:
+        return "\n".join(lines) + "\n"
+    lines += [
         f"- **Matched comparison group:** offending fell {-m['comparison_percent_change']:.1f}% without the programme.",
         f"- **Impact (rate ratio, participants vs comparison):** {m['rate_ratio']['estimate']:.2f} "
         f"(95% CI {m['rate_ratio']['ci95'][0]:.2f} to {m['rate_ratio']['ci95'][1]:.2f}, "
@@ -217,7 +258,7 @@ def headline_markdown(results: dict) -> str:
         show = (lambda v: f"{100 * v:.0f}%") if fmt == "pct" else (lambda v: f"{v:.2f}")
         diff = (lambda v: f"{100 * v:+.0f} points") if fmt == "pct" else (lambda v: f"{v:+.2f}")
         sig = "Yes" if r["p_value"] is not None and r["p_value"] <= 0.05 else "No"
-        lines.append(f"| {label} | {m['treated']:,} | {m['comparison']:,} | {show(r['treated'])} | "
+        lines.append(f"| {label} | {_num(m['treated'])} | {_num(m['comparison'])} | {show(r['treated'])} | "
                      f"{show(r['comparison'])} | {diff(r['difference'])} | {sig} | {r['p_value']:.2f} |")
     for warning in m.get("warnings", []):
         lines += ["", f"**Warning:** {warning}"]
@@ -246,12 +287,18 @@ def _run_steps(settings: StudySettings, progress: Progress | None) -> dict:
         f"{cohort.candidates:,} comparison candidates")
     say("before/after statistics")
     before_after = before_after_step(settings)
+    cohort_dict = cohort.to_dict()
+    if not can_match(cohort_dict):
+        say(not_matched_reason(cohort_dict))
+        results = assemble_results(settings, load, cohort_dict, before_after, None, None)
+        write_step(settings, results, started=started)
+        say(f"results written to {Path(settings.out_dir) / 'results.json'}")
+        return results
     say("propensity model and matching")
     match = match_step(settings)
     say(f"matched {match['counts']['matched']:,} of {match['counts']['treated']:,} participants")
     say("impact estimates")
     impact = estimate_step(settings)
-    cohort_dict = cohort.to_dict()
     checks = checks_step(settings, cohort_dict, impact, progress)
     results = assemble_results(settings, load, cohort_dict, before_after, match, impact, checks)
     write_step(settings, results, started=started)

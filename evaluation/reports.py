@@ -69,8 +69,17 @@ def _signed_pct(value) -> str:
     return "n/a" if value is None else f"{value:+.0f}%"
 
 
+def _fixed(value, digits: int = 2) -> str:
+    """A number to ``digits`` places; a withheld value (None) or a marker as it is."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return f"{value:.{digits}f}"
+
+
 for _e in (_env, _markdown_env):
-    _e.filters.update(num=_num, signed_pct=_signed_pct, pct=jdl.pct, freq=jdl.freq, p=jdl.p_value)
+    _e.filters.update(fixed=_fixed, num=_num, signed_pct=_signed_pct, pct=jdl.pct, freq=jdl.freq, p=jdl.p_value)
 
 #: A spreadsheet treats a cell that starts with one of these as a formula (OWASP, CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -107,6 +116,10 @@ def headline(view: dict) -> str:
                   f"changed by {_signed_pct(naive)}") if not isinstance(naive, str) else "changed (suppressed)"
     text = f"Participants' proven offending {naive_text} in the year after they started"
     if not m:
+        if view.get("withheld"):
+            return text + ". " + " ".join(view["withheld"])
+        if view.get("not_matched"):
+            return text + ". " + view["not_matched"]
         return text + ", but without a comparison group this cannot show what the programme caused."
     comp = m["comparison_percent_change"]
     effect, (lo, hi) = _rate_ratio_pct(m["rate_ratio"])
@@ -264,17 +277,24 @@ def _tables(view: dict) -> dict[str, str]:
     return tables
 
 
+def partner_manifest(manifest: dict) -> dict:
+    """The manifest without what could point at records: no input sizes, hashes or row
+    counts, no machine paths. (The analyst's manifest is what ``reoffend reproduce`` reads.)"""
+    out = copy.deepcopy(manifest)
+    out["inputs"] = [{"file": e["file"], "table": e["table"]} for e in manifest["inputs"]]
+    out.pop("data_dir", None)
+    settings = out.get("settings", {})
+    for key in ("data_dir", "out_dir", "work_dir", "keep_work"):
+        settings.pop(key, None)
+    out["audience"] = "partner"
+    return out
+
+
 def build_outputs(results: dict, manifest: dict, *, audience: str, threshold: int) -> dict[str, str]:
     """Every output file (relative path -> text) for one audience."""
     if audience == "partner":
         view, _plan = partner_results(results, threshold)
-        if view.get("matched"):
-            view["matched"]["time_to_first_reoffence"].pop("curves", None)
-        manifest = copy.deepcopy(manifest)
-        for entry in manifest["inputs"]:
-            for key in ("rows_read", "rows_loaded"):
-                if isinstance(entry.get(key), int) and 0 < entry[key] < threshold:
-                    entry[key] = f"<{threshold}"
+        manifest = partner_manifest(manifest)
     else:
         view = results
     m = view.get("matched")
@@ -283,7 +303,7 @@ def build_outputs(results: dict, manifest: dict, *, audience: str, threshold: in
         effect, ci = _rate_ratio_pct(m["rate_ratio"])
         naive = view["before_after"]["percent_change"]
         figures["figures/headline.svg"] = charts.headline_chart(
-            naive if isinstance(naive, float) else 0.0, m["comparison_percent_change"], effect, ci)
+            naive if isinstance(naive, (int, float)) else None, m["comparison_percent_change"], effect, ci)
         figures["figures/love_plot.svg"] = charts.love_plot(m["matching"]["balance"]["covariates"])
         survival = m["time_to_first_reoffence"]
         if audience == "analyst" and survival.get("shown") and survival.get("curves"):

@@ -125,6 +125,10 @@ def _steps(settings: StudySettings, started: str) -> tuple[dict, str]:
     validate(settings, load_report)
     cohort = build_cohorts(settings)
     ba = before_after(settings)
+    if not pipeline.can_match(cohort):
+        get_run_logger().warning(pipeline.not_matched_reason(cohort))
+        results = pipeline.assemble_results(settings, load_report, cohort, ba, None, None)
+        return results, write_outputs(settings, results, started)
     matched = match(settings)
     impact = estimate(settings)
     checks = {"costs": value_for_money(settings, cohort["submitted"]),

@@ -286,3 +286,68 @@ def test_file_error_leaves_existing_database_untouched(folder, tmp_path):
     file_error(data, tmp_path)
     assert report.db_path.read_bytes() == before
     assert sorted(p.name for p in report.db_path.parent.iterdir()) == ["eval.duckdb", "load_report.json", "rejects.csv"]
+
+
+# --- Nothing is lost silently (safety issue, findings 4 and 6) -------------------------------
+
+def test_stray_quote_mid_file_hides_no_rows(tmp_path):
+    """A stray quote in the middle of people.csv once made the reader swallow the rest of the
+    file (500 of 24,000 read, exit 0). Now the line is rejected and every other row loads."""
+    from dataclasses import replace
+
+    from synthetic_data import SOUTHAMPTON, generate
+
+    data = tmp_path / "data"
+    generate(replace(SOUTHAMPTON, people=3000, participants=60), data, seed=2)
+    lines = (data / "people.csv").read_text().splitlines()
+    middle = len(lines) // 2
+    lines[middle] = lines[middle].replace(",", ',"', 1)       # an opening quote, never closed
+    lines[middle + 700] = lines[middle + 700] + ',"'           # and another far below
+    (data / "people.csv").write_text("\n".join(lines) + "\n")
+    report, rejects = load(data, tmp_path)
+    people = report.tables["people"]
+    assert people.read == len(lines) - 1
+    assert people.rejected == 2 and people.loaded == len(lines) - 3
+    bad = rejects.filter(pl.col("table_name") == "people")
+    assert bad["line"].to_list() == [str(middle + 1), str(middle + 701)]
+    assert all("quote is opened and not closed" in r for r in bad["reason"])
+
+
+def test_blank_lines_do_not_shift_line_numbers(folder, tmp_path):
+    data = folder(people=[GOOD_PERSON], offences=[GOOD_OFFENCE, "", "NOBODY,2010-01-01,2010-02-01,theft,,"],
+                  participants=[GOOD_START])
+    report, rejects = load(data, tmp_path)
+    off = rejects.filter(pl.col("table_name") == "offences")
+    assert off["line"].to_list() == ["4"]  # below a blank line 3
+    assert report.tables["offences"].read == 2
+
+
+def test_a_line_over_128_mib_is_rejected_not_dropped(folder, tmp_path):
+    data = folder(people=[GOOD_PERSON, "P2,1981,F,White,false,false,40"], offences=[GOOD_OFFENCE],
+                  participants=[GOOD_START])
+    with open(data / "people.csv", "ab") as fh:
+        fh.write(b"P3,1982,M," + b"x" * (129 * 1024 * 1024) + b",false,false,1\n")
+        fh.write(b"P4,1983,M,White,false,false,2\n")
+    report, rejects = load(data, tmp_path)
+    people = report.tables["people"]
+    assert (people.read, people.loaded, people.rejected) == (4, 3, 1)
+    assert reasons_for(rejects, "people") == ["line is longer than the reader's limit (8 MiB)"]
+
+
+@pytest.mark.parametrize("extra", ["rowid", "ROWID", "file_row_number"])
+def test_extra_columns_named_like_the_database_own_are_ignored(folder, tmp_path, extra):
+    data = folder(people=[GOOD_PERSON], offences=[GOOD_OFFENCE, "NOBODY,2010-01-01,2010-02-01,theft,,"],
+                  participants=[GOOD_START])
+    text = (data / "offences.csv").read_text().splitlines()
+    text = [text[0] + f",{extra}"] + [line + f",{900 + i}" for i, line in enumerate(text[1:])]
+    (data / "offences.csv").write_text("\n".join(text) + "\n")
+    report, rejects = load(data, tmp_path)
+    assert report.tables["offences"].loaded == 1
+    assert rejects.filter(pl.col("table_name") == "offences")["line"].to_list() == ["3"]
+    parquet = tmp_path / "pq"
+    parquet.mkdir()
+    for name in ("people", "participants"):
+        (parquet / f"{name}.csv").write_text((data / f"{name}.csv").read_text())
+    pl.read_csv(data / "offences.csv", infer_schema_length=0).write_parquet(parquet / "offences.parquet")
+    report = load_data(parquet, tmp_path / "pq.duckdb")
+    assert report.tables["offences"].loaded == 1 and report.tables["offences"].rejected == 1

@@ -1,16 +1,16 @@
 -- shift_<table>: how to turn a row's position among the rows read into its line in the
 -- file. The first data line is $first_line (2 under a CSV header, 1 in Parquet). Each
--- line the CSV reader rejected pushes later rows down one line: the j-th (from 0)
--- rejected line L comes after L - $first_line - j rows that were read, so a row with
--- rowid r >= first_rowid lies below it.
+-- line that yields no row (rejected by the reader, or blank: skipped_lines) pushes later
+-- rows down one line: the j-th (from 0) such line L comes after L - $first_line - j rows
+-- that were read, so a row with rowid r >= first_rowid lies below it.
 CREATE OR REPLACE TEMP TABLE {{ shift }} AS
 SELECT 0::BIGINT AS first_rowid, $first_line::BIGINT AS line_offset
 UNION ALL
-SELECT first_rowid, $first_line + max(rejected_above) AS line_offset
+SELECT first_rowid, $first_line + max(skipped_above) AS line_offset
 FROM (
     SELECT
         line - $first_line - (row_number() OVER (ORDER BY line) - 1) AS first_rowid,
-        row_number() OVER (ORDER BY line) AS rejected_above
-    FROM (SELECT DISTINCT line FROM reader_errors WHERE line IS NOT NULL)
+        row_number() OVER (ORDER BY line) AS skipped_above
+    FROM skipped_lines
 )
 GROUP BY first_rowid;

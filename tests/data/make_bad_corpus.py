@@ -61,8 +61,14 @@ CASES: dict[str, tuple[dict[str, str | bytes | None], dict]] = {
                           rows({"offences": 1}, "before 1900")),
     "outcome_before_offence": ({"offences.csv": replace_line(OFFENCES, "2009-02-20", "2008-12-01")},
                                rows({"offences": 1}, "before offence_date")),
+    # One record per line: a quoted field may not span lines, so both lines are rejected
+    # (a stray quote can then never make the reader swallow the lines after it).
     "quoted_newline_in_field": ({"participants.csv": replace_line(PARTICIPANTS, "OLASS", '"OLASS\nnorth"')},
-                                rows({})),
+                                rows({"participants": 2}, "a quote is opened and not closed")),
+    "stray_quote_mid_file": ({"people.csv": PEOPLE.replace("P2,1985,F,N,Y", 'P2,1985,F,N,"Y', 1)
+                              .replace("P4,1975,U,,", 'P4,1975,U,"",', 1)},
+                             rows({"people": 1, "offences": 1, "participants": 1},
+                                  "a quote is opened and not closed", "not in people")),
     "huge_field": ({"people.csv": "person_id,birth_year,sex,ethnicity\n" + "P1,1980,M," + "x" * 200_000
                     + "\nP2,1985,F,\nP3,1990,M,\nP4,1975,U,\n"}, rows({})),
     "wrong_types": ({"people.csv": replace_line(PEOPLE, "P3,1990", "P3,nineteen ninety")},
