@@ -7,6 +7,7 @@ a time) finds, for every physical line:
 
 - a line with an odd number of ``"`` characters: a quote opened and never closed;
 - a line longer than the reader's limit;
+- a line holding a NUL byte (binary damage; no field may hold one);
 - a blank line, which the reader skips and which is not a data line.
 
 The loader rejects the first two kinds with these reasons (it hands the reader a copy in
@@ -24,9 +25,10 @@ from pathlib import Path
 import numpy as np
 
 _CHUNK = 1 << 26
-_NEWLINE, _QUOTE, _CR = 10, 34, 13
+_NEWLINE, _QUOTE, _CR, _NUL = 10, 34, 13, 0
 
 UNBALANCED_QUOTE = "a quote is opened and not closed on this line (a field may not span lines)"
+NUL_BYTE = "line holds a NUL byte (binary damage?)"
 
 
 def too_long(limit: int) -> str:
@@ -58,10 +60,11 @@ def scan_lines(path: str | os.PathLike, *, max_line: int) -> LineScan:
     data = np.memmap(path, dtype=np.uint8, mode="r")
     line_start = 0      # byte where the current line starts
     quotes = 0          # quotes seen so far in the current line
+    nuls = 0            # NUL bytes seen so far in the current line
     line_no = 1
     too_long_reason = too_long(max_line)
 
-    def judge(numbers, starts, ends, counts):
+    def judge(numbers, starts, ends, counts, nuls):
         lengths = ends - starts
         last = np.where(lengths > 0, data[np.maximum(ends - 1, 0)], 0)
         blank = (lengths == 0) | ((lengths == 1) & (last == _CR))
@@ -69,7 +72,9 @@ def scan_lines(path: str | os.PathLike, *, max_line: int) -> LineScan:
         long_ = lengths > max_line
         below_header = numbers > 1
         scan.blank += numbers[blank & below_header].tolist()
-        for mask, reason in ((long_, too_long_reason), (odd & ~long_, UNBALANCED_QUOTE)):
+        has_nul = nuls > 0
+        for mask, reason in ((long_, too_long_reason), (has_nul & ~long_, NUL_BYTE),
+                             (odd & ~long_ & ~has_nul, UNBALANCED_QUOTE)):
             hit = np.flatnonzero(mask & below_header)
             for i in hit.tolist():
                 scan.bad[int(numbers[i])] = reason
@@ -79,22 +84,28 @@ def scan_lines(path: str | os.PathLike, *, max_line: int) -> LineScan:
         block = np.asarray(data[offset:offset + _CHUNK])
         newlines = np.flatnonzero(block == _NEWLINE)
         quote_at = np.flatnonzero(block == _QUOTE)
+        nul_at = np.flatnonzero(block == _NUL)
         if newlines.size == 0:
             quotes += quote_at.size
+            nuls += nul_at.size
             continue
         before = np.searchsorted(quote_at, newlines)           # quotes in the block before each newline
         counts = np.diff(before, prepend=0)
         counts[0] += quotes
+        nul_before = np.searchsorted(nul_at, newlines)
+        nul_counts = np.diff(nul_before, prepend=0)
+        nul_counts[0] += nuls
         ends = newlines.astype(np.int64) + offset
         starts = np.concatenate(([line_start], ends[:-1] + 1))
         numbers = np.arange(line_no, line_no + newlines.size, dtype=np.int64)
-        judge(numbers, starts, ends, counts)
+        judge(numbers, starts, ends, counts, nul_counts)
         line_no += newlines.size
         line_start = int(ends[-1]) + 1
         quotes = int(quote_at.size - before[-1])
+        nuls = int(nul_at.size - nul_before[-1])
     scan.lines = line_no - 1
     if line_start < size:  # a last line with no newline
-        judge(np.array([line_no]), np.array([line_start]), np.array([size]), np.array([quotes]))
+        judge(np.array([line_no]), np.array([line_start]), np.array([size]), np.array([quotes]), np.array([nuls]))
         scan.lines = line_no
     scan.bad_spans.sort()
     return scan

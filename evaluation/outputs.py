@@ -17,7 +17,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from evaluation.errors import OutputFolderError
@@ -124,17 +124,11 @@ def write_outputs(out_dir: str | os.PathLike, files: Mapping[str, str | bytes], 
     """Write ``files`` (relative path -> content) as the whole of ``out_dir``, with the
     marker that lets a later run replace it. Refuses a folder the tool did not write
     (:func:`check_output_folder`)."""
-    out_dir = check_output_folder(out_dir, data_dir=data_dir)
     for rel in files:
         if Path(rel).is_absolute() or ".." in Path(rel).parts or rel == MARKER:
             raise ValueError(f"output file name {rel!r} is not a plain relative path")
-    marker = json.dumps({"tool": "reoffend", "files": sorted(files)}, indent=1) + "\n"
-    files = {MARKER: marker, **files}
-    private_dir(out_dir.parent)
-    _tidy(out_dir)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
-    try:
-        os.chmod(staging, 0o700)
+
+    def fill(staging: Path) -> None:
         for rel, content in files.items():
             target = staging / rel
             target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -144,6 +138,27 @@ def write_outputs(out_dir: str | os.PathLike, files: Mapping[str, str | bytes], 
                 fh.flush()
                 os.fsync(fh.fileno())
             os.chmod(target, 0o600)
+
+    return write_folder(out_dir, fill, data_dir=data_dir)
+
+
+def write_folder(out_dir: str | os.PathLike, fill: Callable[[Path], None], *,
+                 data_dir: str | os.PathLike | None = None) -> Path:
+    """Build a folder with ``fill(staging)`` beside ``out_dir``, add the marker listing what
+    it wrote, and swap it in whole; on any failure nothing of it is left and ``out_dir`` is
+    as it was. Refuses a folder the tool did not write (:func:`check_output_folder`)."""
+    out_dir = check_output_folder(out_dir, data_dir=data_dir)
+    private_dir(out_dir.parent)
+    _tidy(out_dir)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
+    try:
+        os.chmod(staging, 0o700)
+        (staging / MARKER).write_text(json.dumps({"tool": "reoffend", "files": []}) + "\n")  # ours, if killed
+        fill(staging)
+        written = sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file() and p.name != MARKER)
+        marker = staging / MARKER
+        marker.write_text(json.dumps({"tool": "reoffend", "files": written}, indent=1) + "\n")
+        os.chmod(marker, 0o600)
         if not out_dir.exists():
             os.replace(staging, out_dir)
         elif _exchange(staging, out_dir):

@@ -16,10 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+
 from evaluation.database import connect
 from evaluation.errors import DataFileError, SettingsError
-from evaluation.loading import csv_header
-from evaluation.safe_files import private_dir, private_file
+from evaluation.line_scan import scan_lines
+from evaluation.loading import MAX_LINE_BYTES, csv_header
+from evaluation.outputs import check_output_folder, write_folder
+from evaluation.safe_files import private_file
 from evaluation.sql_files import render_sql
 
 KEY_VARIABLE = "REOFFEND_PSEUDONYM_KEY"
@@ -50,12 +54,21 @@ def _pads(key: bytes) -> tuple[bytes, bytes]:
 class PseudonymiseReport:
     files: dict[str, int]  # file name -> rows written
     pseudonymised: tuple[str, ...]
-    copied: tuple[str, ...]
 
     def summary(self) -> str:
-        lines = [f"{name:<24}{rows:>12,} rows  {'pseudonymised' if name in self.pseudonymised else 'copied (no such column)'}"
-                 for name, rows in self.files.items()]
-        return "\n".join(lines)
+        return "\n".join(f"{name:<24}{rows:>12,} rows  pseudonymised" for name, rows in self.files.items())
+
+
+def _check_csv(path: Path, id_column: str) -> list[str]:
+    """A CSV file's header, refusing a file whose lines the reader could misread (a stray
+    quote that would swallow later lines, a NUL byte)."""
+    header = csv_header(path)
+    scan = scan_lines(path, max_line=MAX_LINE_BYTES)
+    if scan.bad:
+        line, reason = next(iter(sorted(scan.bad.items())))
+        raise DataFileError(f"line {line}: {reason}; fix the file before pseudonymising (nothing was written)",
+                            file=str(path))
+    return header
 
 
 def pseudonymise(
@@ -67,7 +80,11 @@ def pseudonymise(
     progress: Callable[[str], None] | None = None,
 ) -> PseudonymiseReport:
     """Write every CSV and Parquet table of ``in_dir`` to ``out_dir`` with ``id_column``
-    replaced by its HMAC-SHA256 pseudonym (tables without the column are copied as they are)."""
+    replaced by its HMAC-SHA256 pseudonym.
+
+    Every table must hold ``id_column`` (each is about people): if one does not, or a file
+    cannot be read whole, nothing is written. ``out_dir`` is written atomically and follows
+    the output-folder policy (a new or empty folder, or one this tool wrote)."""
     say = progress or (lambda _m: None)
     in_dir, out_dir = Path(in_dir), Path(out_dir)
     if len(key) < MIN_KEY_BYTES:
@@ -76,44 +93,55 @@ def pseudonymise(
         raise SettingsError(f"{id_column!r} is not a column name")
     if not in_dir.is_dir():
         raise DataFileError("folder does not exist", file=str(in_dir))
-    if out_dir.resolve() == in_dir.resolve():
-        raise SettingsError("--out must be a different folder from the input")
     paths = sorted(p for p in in_dir.iterdir() if p.suffix in (".csv", ".parquet") and p.is_file())
     if not paths:
         raise DataFileError("no .csv or .parquet files", file=str(in_dir))
-    private_dir(out_dir)
-    inner, outer = _pads(key)
-    files: dict[str, int] = {}
-    done, copied = [], []
+    check_output_folder(out_dir, data_dir=in_dir)
     con = connect()
     try:
-        for path in paths:
-            say(f"reading {path.name}")
-            if path.suffix == ".csv":
-                header = csv_header(path)
-                source = con.read_csv(str(path), header=True, all_varchar=True, sep=",", quotechar='"')
-            else:
-                source = con.read_parquet(str(path))
-                header = list(source.columns)
-            if id_column in header:
+        sources = {}
+        for path in paths:  # check every file before writing anything
+            say(f"checking {path.name}")
+            try:
+                if path.suffix == ".csv":
+                    header = _check_csv(path, id_column)
+                    source = con.read_csv(str(path), header=True, all_varchar=True, sep=",", quotechar='"',
+                                          escapechar='"')
+                else:
+                    source = con.read_parquet(str(path))
+                    header = list(source.columns)
+            except duckdb.Error as exc:
+                raise DataFileError(f"cannot be read ({str(exc).splitlines()[0]}); nothing was written",
+                                    file=str(path)) from None
+            if id_column not in header:
+                raise DataFileError(f"has no column '{id_column}' (columns: {', '.join(header)}); give the "
+                                    "identifier column every table shares with --id-column. Nothing was written",
+                                    file=str(path))
+            sources[path] = (source, header)
+        inner, outer = _pads(key)
+        files: dict[str, int] = {}
+
+        def fill(staging: Path) -> None:
+            for path, (source, header) in sources.items():
+                say(f"pseudonymising {path.name}")
                 con.register("pseudonymise_source", source)
                 query = render_sql("staging/pseudonymised", {"id_column": id_column}, frozenset(header))
                 result = con.sql(query, params={"inner_pad": inner, "outer_pad": outer})
-                done.append(path.name)
-            else:
-                result = source
-                copied.append(path.name)
-            target = out_dir / path.name
-            tmp = target.with_name(f".{target.name}.tmp")
-            if path.suffix == ".csv":
-                result.write_csv(str(tmp), header=True)
-            else:
-                result.write_parquet(str(tmp))
-            files[path.name] = source.shape[0]
-            private_file(tmp)
-            os.replace(tmp, target)
-            if id_column in header:
-                con.unregister("pseudonymise_source")
+                target = staging / path.name
+                try:
+                    if path.suffix == ".csv":
+                        result.write_csv(str(target), header=True)
+                    else:
+                        result.write_parquet(str(target))
+                    files[path.name] = con.execute("SELECT count(*) FROM pseudonymise_source").fetchone()[0]
+                except duckdb.Error as exc:
+                    raise DataFileError(f"cannot be read ({str(exc).splitlines()[0]}); nothing was written",
+                                        file=str(path)) from None
+                finally:
+                    con.unregister("pseudonymise_source")
+                private_file(target)
+
+        write_folder(out_dir, fill, data_dir=in_dir)
     finally:
         con.close()
-    return PseudonymiseReport(files, tuple(done), tuple(copied))
+    return PseudonymiseReport(files, tuple(files))

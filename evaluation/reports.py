@@ -12,6 +12,7 @@ import copy
 import csv
 import io
 import json
+import math
 import re
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -277,6 +278,22 @@ def _tables(view: dict) -> dict[str, str]:
     return tables
 
 
+def finite(value):
+    """``value`` with every non-finite float (NaN, infinity) replaced by None: JSON has no NaN."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(v) for v in value]
+    return value
+
+
+def json_text(value) -> str:
+    """Strict JSON (never NaN or Infinity), indented, with a final newline."""
+    return json.dumps(finite(value), indent=2, allow_nan=False) + "\n"
+
+
 def partner_manifest(manifest: dict) -> dict:
     """The manifest without what could point at records: no input sizes, hashes or row
     counts, no machine paths. (The analyst's manifest is what ``reoffend reproduce`` reads.)"""
@@ -324,8 +341,8 @@ def build_outputs(results: dict, manifest: dict, *, audience: str, threshold: in
                      ("Proven reoffences per person", "frequency", "freq")],
     }
     files = {
-        "results.json": json.dumps(view, indent=2) + "\n",
-        "manifest.json": json.dumps(manifest, indent=2) + "\n",
+        "results.json": json_text(view),
+        "manifest.json": json_text(manifest),
         "summary.md": _markdown_env.get_template("summary.md.j2").render(context),
         "report.html": _env.get_template("report.html.j2").render(context),
         **_tables(view),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import errno
 import math
 import os
 import sys
@@ -546,12 +547,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("reoffend: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            print(f"reoffend: error: the disk is full ({exc.filename or 'writing'}); free some space and run again",
+                  file=sys.stderr)
+            return 1
+        return _internal(exc)
     except Exception as exc:  # a bug, not a user error: one line, full detail on request
-        if os.environ.get("REOFFEND_DEBUG"):
-            raise
-        print(f"reoffend: internal error: {exc.__class__.__name__}: {exc} "
-              "(set REOFFEND_DEBUG=1 for the traceback, and please report it)", file=sys.stderr)
-        return 1
+        if _disk_full(exc):
+            print("reoffend: error: the disk is full; free some space and run again", file=sys.stderr)
+            return 1
+        return _internal(exc)
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """DuckDB and Prefect wrap the operating system's error in their own."""
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if "No space left on device" in str(exc) or "Disk quota exceeded" in str(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _internal(exc: BaseException) -> int:
+    if os.environ.get("REOFFEND_DEBUG"):
+        raise exc
+    print(f"reoffend: internal error: {exc.__class__.__name__}: {exc} "
+          "(set REOFFEND_DEBUG=1 for the traceback, and please report it)", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

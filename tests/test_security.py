@@ -94,7 +94,8 @@ def test_programme_name_with_sql_is_treated_as_text(small, tmp_path):
     parts = parts.with_columns(pl.when(pl.col("programme") == "OLASS").then(pl.lit(hostile))
                                .otherwise(pl.col("programme")).alias("programme"))
     parts.write_csv(data / "participants.csv")
-    settings = StudySettings(data_dir=data, out_dir=tmp_path / "out", programmes=(hostile,), bootstrap_resamples=100)
+    settings = StudySettings(data_dir=data, out_dir=tmp_path / "out", programmes=(hostile,), bootstrap_resamples=100,
+                                 keep_work=True)
     results = run_evaluation(settings)
     assert results["cohort"]["programmes"] == [hostile]
     expected = parts.filter(pl.col("programme") == hostile)["person_id"].n_unique()
@@ -104,7 +105,8 @@ def test_programme_name_with_sql_is_treated_as_text(small, tmp_path):
 
 
 def test_outputs_work_folder_and_database_are_owner_only(small, tmp_path):
-    settings = StudySettings(data_dir=small, out_dir=tmp_path / "reports" / "out", bootstrap_resamples=100)
+    settings = StudySettings(data_dir=small, out_dir=tmp_path / "reports" / "out", bootstrap_resamples=100,
+                             keep_work=True)
     run_evaluation(settings)
     out = settings.out_dir
     for folder in (out, out / "tables", out / "figures", settings.work_path, out.parent):
@@ -112,3 +114,34 @@ def test_outputs_work_folder_and_database_are_owner_only(small, tmp_path):
     for path in [*out.rglob("*"), *settings.work_path.rglob("*")]:
         if path.is_file():
             assert path.stat().st_mode & 0o777 == 0o600, path
+
+
+# --- pseudonymise refuses rather than copy raw identifiers (safety issue, findings 5 and 6) ---
+
+def test_pseudonymise_refuses_a_missing_id_column_and_writes_nothing(small, tmp_path):
+    out = tmp_path / "out"
+    proc = run_cli("pseudonymise", str(small), "--out", str(out), "--id-column", "pnc", "--quiet")
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().count("\n") == 0 and "no column 'pnc'" in proc.stderr
+    assert "secret" not in proc.stdout
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("damage", ["nul byte", "short row", "stray quote"])
+def test_pseudonymise_malformed_csv_is_one_line_and_leaves_no_partial_folder(small, tmp_path, damage):
+    src = tmp_path / "src"
+    src.mkdir()
+    for p in small.iterdir():
+        if p.suffix == ".csv":
+            (src / p.name).write_bytes(p.read_bytes())
+    lines = (src / "offences.csv").read_text().splitlines()
+    lines[3] = {"nul byte": lines[3][:5] + "\x00" + lines[3][5:],
+                "short row": lines[3].split(",")[0],
+                "stray quote": lines[3].replace(",", ',"', 1)}[damage]
+    (src / "offences.csv").write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    proc = run_cli("pseudonymise", str(src), "--out", str(out), "--id-column", "person_id", "--quiet")
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().count("\n") == 0 and "offences.csv" in proc.stderr, proc.stderr
+    assert "internal error" not in proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["src"]  # no output folder, no staging left
