@@ -188,22 +188,25 @@ def print_headline(results: dict) -> None:
 
 
 def run_flow(settings, *, verbose: bool, quiet: bool) -> dict:
-    """Run the evaluate flow (on Prefect's temporary local server unless PREFECT_API_URL is set)."""
+    """Run the evaluate flow, on a temporary local Prefect server that dies with this
+    command (see flows/local_server.py) unless PREFECT_API_URL names a running server."""
     from flows import prefect_env
+    from flows.local_server import supervised_server
 
     prefect_env.configure(verbose)
     progress = _Progress(quiet)
-    progress("starting Prefect" + ("" if os.environ.get("PREFECT_API_URL") else " (temporary local server, 20-30 s)"))
-    from prefect.exceptions import ParameterTypeError
+    progress("starting Prefect" + ("" if os.environ.get("PREFECT_API_URL") else " (temporary local server, 10-30 s)"))
+    with supervised_server():
+        from prefect.exceptions import ParameterTypeError
 
-    from flows.evaluate import evaluate
+        from flows.evaluate import evaluate
 
-    progress(f"evaluating {settings.name}: load -> validate -> cohorts -> before/after -> match -> estimate -> "
-             + ("costs, sensitivity, placebo, subgroups" if settings.robustness else "costs") + " -> outputs")
-    try:
-        return evaluate(settings)
-    except ParameterTypeError as exc:
-        raise SettingsError(str(exc).splitlines()[-1].strip(" -")) from None
+        progress(f"evaluating {settings.name}: load -> validate -> cohorts -> before/after -> match -> estimate -> "
+                 + ("costs, sensitivity, placebo, subgroups" if settings.robustness else "costs") + " -> outputs")
+        try:
+            return evaluate(settings)
+        except ParameterTypeError as exc:
+            raise SettingsError(str(exc).splitlines()[-1].strip(" -")) from None
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
