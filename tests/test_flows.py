@@ -116,3 +116,26 @@ def test_reproduce_unchanged_and_tampered(tmp_path):
     report = reproduce(tmp_path / "out" / "manifest.json")
     assert not report.identical
     assert any("offences.csv" in c for c in report.changed_inputs)
+
+
+def test_a_partner_run_publishes_only_the_partner_view(tmp_path):
+    """The Prefect artifact of a partner run follows the audience (safety issue, finding 3)."""
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+
+    data = tmp_path / "data"
+    generate(replace(SOUTHAMPTON, people=3000, participants=12), data, seed=12)
+    results = evaluate(settings(data, tmp_path / "out", audience="partner"))
+    assert results["matched"] is not None  # the analyst's results are returned to the caller
+
+    async def fetch():
+        async with get_client() as client:
+            body = {"artifacts": {"key": {"any_": ["evaluation-summary"]}}, "sort": "CREATED_DESC", "limit": 1,
+                    "offset": 0}
+            response = await client._client.post("/artifacts/filter", json=body)
+            response.raise_for_status()
+            return response.json()
+
+    [artifact] = asyncio.run(fetch())
+    assert "Withheld" in artifact["data"] and "Number in treatment group" not in artifact["data"]
