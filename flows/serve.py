@@ -72,8 +72,7 @@ def deploy_to_pool(studies_dir: Path, pool: str) -> list[str]:
     for path in sorted(Path(studies_dir).glob("*.toml")):
         settings = load_study(path)
         schedule = study_schedule(path)
-        # to_deployment + apply registers the deployment directly: Flow.deploy() also asks for
-        # online workers with a request prefect 3.8.8's own server rejects (HTTP 422).
+        # to_deployment + apply registers the deployment without Flow.deploy()'s image build step.
         source.to_deployment(
             name=settings.name,
             work_pool_name=pool,

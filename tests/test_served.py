@@ -158,3 +158,15 @@ def test_work_pool_with_two_workers_runs_several_studies(server, tmp_path):
     # both workers picked up work
     worker_logs = [(tmp_path / f"worker{i}.log").read_text() for i in range(2)]
     assert all("flow run" in text.lower() for text in worker_logs), [t[-1500:] for t in worker_logs]
+
+
+def test_the_operators_prefect_commands_work_against_a_real_server(server):
+    """prefect 3.8.8's client sends explicit nulls (``{"limit": null, "sort": null}``) that
+    fastapi 0.151 and later reject with HTTP 422; the pinned fastapi maps them to defaults."""
+    url, env = server
+    for command in (("deployment", "ls"), ("artifact", "ls"), ("flow-run", "ls"), ("work-pool", "ls")):
+        result = prefect_cli(env, *command)
+        assert result.returncode == 0, f"prefect {' '.join(command)}: {result.stdout[-800:]}{result.stderr[-800:]}"
+        assert "422" not in result.stdout + result.stderr
+    log = (Path(env["PREFECT_HOME"]) / "server.log").read_text()
+    assert " 422" not in log, [line for line in log.splitlines() if " 422" in line][:3]
