@@ -4,7 +4,7 @@ This package never imports Prefect; the flows in ``flows/`` wrap it.
 """
 
 from evaluation.errors import DataFileError, ReoffendError, SettingsError
-from evaluation.loading import LoadReport, TableCounts, load_data
+from evaluation.load.loader import LoadReport, TableCounts, load_data
 
 __version__ = "0.1.0"
 

@@ -30,4 +30,4 @@ class SettingsError(ReoffendError, ValueError):
 
 
 class OutputFolderError(SettingsError):
-    """The output folder is one the tool must not replace (see evaluation.outputs)."""
+    """The output folder is one the tool must not replace (see evaluation.files.output_folder)."""

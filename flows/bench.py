@@ -52,8 +52,8 @@ def _plain_read_seconds(data: Path, db: Path) -> float:
 
 def child(size: float, workdir: Path, seed: int) -> dict:
     """Run one size in this process and return its measurements."""
-    from evaluation import pipeline
-    from evaluation.settings import StudySettings
+    from evaluation.pipeline import runner as pipeline
+    from evaluation.settings.model import StudySettings
     from synthetic_data import NATIONAL, generate
 
     scenario = replace(NATIONAL, people=int(FULL_PEOPLE * size), participants=int(FULL_PARTICIPANTS * size))
@@ -139,7 +139,7 @@ def peer_comparison(progress=print) -> dict:
     import numpy as np
     import polars as pl
 
-    from evaluation.matching import PropensityMatcher
+    from evaluation.match.matcher import PropensityMatcher
 
     rows = []
     for n_t, n_c in PEER_SIZES:

@@ -95,7 +95,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    from evaluation.loading import load_data
+    from evaluation.load.loader import load_data
 
     report = load_data(args.data_dir, args.db, cutoff=args.cutoff, progress=_Progress(args.quiet))
     print(report.summary())
@@ -115,7 +115,7 @@ def _non_negative_int(text: str) -> int:
 
 def settings_from_args(args: argparse.Namespace):
     """Study settings from a study file and/or options (options win)."""
-    from evaluation.settings import StudySettings, load_study
+    from evaluation.settings.model import StudySettings, load_study
 
     overrides = {
         "data_dir": args.data,
@@ -167,7 +167,7 @@ def print_headline(results: dict) -> None:
     )
     costs = results.get("costs")
     if costs:
-        from evaluation.reports import money
+        from evaluation.report.build import money
 
         savings, net = costs["savings"], costs["net_benefit"]
         line = (f"Value: cost of crime avoided {money(savings['estimate'])} (95% CI {money(savings['ci95'][0])} to "
@@ -210,7 +210,7 @@ def run_flow(settings, *, verbose: bool, quiet: bool) -> dict:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from evaluation.outputs import check_output_folder
+    from evaluation.files.output_folder import check_output_folder
 
     settings = settings_from_args(args)
     check_output_folder(settings.out_dir, data_dir=settings.data_dir)  # before Prefect starts
@@ -236,7 +236,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_pseudonymise(args: argparse.Namespace) -> int:
-    from evaluation.pseudonymise import key_from_environment, pseudonymise
+    from evaluation.load.pseudonymise import key_from_environment, pseudonymise
 
     key = key_from_environment()
     report = pseudonymise(args.in_dir, args.out, id_column=args.id_column, key=key, progress=_Progress(args.quiet))
@@ -253,7 +253,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from evaluation.reproduce import reproduce
+    from evaluation.provenance.reproduce import reproduce
 
     report = reproduce(args.manifest, progress=_Progress(args.quiet))
     print(report.summary())
@@ -279,8 +279,8 @@ def cmd_match(args: argparse.Namespace) -> int:
     import numpy as np
     import polars as pl
 
-    from evaluation.estimates import matched_difference
-    from evaluation.matching import PropensityMatcher
+    from evaluation.estimate.impact import matched_difference
+    from evaluation.match.matcher import PropensityMatcher
 
     frame = _read_table(args.data)
     covariates = [c.strip() for c in args.covariates.split(",") if c.strip()]
@@ -353,10 +353,10 @@ def _caliper(text: str) -> float | None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from evaluation.settings import StudySettings
+    from evaluation.settings.model import StudySettings
     from synthetic_data import SOUTHAMPTON, generate
 
-    from evaluation.outputs import check_output_folder
+    from evaluation.files.output_folder import check_output_folder
 
     check_output_folder(args.out, data_dir=args.data)
     progress = _Progress(args.quiet)

@@ -17,10 +17,12 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NONE
 
-from evaluation import pipeline, robustness_steps
-from evaluation.outputs import check_output_folder
-from evaluation.workspace import remove_work, run_lock
-from evaluation.settings import StudySettings
+from evaluation.pipeline import runner as pipeline
+
+from evaluation.checks import steps as robustness_steps
+from evaluation.files.output_folder import check_output_folder
+from evaluation.files.workspace import remove_work, run_lock
+from evaluation.settings.model import StudySettings
 
 # File I/O can fail transiently (a network share, a busy disk): those tasks retry.
 _IO = {"retries": 2, "retry_delay_seconds": 2}

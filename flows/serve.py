@@ -14,8 +14,8 @@ import os
 from pathlib import Path
 
 from evaluation.errors import SettingsError
-from evaluation.manifest import settings_record
-from evaluation.settings import load_study, study_schedule
+from evaluation.provenance.manifest import settings_record
+from evaluation.settings.model import load_study, study_schedule
 
 
 def study_deployments(studies_dir: Path) -> list:

@@ -33,8 +33,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from evaluation.contract import CATEGORIES, DISPOSALS
-from evaluation.safe_files import atomic_write_text, private_dir
+from evaluation.load.contract import CATEGORIES, DISPOSALS
+from evaluation.files.atomic import atomic_write_text, private_dir
 
 EPOCH = dt.date(1970, 1, 1)
 

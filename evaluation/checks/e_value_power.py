@@ -1,0 +1,95 @@
+"""How robust is an estimate: sensitivity to unmeasured confounding, and statistical power.
+
+- **E-value** (VanderWeele and Ding, 2017): the minimum strength of association, on the
+  risk-ratio scale, that an unmeasured confounder would need with both the programme and
+  reoffending to explain away the observed rate ratio (and to move its confidence
+  interval to include 1). For a ratio RR >= 1, E = RR + sqrt(RR x (RR - 1)); a ratio
+  below 1 is inverted first.
+- **Power** (statsmodels): the smallest difference in the one-year reoffending rate the
+  cohort as analysed could detect with 80% power at 5% significance, and the number of
+  participants needed to detect the observed difference (Justice Data Lab practice).
+"""
+
+from __future__ import annotations
+
+import math
+
+from statsmodels.stats.power import NormalIndPower
+from statsmodels.stats.proportion import proportion_effectsize
+
+from evaluation.estimate.types import clean_number
+
+
+def e_value(ratio: float) -> float:
+    """E-value for a risk or rate ratio (VanderWeele and Ding, 2017)."""
+    if ratio <= 0 or math.isnan(ratio):
+        raise ValueError("a ratio must be positive")
+    rr = ratio if ratio >= 1 else 1.0 / ratio
+    return rr + math.sqrt(rr * (rr - 1.0))
+
+
+def e_value_for_interval(estimate: float, ci: tuple[float, float]) -> tuple[float, float]:
+    """E-values for the estimate and for the interval limit closest to 1 (1 if it covers 1)."""
+    lo, hi = ci
+    if lo <= 1.0 <= hi:
+        limit = 1.0
+    else:
+        limit = lo if estimate > 1 else hi
+    return e_value(estimate), e_value(limit)
+
+
+def minimum_detectable_difference(n_treated: int, n_comparison: int, baseline_rate: float,
+                                  *, alpha: float = 0.05, power: float = 0.8) -> float | None:
+    """Smallest reduction in the reoffending rate (in proportion points) detectable from the
+    comparison group's rate, two-sided, by Cohen's h and statsmodels' normal power."""
+    if n_treated < 2 or n_comparison < 2 or not 0 < baseline_rate < 1:
+        return None
+    h = NormalIndPower().solve_power(nobs1=n_treated, alpha=alpha, power=power, ratio=n_comparison / n_treated)
+    # invert Cohen's h: h = 2 asin(sqrt(p0)) - 2 asin(sqrt(p1)) for a reduction from p0 to p1
+    target = 2 * math.asin(math.sqrt(baseline_rate)) - h
+    if target <= 0:
+        return baseline_rate
+    return baseline_rate - math.sin(target / 2) ** 2
+
+
+def participants_needed(treated_rate: float, comparison_rate: float, *, alpha: float = 0.05,
+                        power: float = 0.8) -> int | None:
+    """Participants (with as many comparisons) needed to detect the observed difference."""
+    if treated_rate == comparison_rate or not (0 < treated_rate < 1 and 0 < comparison_rate < 1):
+        return None
+    h = abs(proportion_effectsize(treated_rate, comparison_rate))
+    return int(math.ceil(NormalIndPower().solve_power(effect_size=h, alpha=alpha, power=power, ratio=1.0)))
+
+
+def robustness_summary(matched: dict) -> dict:
+    """E-value of the matched rate ratio and the cohort's power, from results["matched"]."""
+    rr = matched["rate_ratio"]
+    point, limit = e_value_for_interval(rr["estimate"], tuple(rr["ci95"]))
+    rate = matched["reoffending_rate"]
+    mdd = minimum_detectable_difference(matched["treated"], matched["comparison"], rate["comparison"])
+    needed = None if rate["p_value"] is not None and rate["p_value"] <= 0.05 else participants_needed(
+        rate["treated"], rate["comparison"])
+    direction = "lower" if rr["estimate"] < 1 else "higher"
+    return {
+        "e_value": {
+            "estimate": clean_number(point),
+            "ci_limit": clean_number(limit),
+            "reading": (
+                f"To explain away a rate ratio of {rr['estimate']:.2f}, an unmeasured difference between the "
+                f"groups would need to be associated with both taking part and reoffending by a risk ratio of at "
+                f"least {point:.2f} each"
+                + ("; the interval already includes no effect." if limit == 1.0 else
+                   f"; to make the interval include no effect, {limit:.2f}.")
+            ),
+        },
+        "power": {
+            "minimum_detectable_effect": clean_number(mdd),
+            "participants_needed": needed,
+            "reading": (
+                (f"As analysed, the cohort could reliably (80% power, 5% significance) detect a fall in the one-year reoffending rate of {100 * mdd:.0f} percentage points or more "
+                 f"from the comparison group's {100 * rate['comparison']:.0f}%.") if mdd is not None else
+                "The cohort is too small to compute the detectable effect."
+            ) + (f" About {needed:,} participants would be needed to detect the observed difference." if needed else ""),
+        },
+        "direction": direction,
+    }

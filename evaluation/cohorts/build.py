@@ -1,0 +1,166 @@
+"""Participant cohorts: index dates, windows, exclusions and per-person outcomes.
+
+All the work is in ``sql/cohorts`` and ``sql/outcomes``; this module runs those queries
+with bound parameters and checks that everyone submitted is analysed or excluded with a
+reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+from evaluation.load.contract import OFFENCE_GROUPS
+from evaluation.errors import ReoffendError, SettingsError
+from evaluation.settings.model import StudySettings
+from evaluation.db.queries import render_sql, run_sql
+
+
+@dataclass(frozen=True)
+class CohortSummary:
+    """Who was submitted, analysed and excluded (with reasons), and the comparison pool."""
+
+    submitted: int
+    analysed: int
+    excluded: dict[str, int]
+    programmes: tuple[str, ...]
+    data_cutoff: dt.date
+    first_index_date: dt.date | None
+    last_index_date: dt.date | None
+    comparison_pool: str
+    candidates: int
+    candidate_people: int
+    candidates_excluded: dict[str, int]
+    index_lag_days: int
+    sample_fraction: float
+
+    def to_dict(self) -> dict:
+        return {
+            "submitted": self.submitted,
+            "participants": self.analysed,
+            "excluded": dict(sorted(self.excluded.items())),
+            "programmes": list(self.programmes),
+            "data_cutoff": self.data_cutoff.isoformat(),
+            "index_dates": [
+                self.first_index_date.isoformat() if self.first_index_date else None,
+                self.last_index_date.isoformat() if self.last_index_date else None,
+            ],
+            "comparison_pool": {
+                "kind": self.comparison_pool,
+                "candidate_units": self.candidates,
+                "candidate_people": self.candidate_people,
+                "excluded_units": dict(sorted(self.candidates_excluded.items())),
+                "index_lag_days": self.index_lag_days,
+                "sample_fraction": round(self.sample_fraction, 8),
+            },
+        }
+
+    def summary(self) -> str:
+        lines = [f"submitted {self.submitted:,}; analysed {self.analysed:,}"]
+        lines += [f"  excluded ({reason}): {n:,}" for reason, n in sorted(self.excluded.items())]
+        lines.append(f"comparison candidates ({self.comparison_pool}): {self.candidates:,} person-events "
+                     f"of {self.candidate_people:,} people")
+        return "\n".join(lines)
+
+
+def programme_names(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [row[0] for row in run_sql(con, "cohorts/programme_names").fetchall()]
+
+
+def window_params(settings: StudySettings) -> dict:
+    return {
+        "before_days": settings.before_days,
+        "after_days": settings.after_days,
+        "waiting_days": settings.waiting_days,
+    }
+
+
+#: Query parameter names for the offence groups' category lists.
+GROUP_PARAMS = {
+    "person_group": "against_the_person",
+    "property_group": "property",
+    "drugs_group": "drugs",
+    "other_group": "other",
+}
+
+#: days_since_last_offence for someone with no earlier proven offence (and its cap).
+NO_OFFENCE_DAYS = 3650
+
+#: Column prefixes in participant_outcomes for each offence group.
+GROUP_COLUMNS = {"against_the_person": "person", "property": "property", "drugs": "drugs", "other": "other"}
+
+
+def group_params() -> dict[str, list[str]]:
+    return {param: list(OFFENCE_GROUPS[group]) for param, group in GROUP_PARAMS.items()}
+
+
+def build_cohorts(con: duckdb.DuckDBPyConnection, settings: StudySettings) -> CohortSummary:
+    """Create the participant cohort, the comparison candidates, the study population and
+    its outcomes and covariates in the database."""
+    known = programme_names(con)
+    unknown = [p for p in settings.programmes if p not in known]
+    if unknown:
+        raise SettingsError(
+            f"programme(s) not in the data: {', '.join(map(repr, unknown))}; the data has: {', '.join(map(repr, known))}"
+        )
+    programmes = tuple(settings.programmes) or tuple(known)
+    cutoff = run_sql(con, "cohorts/data_cutoff").fetchone()[0]
+    data_start = run_sql(con, "cohorts/data_start").fetchone()[0]
+    windows = {**window_params(settings), "cutoff": cutoff, "data_start": data_start}
+    run_sql(con, "cohorts/participant_starts", {"programmes": list(settings.programmes) or None})
+    run_sql(con, "cohorts/participant_cohort", {**windows, "index_shift_days": settings.index_shift_days})
+    statuses = dict(run_sql(con, "cohorts/cohort_exclusions").fetchall())
+    analysed = statuses.pop("analysed", 0)
+    submitted = con.execute(render_sql("common/table_row_count", {"table": "participant_cohort"})).fetchone()[0]
+    if submitted != analysed + sum(statuses.values()):
+        raise ReoffendError(f"internal error: {submitted} submitted but {analysed} analysed + {statuses} excluded")
+    if analysed == 0:
+        reasons = "; ".join(f"{r}: {n}" for r, n in statuses.items()) or "nobody started the programme(s)"
+        raise SettingsError(f"no participants can be analysed ({reasons})")
+    first, last = run_sql(con, "cohorts/index_date_range").fetchone()
+    lag = run_sql(con, "cohorts/index_lag").fetchone()[0]
+    pool_params = {**windows, "index_lag_days": lag, "first_index": first, "last_index": last,
+                   "pool": settings.comparison_pool, "seed": settings.seed,
+                   "index_shift_days": settings.index_shift_days}
+    events = run_sql(con, "cohorts/candidate_event_count", pool_params).fetchone()[0]
+    fraction = min(1.0, settings.max_comparison_units / events) if events else 1.0
+    run_sql(con, "cohorts/comparison_candidates", {**pool_params, "sample_fraction": fraction})
+    rows = run_sql(con, "cohorts/comparison_exclusions").fetchall()
+    pool = {status: units for status, units, _ in rows}
+    candidates = pool.pop("eligible", 0)
+    candidate_people = next((people for status, _, people in rows if status == "eligible"), 0)
+    run_sql(con, "cohorts/study_population")
+    run_sql(con, "outcomes/custody_periods", {"cutoff": cutoff})
+    run_sql(con, "outcomes/window_offences", {"waiting_days": settings.waiting_days})
+    run_sql(
+        con,
+        "outcomes/unit_outcomes",
+        {"before_days": settings.before_days, "after_days": settings.after_days, **group_params()},
+    )
+    run_sql(con, "outcomes/participant_outcomes")
+    run_sql(con, "outcomes/unit_covariates", {"no_offence_days": NO_OFFENCE_DAYS, **group_params()})
+    return CohortSummary(
+        submitted, analysed, statuses, programmes, cutoff, first, last,
+        settings.comparison_pool, candidates, candidate_people, pool, lag, fraction,
+    )
+
+
+def participant_outcomes(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The per-person outcome table as a polars frame (person-level: keep it in the work folder)."""
+    return con.execute(render_sql("common/table_rows", {"table": "participant_outcomes"})).pl()
+
+
+def category_counts(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return run_sql(con, "outcomes/category_counts").pl()
+
+
+def unit_covariates(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Covariates of every unit in the study population (person-level: work folder only)."""
+    return con.execute(render_sql("common/table_rows", {"table": "unit_covariates"})).pl()
+
+
+def unit_outcomes(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return con.execute(render_sql("common/table_rows", {"table": "unit_outcomes"})).pl()

@@ -1,0 +1,80 @@
+"""Access to the parameterised queries in ``sql/``.
+
+Values always travel as bound parameters (``$name`` in the query). Table names cannot be
+parameters, so a query may hold ``{{ identifier }}`` placeholders, which are filled only
+from the whitelist of table and column names the project itself defines.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from importlib import resources
+
+from evaluation.load.contract import TABLES
+
+_PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+#: Every identifier that may be substituted into a query.
+ALLOWED_IDENTIFIERS: frozenset[str] = frozenset(
+    {t.name for t in TABLES}
+    | {f"{prefix}_{t.name}" for t in TABLES for prefix in ("read", "shift", "raw")}
+    | {f"{t.name}_checked" for t in TABLES}
+    | {c.name for t in TABLES for c in t.columns}
+    | {
+        "participant_starts", "participant_cohort", "participant_outcomes", "window_offences", "custody_periods",
+        "comparison_candidates", "study_population", "unit_outcomes", "unit_covariates", "matched_units",
+        "matcher_output",
+    }
+)
+
+
+@lru_cache(maxsize=None)
+def read_sql(name: str) -> str:
+    """Return the text of ``sql/<layer>/<file>.sql``, e.g. ``read_sql("staging/people_checked")``."""
+    layer, _, stem = name.rpartition("/")
+    package = "sql" + ("." + layer.replace("/", ".") if layer else "")
+    return resources.files(package).joinpath(stem + ".sql").read_text(encoding="utf-8")
+
+
+_HEADER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+def render_sql(name: str, identifiers: Mapping[str, str], header_names: frozenset[str] = frozenset()) -> str:
+    """Read a query and substitute whitelisted identifiers for its ``{{ name }}`` placeholders.
+
+    An identifier must be one the project defines, or (for a tool working on a user's own
+    columns) one of ``header_names`` read from the file itself and of a plain form."""
+    text = read_sql(name)
+    for value in identifiers.values():
+        allowed = (value in ALLOWED_IDENTIFIERS and _IDENTIFIER.match(value)) or (
+            value in header_names and _HEADER_NAME.match(value))
+        if not allowed:
+            raise ValueError(f"{value!r} is not an allowed table or column name")
+    def sub(m: re.Match[str]) -> str:
+        key = m.group(1)
+        if key not in identifiers:
+            raise KeyError(f"query {name} needs identifier {key!r}")
+        return f'"{identifiers[key]}"'
+    return _PLACEHOLDER.sub(sub, text)
+
+
+_PARAMETER = re.compile(r"\$([A-Za-z_]\w*)")
+
+
+def run_sql(
+    con,
+    name: str,
+    params: Mapping[str, object] | None = None,
+    identifiers: Mapping[str, str] | None = None,
+):
+    """Execute ``sql/<name>.sql`` binding the parameters it uses (and only those) from ``params``."""
+    text = render_sql(name, identifiers) if identifiers else read_sql(name)
+    wanted = set(_PARAMETER.findall(text))
+    given = params or {}
+    missing = wanted - set(given)
+    if missing:
+        raise KeyError(f"query {name} needs parameter(s) {sorted(missing)}")
+    return con.execute(text, {k: v for k, v in given.items() if k in wanted})

@@ -1,0 +1,175 @@
+"""Writing an evaluation's output folder atomically, and never a folder the tool did not write.
+
+The new folder is written beside the old one (``.<name>.new-*``) and swapped in with one
+atomic exchange (Linux ``renameat2(RENAME_EXCHANGE)``), so at every instant ``out_dir``
+holds either the complete previous outputs or the complete new ones: a run killed at any
+point leaves no partial file in it. Leftover staging folders from a killed run are
+removed by the next run (only those holding the tool's marker). Where the exchange is not available, two renames are used (a
+crash between them leaves the old folder as ``.<name>.old-*``, restored by the next run).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import errno
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from evaluation.errors import OutputFolderError
+from evaluation.files.atomic import private_dir
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths; False where the system cannot."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _ours(folder: Path) -> bool:
+    return folder.is_dir() and not folder.is_symlink() and (folder / MARKER).is_file()
+
+
+def _tidy(out_dir: Path) -> None:
+    """Remove staging folders left by a killed run; restore an old folder if out_dir vanished.
+    Only folders holding the tool's marker are touched."""
+    old = sorted(p for p in out_dir.parent.glob(f".{out_dir.name}.old-*") if _ours(p))
+    if old and not out_dir.exists():
+        os.replace(old[-1], out_dir)
+        old = old[:-1]
+    staged = [p for p in out_dir.parent.glob(f".{out_dir.name}.new-*")
+              if _ours(p) or (p.is_dir() and not p.is_symlink() and not any(p.iterdir()))]
+    for leftover in [*staged, *old]:
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+#: Written in every output folder: which files the tool wrote there. A folder is replaced
+#: only when it holds this marker and nothing the marker does not list.
+MARKER = ".reoffend-outputs.json"
+
+
+def _refuse(out_dir: Path, why: str) -> OutputFolderError:
+    return OutputFolderError(f"--out {out_dir}: {why}; nothing was changed. Choose a new or empty folder, "
+                             "e.g. --out out/NAME")
+
+
+def _foreign_entries(folder: Path) -> list[str]:
+    """Entries of an existing folder that this tool did not write (all of them without a marker)."""
+    entries = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if not p.is_dir() or p.is_symlink())
+    try:
+        listed = set(json.loads((folder / MARKER).read_text(encoding="utf-8"))["files"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return entries or [p.name for p in folder.iterdir()]
+    foreign = [e for e in entries if e != MARKER and e not in listed]
+    foreign += [str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_symlink()]
+    return sorted(set(foreign))
+
+
+def check_output_folder(out_dir: str | os.PathLike, *, data_dir: str | os.PathLike | None = None) -> Path:
+    """Refuse (exit 2, one line, nothing touched) an output folder the tool must not replace.
+
+    Allowed: a folder that does not exist yet, an empty folder, or one this tool wrote
+    (it holds :data:`MARKER` and only the files listed in it). Refused: a symbolic link,
+    the root or home folder or any folder containing the home folder, the current folder,
+    the data folder, any folder containing it or inside it, and a folder holding anything
+    else. Returns the folder's absolute path."""
+    given = Path(out_dir).expanduser()
+    if given.is_symlink():
+        raise _refuse(given, "is a symbolic link; give the real folder it points to")
+    target = given.resolve()
+    if target.parent == target:
+        raise _refuse(given, "is the root folder")
+    home = Path.home().resolve()
+    if target == home or target in home.parents:
+        raise _refuse(given, "is your home folder or contains it")
+    if target == Path.cwd().resolve():
+        raise _refuse(given, "is the current folder")
+    if data_dir is not None:
+        data = Path(data_dir).expanduser().resolve()
+        if target == data:
+            raise _refuse(given, "is the data folder")
+        if target in data.parents:
+            raise _refuse(given, f"contains the data folder {data}")
+        if data in target.parents:
+            raise _refuse(given, f"is inside the data folder {data}")
+    if target.exists() and not target.is_dir():
+        raise _refuse(given, "is a file, not a folder")
+    if target.is_dir():
+        foreign = _foreign_entries(target)
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+            raise _refuse(given, f"holds files this tool did not write ({shown})")
+    return target
+
+
+def write_outputs(out_dir: str | os.PathLike, files: Mapping[str, str | bytes], *,
+                  data_dir: str | os.PathLike | None = None) -> Path:
+    """Write ``files`` (relative path -> content) as the whole of ``out_dir``, with the
+    marker that lets a later run replace it. Refuses a folder the tool did not write
+    (:func:`check_output_folder`)."""
+    for rel in files:
+        if Path(rel).is_absolute() or ".." in Path(rel).parts or rel == MARKER:
+            raise ValueError(f"output file name {rel!r} is not a plain relative path")
+
+    def fill(staging: Path) -> None:
+        for rel, content in files.items():
+            target = staging / rel
+            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            data = content.encode("utf-8") if isinstance(content, str) else content
+            with open(target, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(target, 0o600)
+
+    return write_folder(out_dir, fill, data_dir=data_dir)
+
+
+def write_folder(out_dir: str | os.PathLike, fill: Callable[[Path], None], *,
+                 data_dir: str | os.PathLike | None = None) -> Path:
+    """Build a folder with ``fill(staging)`` beside ``out_dir``, add the marker listing what
+    it wrote, and swap it in whole; on any failure nothing of it is left and ``out_dir`` is
+    as it was. Refuses a folder the tool did not write (:func:`check_output_folder`)."""
+    out_dir = check_output_folder(out_dir, data_dir=data_dir)
+    private_dir(out_dir.parent)
+    _tidy(out_dir)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
+    try:
+        os.chmod(staging, 0o700)
+        (staging / MARKER).write_text(json.dumps({"tool": "reoffend", "files": []}) + "\n")  # ours, if killed
+        fill(staging)
+        written = sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file() and p.name != MARKER)
+        marker = staging / MARKER
+        marker.write_text(json.dumps({"tool": "reoffend", "files": written}, indent=1) + "\n")
+        os.chmod(marker, 0o600)
+        if not out_dir.exists():
+            os.replace(staging, out_dir)
+        elif _exchange(staging, out_dir):
+            shutil.rmtree(staging, ignore_errors=True)  # now holds the previous outputs
+        else:
+            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+            os.rmdir(old)
+            os.replace(out_dir, old)
+            os.replace(staging, out_dir)
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out_dir

@@ -1,0 +1,376 @@
+"""Load a data folder into a DuckDB file, rejecting bad rows with reasons.
+
+Every row read is either loaded or written to the ``rejects`` table (and ``rejects.csv``)
+with the file, line, column and a plain-English reason; ``load_report.json`` reconciles
+``read = loaded + rejected`` for each table. Problems with a whole file raise
+:class:`~evaluation.errors.DataFileError` and leave any existing database untouched: the
+load writes a temporary file and renames it at the end.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from evaluation.load import contract
+from evaluation.load.contract import Table
+from evaluation.db.connection import connect
+from evaluation.errors import DataFileError, ReoffendError
+from evaluation.load.line_scan import scan_lines, write_without_bad_lines
+from evaluation.files.atomic import atomic_write_text, private_dir, private_file
+from evaluation.db.queries import read_sql, render_sql, run_sql
+
+Progress = Callable[[str], None]
+
+#: The CSV reader's line limit; longer lines are rejected with a reason.
+MAX_LINE_BYTES = 8 * 1024 * 1024
+_HEADER_LIMIT = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class TableCounts:
+    read: int
+    loaded: int
+    rejected: int
+
+    @property
+    def reconciles(self) -> bool:
+        return self.read == self.loaded + self.rejected
+
+
+@dataclass
+class LoadReport:
+    """What a load did: row counts per table, the data cut-off and where things went."""
+
+    tables: dict[str, TableCounts]
+    data_cutoff: dt.date
+    db_path: Path
+    rejects_path: Path
+    report_path: Path
+    ignored_columns: dict[str, list[str]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "tables": {
+                name: {"read": c.read, "loaded": c.loaded, "rejected": c.rejected}
+                for name, c in self.tables.items()
+            },
+            "data_cutoff": self.data_cutoff.isoformat(),
+        }
+
+    def summary(self) -> str:
+        """A small text table of read / loaded / rejected per table."""
+        lines = [f"{'table':<14}{'read':>12}{'loaded':>12}{'rejected':>10}"]
+        for name, c in self.tables.items():
+            lines.append(f"{name:<14}{c.read:>12,}{c.loaded:>12,}{c.rejected:>10,}")
+        lines.append(f"data cut-off: {self.data_cutoff.isoformat()}")
+        for name, cols in self.ignored_columns.items():
+            lines.append(f"note: {name} columns not in the contract were ignored: {', '.join(cols)}")
+        return "\n".join(lines)
+
+
+def find_table_files(data_dir: Path) -> dict[str, Path]:
+    """Map each contract table to its file in ``data_dir``; raise for missing required tables."""
+    if not data_dir.is_dir():
+        raise DataFileError("data folder does not exist", file=str(data_dir))
+    found: dict[str, Path] = {}
+    for table in contract.TABLES:
+        candidates = [data_dir / f"{table.name}{suffix}" for suffix in contract.FILE_SUFFIXES]
+        present = [p for p in candidates if p.is_file()]
+        if len(present) > 1:
+            raise DataFileError(
+                f"{present[1].name} is there too; keep one of the two", file=str(present[0])
+            )
+        if present:
+            found[table.name] = present[0]
+        elif table.required:
+            raise DataFileError(
+                f"required table '{table.name}' is missing (expected {table.name}.csv or {table.name}.parquet)",
+                file=str(data_dir / f"{table.name}.csv"),
+            )
+    return found
+
+
+def csv_header(path: Path) -> list[str]:
+    """Read and check the header line of a CSV file (BOM, UTF-8, NUL bytes, 1 MB limit); its column names."""
+    if path.stat().st_size == 0:
+        raise DataFileError("file is empty (expected a header row)", file=str(path))
+    with path.open("rb") as fh:
+        head = fh.read(_HEADER_LIMIT)
+    end = head.find(b"\n")
+    if end < 0 and len(head) == _HEADER_LIMIT:
+        raise DataFileError("the header line is longer than 1 MB; is this a CSV file?", file=str(path))
+    raw = head if end < 0 else head[:end]
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataFileError(f"file is not valid UTF-8 (byte {exc.start} of the header)", file=str(path)) from None
+    if "\x00" in text:
+        raise DataFileError("file holds NUL bytes; is this a CSV file?", file=str(path))
+    try:
+        header = next(csv.reader(io.StringIO(text.rstrip("\r"))), [])
+    except csv.Error as exc:  # e.g. a stray carriage return inside the header line
+        raise DataFileError(f"the header line cannot be read as CSV ({exc})", file=str(path)) from None
+    return [h.strip() for h in header]
+
+
+def _check_columns(path: Path, table: Table, names: list[str]) -> list[str]:
+    """Check header names against the contract; return the ignored extra columns."""
+    seen: set[str] = set()
+    for name in names:
+        key = name.lower()
+        if key in seen:
+            raise DataFileError("column appears twice in the header", file=str(path), column=name)
+        seen.add(key)
+    for required in table.required_columns:
+        if required not in names:
+            hint = ""
+            if len(names) == 1 and any(d in names[0] for d in ";\t|"):
+                hint = " (the header has one column: is the file separated by commas?)"
+            raise DataFileError(f"required column is missing{hint}", file=str(path), column=required)
+    return [n for n in names if n not in table.column_names]
+
+
+def _is_text(t: pa.DataType) -> bool:
+    if pa.types.is_dictionary(t):
+        return _is_text(t.value_type)
+    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
+
+
+_PARQUET_TYPES: dict[str, Callable[[pa.DataType], bool]] = {
+    "text": lambda t: _is_text(t) or pa.types.is_integer(t),
+    "enum": _is_text,
+    "int": lambda t: pa.types.is_integer(t) or _is_text(t),
+    "float": lambda t: pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t) or _is_text(t),
+    "date": lambda t: pa.types.is_date(t) or _is_text(t),
+    "bool": lambda t: pa.types.is_boolean(t) or pa.types.is_integer(t) or _is_text(t),
+}
+
+
+def _parquet_columns(path: Path, table: Table) -> tuple[set[str], list[str]]:
+    try:
+        schema = pq.read_schema(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise DataFileError(f"not a readable Parquet file ({exc.__class__.__name__})", file=str(path)) from None
+    names = list(schema.names)
+    ignored = _check_columns(path, table, names)
+    for column in table.columns:
+        if column.name in names:
+            arrow_type = schema.field(column.name).type
+            if not pa.types.is_null(arrow_type) and not _PARQUET_TYPES[column.type](arrow_type):
+                raise DataFileError(
+                    f"has Parquet type {arrow_type}; expected {column.type}", file=str(path), column=column.name
+                )
+    return set(names), ignored
+
+
+def _row_count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return con.execute(render_sql("common/table_row_count", {"table": table})).fetchone()[0]
+
+
+def _reader_columns(header: list[str], table: Table) -> dict[str, str]:
+    """The CSV reader's column names: the contract's names as they are, any other column
+    renamed ``_extra_<n>`` so that a column called rowid (Oracle exports) or file_row_number
+    cannot collide with the database's own. Extra columns are ignored after reading."""
+    known = set(table.column_names)
+    return {(name if name in known else f"_extra_{i}"): "VARCHAR" for i, name in enumerate(header)}
+
+
+def _read_file(con: duckdb.DuckDBPyConnection, table: Table, path: Path, scratch: Path) -> tuple[int, list[str]]:
+    """Read one file into ``read_<table>`` and ``raw_<table>``; return (rows read, ignored columns).
+
+    For a CSV file, "rows read" is every data line of the file, counted by the line scan
+    independently of the CSV reader; the two must agree or the file is refused."""
+    read_name, shift_name, raw_name = f"read_{table.name}", f"shift_{table.name}", f"raw_{table.name}"
+    names = {"read": read_name, "shift": shift_name, "raw": raw_name}
+    scan = None
+    if path.suffix == ".csv":
+        header = csv_header(path)
+        ignored = _check_columns(path, table, header)
+        present = set(header)
+        scan = scan_lines(path, max_line=MAX_LINE_BYTES)
+        source = path
+        if scan.bad:
+            source = write_without_bad_lines(path, scan, scratch / f".{table.name}.{os.getpid()}.scan.csv")
+        try:
+            con.execute(
+                render_sql("load/read_csv", names),
+                {"path": str(source), "columns": _reader_columns(header, table), "max_line": MAX_LINE_BYTES},
+            )
+        except duckdb.Error as exc:
+            raise DataFileError(f"could not be read as CSV: {str(exc).splitlines()[0]}", file=str(path)) from None
+        finally:
+            if source != path:
+                source.unlink(missing_ok=True)
+        bad_encoding = con.execute(read_sql("load/reader_encoding_error")).fetchone()
+        if bad_encoding is not None:
+            raise DataFileError(f"file is not valid UTF-8 (line {bad_encoding[0]})", file=str(path))
+        first_line = 2
+    else:
+        present, ignored = _parquet_columns(path, table)
+        missing = [c.name for c in table.columns if c.name not in present]
+        if "file_row_number" in present:
+            con.execute(render_sql("load/read_parquet_renumbered", names), {"path": str(path)})
+            con.execute(render_sql("load/number_rows", names))
+            present = present - {"file_row_number"}
+        elif missing:
+            con.execute(render_sql("load/read_parquet_copy", names), {"path": str(path)})
+        else:
+            # A connection-scoped view, not a copy; the path goes in as an argument, not SQL text.
+            con.register(read_name, con.read_parquet(str(path), file_row_number=True))
+        con.execute(read_sql("load/reader_errors_none"))
+        first_line = 1
+    for column in table.columns:
+        if column.name not in present:
+            con.execute(render_sql("load/add_missing_column", {"table": read_name, "column": column.name}))
+    if scan is not None:
+        run_sql(con, "load/skipped_lines", {"blank_lines": scan.blank})
+        con.execute(render_sql("load/reader_shift", names), {"first_line": first_line})
+        con.execute(render_sql("load/raw_lines", names))
+    else:
+        con.execute(render_sql("load/raw_lines_parquet", names))
+    con.execute(read_sql("load/reader_rejects"), {"table_name": table.name, "source_file": path.name})
+    if scan is not None and scan.bad:
+        run_sql(con, "load/scanned_reasons", {"table_name": table.name, "lines": list(scan.bad),
+                                                 "reasons": list(scan.bad.values())})
+    reader_rejected = con.execute(read_sql("load/reader_rejected_lines")).fetchone()[0]
+    con.execute(read_sql("load/reader_errors_drop"))
+    rows = _row_count(con, raw_name)
+    if scan is not None and rows + reader_rejected != scan.data_lines:
+        raise DataFileError(
+            f"the file has {scan.data_lines:,} data lines but the CSV reader accounted for "
+            f"{rows + reader_rejected:,} ({rows:,} rows, {reader_rejected:,} rejected); nothing was loaded "
+            "rather than lose rows silently. Check the file's line endings and quoting", file=str(path))
+    return rows + reader_rejected, ignored
+
+
+def _remove_stale_temporaries(db_path: Path) -> None:
+    """Remove temporary databases left by loads that were killed (their process is gone)."""
+    for tmp in db_path.parent.glob(f".{db_path.name}.*.tmp*"):
+        pid = tmp.name[len(db_path.name) + 2:].split(".")[0]
+        if pid.isdigit() and int(pid) != os.getpid():
+            try:
+                os.kill(int(pid), 0)
+                continue  # still running
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                continue
+        tmp.unlink(missing_ok=True)
+
+
+def load_data(
+    data_dir: str | os.PathLike,
+    db_path: str | os.PathLike,
+    *,
+    cutoff: dt.date | None = None,
+    progress: Progress | None = None,
+) -> LoadReport:
+    """Load every contract table in ``data_dir`` into the DuckDB file ``db_path``.
+
+    Parameters
+    ----------
+    data_dir : folder with people, offences, participants (and optionally custody) as CSV or Parquet.
+    db_path : DuckDB file to create or replace. ``rejects.csv`` and ``load_report.json`` go beside it.
+    cutoff : the data's cut-off date; defaults to the latest valid outcome_date.
+    progress : called with one line of text per step.
+
+    Returns
+    -------
+    LoadReport
+    """
+    say = progress or (lambda _msg: None)
+    data_dir, db_path = Path(data_dir), Path(db_path)
+    files = find_table_files(data_dir)
+    private_dir(db_path.parent)
+    tmp_path = db_path.with_name(f".{db_path.name}.{os.getpid()}.tmp")
+    _remove_stale_temporaries(db_path)
+    con = connect(tmp_path)
+    try:
+        private_file(tmp_path)
+        con.execute(read_sql("staging/macros"))
+        con.execute(read_sql("load/rejects_table"))
+        read_counts: dict[str, int] = {}
+        ignored_columns: dict[str, list[str]] = {}
+        for table in contract.TABLES:
+            if table.name not in files:
+                continue
+            say(f"reading {files[table.name].name}")
+            read_counts[table.name], ignored = _read_file(con, table, files[table.name], db_path.parent)
+            if ignored:
+                ignored_columns[table.name] = ignored
+            if read_counts[table.name] == 0 and table.required:
+                raise DataFileError("file has a header but no rows", file=str(files[table.name]))
+        if cutoff is None:
+            cutoff = con.execute(read_sql("staging/data_cutoff")).fetchone()[0]
+            if cutoff is None:
+                if read_counts["offences"] and _row_count(con, "raw_offences") == 0:
+                    first = run_sql(con, "load/first_rejects", {"table_name": "offences"}).fetchall()
+                    detail = "; ".join(f"line {line}: {reason}" for line, reason in first)
+                    raise DataFileError(f"no row of the file could be read as CSV ({detail}); is a quote "
+                                        "left open?", file=str(files["offences"]))
+                raise DataFileError(
+                    "no valid outcome_date to take the data cut-off from; give --cutoff",
+                    file=str(files["offences"]),
+                    column="outcome_date",
+                )
+        params = {
+            "cutoff": cutoff,
+            "true_words": list(contract.TRUE_WORDS),
+            "false_words": list(contract.FALSE_WORDS),
+            "person_id_pattern": contract.PERSON_ID_PATTERN,
+            "sexes": list(contract.SEXES),
+            "categories": list(contract.CATEGORIES),
+            "disposals": list(contract.DISPOSALS),
+            "min_age": contract.MIN_AGE_AT_OFFENCE,
+        }
+        counts: dict[str, TableCounts] = {}
+        for table in contract.TABLES:
+            names = {"table": table.name, "checked": f"{table.name}_checked"}
+            if table.name in files:
+                say(f"checking {table.name}")
+                run_sql(con, f"staging/{table.name}_checked", params)
+                con.execute(render_sql("load/checked_loaded", names))
+                con.execute(
+                    render_sql("load/checked_rejects", names),
+                    {"table_name": table.name, "source_file": files[table.name].name},
+                )
+            else:
+                con.execute(render_sql(f"staging/{table.name}_empty", names))
+            loaded = _row_count(con, table.name)
+            rejected = con.execute(read_sql("load/rejected_count"), {"table_name": table.name}).fetchone()[0]
+            counts[table.name] = TableCounts(read_counts.get(table.name, 0), loaded, rejected)
+            if not counts[table.name].reconciles:
+                raise ReoffendError(
+                    f"internal error: {table.name} read {counts[table.name].read} rows but loaded {loaded} "
+                    f"and rejected {rejected}"
+                )
+        con.execute(read_sql("load/load_metadata"), {"data_cutoff": cutoff})
+        rejects = con.execute(read_sql("load/rejects_in_order")).pl()
+    except BaseException:
+        con.close()
+        tmp_path.unlink(missing_ok=True)
+        raise
+    con.close()
+    rejects_path = db_path.with_name("rejects.csv")
+    report_path = db_path.with_name("load_report.json")
+    report = LoadReport(counts, cutoff, db_path, rejects_path, report_path, ignored_columns)
+    buffer = io.StringIO()
+    rejects.write_csv(buffer)
+    atomic_write_text(rejects_path, buffer.getvalue())
+    atomic_write_text(report_path, json.dumps(report.to_dict(), indent=2) + "\n")
+    os.replace(tmp_path, db_path)
+    say(f"loaded into {db_path}")
+    return report

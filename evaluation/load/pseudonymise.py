@@ -1,0 +1,147 @@
+"""Keyed pseudonymisation of raw identifiers (police or prison numbers) before sharing.
+
+Every table in a folder has its identifier column replaced by HMAC-SHA256(key, value) in
+hex (64 characters, a valid person_id). The key is the data owner's secret: the same key
+gives the same pseudonyms across monthly extracts, so they still link up, and without it
+nobody can recompute a pseudonym from an identifier. The key is read from an environment
+variable by the command, never written to any output, log or manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from evaluation.db.connection import connect
+from evaluation.errors import DataFileError, SettingsError
+from evaluation.load.line_scan import scan_lines
+from evaluation.load.loader import MAX_LINE_BYTES, csv_header
+from evaluation.files.output_folder import check_output_folder, write_folder
+from evaluation.files.atomic import private_file
+from evaluation.db.queries import render_sql
+
+KEY_VARIABLE = "REOFFEND_PSEUDONYM_KEY"
+MIN_KEY_BYTES = 32
+_BLOCK = 64  # SHA-256 block size
+_COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+def key_from_environment() -> bytes:
+    value = os.environ.get(KEY_VARIABLE, "")
+    key = value.encode("utf-8")
+    if len(key) < MIN_KEY_BYTES:
+        raise SettingsError(
+            f"set {KEY_VARIABLE} to a secret of at least {MIN_KEY_BYTES} bytes (it is "
+            f"{'not set' if not value else f'{len(key)} bytes'}); keep the same key for every extract so "
+            "pseudonyms link up, and never share it"
+        )
+    return key
+
+
+def _pads(key: bytes) -> tuple[bytes, bytes]:
+    k = hashlib.sha256(key).digest() if len(key) > _BLOCK else key
+    k = k.ljust(_BLOCK, b"\0")
+    return bytes(b ^ 0x36 for b in k), bytes(b ^ 0x5C for b in k)
+
+
+@dataclass(frozen=True)
+class PseudonymiseReport:
+    files: dict[str, int]  # file name -> rows written
+    pseudonymised: tuple[str, ...]
+
+    def summary(self) -> str:
+        return "\n".join(f"{name:<24}{rows:>12,} rows  pseudonymised" for name, rows in self.files.items())
+
+
+def _check_csv(path: Path, id_column: str) -> list[str]:
+    """A CSV file's header, refusing a file whose lines the reader could misread (a stray
+    quote that would swallow later lines, a NUL byte)."""
+    header = csv_header(path)
+    scan = scan_lines(path, max_line=MAX_LINE_BYTES)
+    if scan.bad:
+        line, reason = next(iter(sorted(scan.bad.items())))
+        raise DataFileError(f"line {line}: {reason}; fix the file before pseudonymising (nothing was written)",
+                            file=str(path))
+    return header
+
+
+def pseudonymise(
+    in_dir: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    *,
+    id_column: str,
+    key: bytes,
+    progress: Callable[[str], None] | None = None,
+) -> PseudonymiseReport:
+    """Write every CSV and Parquet table of ``in_dir`` to ``out_dir`` with ``id_column``
+    replaced by its HMAC-SHA256 pseudonym.
+
+    Every table must hold ``id_column`` (each is about people): if one does not, or a file
+    cannot be read whole, nothing is written. ``out_dir`` is written atomically and follows
+    the output-folder policy (a new or empty folder, or one this tool wrote)."""
+    say = progress or (lambda _m: None)
+    in_dir, out_dir = Path(in_dir), Path(out_dir)
+    if len(key) < MIN_KEY_BYTES:
+        raise SettingsError(f"the key must be at least {MIN_KEY_BYTES} bytes")
+    if not _COLUMN.match(id_column):
+        raise SettingsError(f"{id_column!r} is not a column name")
+    if not in_dir.is_dir():
+        raise DataFileError("folder does not exist", file=str(in_dir))
+    paths = sorted(p for p in in_dir.iterdir() if p.suffix in (".csv", ".parquet") and p.is_file())
+    if not paths:
+        raise DataFileError("no .csv or .parquet files", file=str(in_dir))
+    check_output_folder(out_dir, data_dir=in_dir)
+    con = connect()
+    try:
+        sources = {}
+        for path in paths:  # check every file before writing anything
+            say(f"checking {path.name}")
+            try:
+                if path.suffix == ".csv":
+                    header = _check_csv(path, id_column)
+                    source = con.read_csv(str(path), header=True, all_varchar=True, sep=",", quotechar='"',
+                                          escapechar='"')
+                else:
+                    source = con.read_parquet(str(path))
+                    header = list(source.columns)
+            except duckdb.Error as exc:
+                raise DataFileError(f"cannot be read ({str(exc).splitlines()[0]}); nothing was written",
+                                    file=str(path)) from None
+            if id_column not in header:
+                raise DataFileError(f"has no column '{id_column}' (columns: {', '.join(header)}); give the "
+                                    "identifier column every table shares with --id-column. Nothing was written",
+                                    file=str(path))
+            sources[path] = (source, header)
+        inner, outer = _pads(key)
+        files: dict[str, int] = {}
+
+        def fill(staging: Path) -> None:
+            for path, (source, header) in sources.items():
+                say(f"pseudonymising {path.name}")
+                con.register("pseudonymise_source", source)
+                query = render_sql("load/pseudonymised", {"id_column": id_column}, frozenset(header))
+                result = con.sql(query, params={"inner_pad": inner, "outer_pad": outer})
+                target = staging / path.name
+                try:
+                    if path.suffix == ".csv":
+                        result.write_csv(str(target), header=True)
+                    else:
+                        result.write_parquet(str(target))
+                    files[path.name] = con.execute("SELECT count(*) FROM pseudonymise_source").fetchone()[0]
+                except duckdb.Error as exc:
+                    raise DataFileError(f"cannot be read ({str(exc).splitlines()[0]}); nothing was written",
+                                        file=str(path)) from None
+                finally:
+                    con.unregister("pseudonymise_source")
+                private_file(target)
+
+        write_folder(out_dir, fill, data_dir=in_dir)
+    finally:
+        con.close()
+    return PseudonymiseReport(files, tuple(files))

@@ -1,0 +1,149 @@
+"""Covariate balance before and after matching, in MatchIt's conventions.
+
+- Standardised mean difference (SMD): (treated mean - comparison mean) divided by the
+  treated group's standard deviation in the *unmatched* sample (the ATT convention);
+  for a binary covariate the denominator is sqrt(p(1 - p)) of the unmatched treated.
+  The same denominator is used before and after matching, so the two are comparable.
+- Variance ratio: treated variance over comparison variance (1 is ideal; 0.5-2 is the
+  usual tolerance). Not computed for binary covariates.
+- eCDF max: the largest gap between the two groups' (weighted) empirical distribution
+  functions (0 is ideal).
+After matching, the comparison group is weighted by its matching weights.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from evaluation.estimate.types import clean_number
+
+SMD_THRESHOLD = 0.1
+
+
+def _weighted_mean_var(x: np.ndarray, w: np.ndarray) -> tuple[float, float]:
+    total = w.sum()
+    mean = float((w * x).sum() / total)
+    # unbiased weighted variance with frequency-like weights normalised to the group size
+    var = float((w * (x - mean) ** 2).sum() / total)
+    n_eff = total**2 / (w**2).sum() if (w**2).sum() > 0 else 1.0
+    if n_eff > 1:
+        var *= n_eff / (n_eff - 1)
+    return mean, var
+
+
+def _ecdf_max(xt: np.ndarray, wt: np.ndarray, xc: np.ndarray, wc: np.ndarray) -> float:
+    values = np.union1d(xt, xc)
+    ot, oc = np.argsort(xt, kind="stable"), np.argsort(xc, kind="stable")
+    cum_t = np.concatenate([[0.0], np.cumsum(wt[ot])]) / wt.sum()
+    cum_c = np.concatenate([[0.0], np.cumsum(wc[oc])]) / wc.sum()
+    ft = cum_t[np.searchsorted(xt[ot], values, side="right")]
+    fc = cum_c[np.searchsorted(xc[oc], values, side="right")]
+    return float(np.max(np.abs(ft - fc)))
+
+
+@dataclass(frozen=True)
+class CovariateBalance:
+    covariate: str
+    binary: bool
+    mean_treated_before: float
+    mean_comparison_before: float
+    smd_before: float
+    mean_treated_after: float
+    mean_comparison_after: float
+    smd_after: float
+    variance_ratio_before: float | None
+    variance_ratio_after: float | None
+    ecdf_max_before: float
+    ecdf_max_after: float
+
+    def to_dict(self) -> dict:
+        return {k: (clean_number(v) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
+
+
+@dataclass(frozen=True)
+class BalanceTable:
+    """Balance of every covariate, with the SMD convention stated."""
+
+    rows: tuple[CovariateBalance, ...]
+    convention: str = (
+        "standardised mean difference = difference in means / SD of the treated group in the unmatched "
+        "sample (sqrt(p(1-p)) for binary covariates), as in MatchIt; comparison group weighted after matching"
+    )
+
+    @property
+    def max_abs_smd_before(self) -> float:
+        return max(abs(r.smd_before) for r in self.rows)
+
+    @property
+    def max_abs_smd_after(self) -> float:
+        return max(abs(r.smd_after) for r in self.rows)
+
+    @property
+    def imbalanced(self) -> list[str]:
+        """Covariates whose |SMD| after matching exceeds 0.1."""
+        return [r.covariate for r in self.rows if abs(r.smd_after) > SMD_THRESHOLD]
+
+    def to_dict(self) -> dict:
+        return {
+            "convention": self.convention,
+            "threshold": SMD_THRESHOLD,
+            "max_abs_smd_before": clean_number(self.max_abs_smd_before),
+            "max_abs_smd_after": clean_number(self.max_abs_smd_after),
+            "imbalanced_after": self.imbalanced,
+            "covariates": [r.to_dict() for r in self.rows],
+        }
+
+    def summary(self) -> str:
+        lines = [f"{'covariate':<28}{'SMD before':>11}{'SMD after':>11}{'var ratio':>11}{'eCDF max':>10}"]
+        for r in self.rows:
+            vr = "" if r.variance_ratio_after is None else f"{r.variance_ratio_after:.2f}"
+            flag = "  <-- |SMD| > 0.1" if abs(r.smd_after) > SMD_THRESHOLD else ""
+            lines.append(f"{r.covariate:<28}{r.smd_before:>11.3f}{r.smd_after:>11.3f}{vr:>11}{r.ecdf_max_after:>10.3f}{flag}")
+        return "\n".join(lines)
+
+
+def balance_table(
+    x: np.ndarray,
+    names: list[str],
+    treat: np.ndarray,
+    weights: np.ndarray,
+) -> BalanceTable:
+    """Balance of the columns of ``x`` before matching (everyone, unweighted) and after
+    (units with weight > 0, weighted). ``treat`` is 0/1; ``weights`` are matching weights."""
+    treat = np.asarray(treat).astype(bool)
+    weights = np.asarray(weights, dtype=float)
+    rows = []
+    t_all, c_all = treat, ~treat
+    t_m, c_m = treat & (weights > 0), ~treat & (weights > 0)
+    for j, name in enumerate(names):
+        col = np.asarray(x[:, j], dtype=float)
+        ok = ~np.isnan(col)
+        xt, xc = col[t_all & ok], col[c_all & ok]
+        binary = bool(np.all(np.isin(col[ok], (0.0, 1.0))))
+        mt, vt = float(xt.mean()), float(xt.var(ddof=1)) if len(xt) > 1 else 0.0
+        mc, vc = float(xc.mean()), float(xc.var(ddof=1)) if len(xc) > 1 else 0.0
+        sd = np.sqrt(mt * (1 - mt)) if binary else np.sqrt(vt)
+        if sd == 0:
+            sd = np.sqrt((vt + vc) / 2) or 1.0
+        wt_sel, wc_sel = t_m & ok, c_m & ok
+        mta, vta = _weighted_mean_var(col[wt_sel], weights[wt_sel])
+        mca, vca = _weighted_mean_var(col[wc_sel], weights[wc_sel])
+        rows.append(
+            CovariateBalance(
+                covariate=name,
+                binary=binary,
+                mean_treated_before=mt,
+                mean_comparison_before=mc,
+                smd_before=float((mt - mc) / sd),
+                mean_treated_after=mta,
+                mean_comparison_after=mca,
+                smd_after=float((mta - mca) / sd),
+                variance_ratio_before=None if binary or vc == 0 else vt / vc,
+                variance_ratio_after=None if binary or vca == 0 else vta / vca,
+                ecdf_max_before=_ecdf_max(xt, np.ones(len(xt)), xc, np.ones(len(xc))),
+                ecdf_max_after=_ecdf_max(col[wt_sel], weights[wt_sel], col[wc_sel], weights[wc_sel]),
+            )
+        )
+    return BalanceTable(tuple(rows))

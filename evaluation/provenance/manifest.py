@@ -1,0 +1,98 @@
+"""manifest.json: what an evaluation ran on and with, so an evaluator can reproduce it.
+
+The manifest holds what results.json must not: machine paths, times and versions. Input
+files are identified by SHA-256, so ``reoffend reproduce`` can tell a changed input.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import platform
+import subprocess
+from dataclasses import asdict
+from importlib import metadata
+from pathlib import Path
+
+from evaluation.load import contract
+from evaluation.settings.model import StudySettings
+
+PACKAGES = ("reoffend", "duckdb", "polars", "pyarrow", "numpy", "scipy", "statsmodels", "prefect")
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def input_files(data_dir: Path) -> list[Path]:
+    return [
+        data_dir / f"{t.name}{suffix}"
+        for t in contract.TABLES
+        for suffix in contract.FILE_SUFFIXES
+        if (data_dir / f"{t.name}{suffix}").is_file()
+    ]
+
+
+def _versions() -> dict[str, str | None]:
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def _code_version() -> str | None:
+    root = Path(__file__).resolve().parents[2]
+    try:
+        return subprocess.run(
+            ["git", "-C", str(root), "describe", "--always", "--dirty", "--abbrev=12"],
+            capture_output=True, text=True, timeout=10, check=True,
+        ).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def settings_record(settings: StudySettings) -> dict:
+    """The full resolved settings, paths included, as JSON values."""
+    out = {}
+    for key, value in asdict(settings).items():
+        if isinstance(value, Path):
+            value = str(Path(value).resolve())
+        elif isinstance(value, dt.date):
+            value = value.isoformat()
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[key] = value
+    return out
+
+
+def build_manifest(settings: StudySettings, results: dict, *, started: str) -> dict:
+    tables = results["load"]["tables"]
+    inputs = []
+    for path in input_files(Path(settings.data_dir)):
+        table = path.stem
+        inputs.append({
+            "file": path.name,
+            "table": table,
+            "sha256": sha256_file(path),
+            "bytes": path.stat().st_size,
+            "rows_read": tables.get(table, {}).get("read"),
+            "rows_loaded": tables.get(table, {}).get("loaded"),
+        })
+    return {
+        "manifest_version": 1,
+        "data_dir": str(Path(settings.data_dir).resolve()),
+        "inputs": inputs,
+        "settings": settings_record(settings),
+        "seed": settings.seed,
+        "versions": _versions(),
+        "code_version": _code_version(),
+        "started": started,
+        "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }

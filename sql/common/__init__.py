@@ -1,0 +1,1 @@
+"""Generic queries over a whitelisted table name."""

@@ -1,0 +1,1 @@
+"""Loading mechanics: reading files, counting lines, collecting rejects (not models)."""

@@ -1,0 +1,150 @@
+"""Cohort rules on hand-built cases: window edges, waiting period, exclusions, custody."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pytest
+
+from evaluation.cohorts import build as cohorts
+from evaluation.errors import SettingsError
+from evaluation.pipeline.runner import cohort_step, load_step
+from evaluation.settings.model import StudySettings
+
+INDEX = dt.date(2010, 6, 1)
+
+
+def day(offset: int) -> str:
+    return (INDEX + dt.timedelta(days=offset)).isoformat()
+
+
+def run_cohort(folder, tmp_path, offences, *, participants=None, custody=None, people=None, **settings):
+    data = folder(
+        people=people or ["P1,1980,M,,,,", "P2,1985,F,,Y,,", "Z,1970,M,,,,"],
+        offences=offences + ["Z,2008-01-01,2008-02-01,theft,,", "Z,2013-06-01,2013-06-02,theft,,"],
+        participants=participants or [f"P1,OLASS,{day(0)},,"],
+        custody=custody,
+    )
+    s = StudySettings(data_dir=data, out_dir=tmp_path / "out", **settings)
+    load_step(s)
+    summary = cohort_step(s)
+    con = duckdb.connect(str(s.db_path), read_only=True)
+    rows = cohorts.participant_outcomes(con).to_dicts()
+    return summary, {r["person_id"]: r for r in rows}
+
+
+def counts(rows, person="P1"):
+    r = rows[person]
+    return r["offences_before"], r["offences_after"]
+
+
+def test_offence_on_the_index_date_counts_after_not_before(folder, tmp_path):
+    _, rows = run_cohort(folder, tmp_path, [f"P1,{day(0)},{day(10)},theft,,"])
+    assert counts(rows) == (0, 1)
+
+
+def test_before_window_is_half_open(folder, tmp_path):
+    _, rows = run_cohort(folder, tmp_path, [
+        f"P1,{day(-365)},{day(-300)},theft,,",  # first day of the before window: counts
+        f"P1,{day(-366)},{day(-300)},theft,,",  # a day earlier: outside
+        f"P1,{day(-1)},{day(5)},theft,,",       # day before index, proven after it: counts before
+    ])
+    assert counts(rows) == (2, 0)
+
+
+def test_after_window_is_half_open(folder, tmp_path):
+    _, rows = run_cohort(folder, tmp_path, [
+        f"P1,{day(364)},{day(370)},theft,,",  # last day of the after window
+        f"P1,{day(365)},{day(370)},theft,,",  # first day after it: outside
+    ])
+    assert counts(rows) == (0, 1)
+
+
+def test_waiting_period_edges(folder, tmp_path):
+    # after window ends at day 365; proven before day 365 + 182 = 547 counts
+    _, rows = run_cohort(folder, tmp_path, [
+        f"P1,{day(300)},{day(546)},theft,,",  # proven on the last day of the waiting period
+        f"P1,{day(301)},{day(547)},theft,,",  # proven a day later: does not count
+        f"P1,{day(-10)},{day(181)},theft,,",  # before window: proven by index + 182
+        f"P1,{day(-11)},{day(182)},theft,,",  # a day later: does not count
+    ])
+    assert counts(rows) == (1, 1)
+
+
+def test_incomplete_follow_up_is_excluded_with_a_reason(folder, tmp_path):
+    summary, rows = run_cohort(
+        folder, tmp_path, [f"P1,{day(1)},{day(2)},theft,,"],
+        participants=[f"P1,OLASS,{day(0)},,", f"P2,OLASS,{day(600)},,"],
+    )
+    # cut-off 2013-06-02: P2's index + 365 + 182 - 1 runs past it
+    assert summary.submitted == 2 and summary.analysed == 1
+    assert summary.excluded == {
+        "incomplete follow-up: the after window and waiting period end after the data cut-off": 1
+    }
+    assert "P2" not in rows
+
+
+def test_follow_up_complete_on_the_exact_day(folder, tmp_path):
+    last_needed = INDEX + dt.timedelta(days=365 + 182 - 1)
+    _, rows = run_cohort(folder, tmp_path, [f"P1,{day(1)},{day(2)},theft,,"], cutoff=last_needed)
+    assert "P1" in rows
+    with pytest.raises(SettingsError, match="no participants can be analysed.*incomplete follow-up"):
+        run_cohort(folder, tmp_path, [f"P1,{day(1)},{day(2)},theft,,"], cutoff=last_needed - dt.timedelta(days=1))
+
+
+def test_index_is_the_first_start_and_later_starts_are_recorded(folder, tmp_path):
+    summary, rows = run_cohort(
+        folder, tmp_path, [f"P1,{day(100)},{day(110)},theft,,"],
+        participants=[f"P1,Exodus,{day(200)},,", f"P1,OLASS,{day(0)},,"],
+    )
+    assert summary.analysed == 1
+    assert rows["P1"]["index_date"] == INDEX and rows["P1"]["programme"] == "OLASS"
+    assert rows["P1"]["later_starts"] == 1
+    assert counts(rows) == (0, 1)
+
+
+def test_programme_filter_sets_the_index_from_that_programme(folder, tmp_path):
+    _, rows = run_cohort(
+        folder, tmp_path, [f"P1,{day(100)},{day(110)},theft,,"],
+        participants=[f"P1,Exodus,{day(200)},,", f"P1,OLASS,{day(0)},,"], programmes=("Exodus",),
+    )
+    assert rows["P1"]["index_date"] == INDEX + dt.timedelta(days=200)
+    assert counts(rows) == (1, 0)
+
+
+def test_unknown_programme_is_a_clear_error(folder, tmp_path):
+    with pytest.raises(SettingsError, match="not in the data"):
+        run_cohort(folder, tmp_path, [], programmes=("Nope",))
+
+
+def test_custody_days_come_off_time_at_risk(folder, tmp_path):
+    _, rows = run_cohort(
+        folder, tmp_path, [f"P1,{day(-50)},{day(-40)},theft,custody,30"],
+        custody=[f"P1,{day(-40)},{day(-10)}",   # 30 days inside the before window
+                 f"P1,{day(350)},{day(380)}",   # 15 days inside the after window
+                 f"P1,{day(-500)},{day(-400)}"],  # outside both
+    )
+    assert rows["P1"]["days_at_risk_before"] == 365 - 30
+    assert rows["P1"]["days_at_risk_after"] == 365 - 15
+
+
+def test_custody_days_on_offences_are_used_without_a_custody_table(folder, tmp_path):
+    _, rows = run_cohort(folder, tmp_path, [f"P1,{day(-50)},{day(-40)},theft,custody,20"])
+    assert rows["P1"]["days_at_risk_before"] == 365 - 20
+
+
+def test_custody_longer_than_a_window_leaves_zero_days_not_negative(folder, tmp_path):
+    _, rows = run_cohort(folder, tmp_path, [], custody=[f"P1,{day(-400)},{day(400)}"])
+    assert rows["P1"]["days_at_risk_before"] == 0 and rows["P1"]["days_at_risk_after"] == 0
+
+
+def test_offence_groups(folder, tmp_path):
+    _, rows = run_cohort(folder, tmp_path, [
+        f"P1,{day(-5)},{day(-1)},robbery,,",
+        f"P1,{day(-6)},{day(-1)},fraud,,",
+        f"P1,{day(5)},{day(9)},drugs,,",
+        f"P1,{day(6)},{day(9)},motoring,,",
+    ])
+    r = rows["P1"]
+    assert (r["person_before"], r["property_before"], r["drugs_after"], r["other_after"]) == (1, 1, 1, 1)

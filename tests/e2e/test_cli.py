@@ -1,0 +1,72 @@
+"""The reoffend command: help, exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from flows.cli import main
+
+from tests.conftest import write_folder
+
+
+def test_help_lists_commands(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert "synth" in out and "load" in out
+
+
+@pytest.mark.parametrize("command", ["synth", "load"])
+def test_each_subcommand_explains_itself(command, capsys):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    assert len(capsys.readouterr().out) > 300
+
+
+def test_file_error_exits_2_with_one_line(tmp_path):
+    data = write_folder(tmp_path / "d", people=["P1,1980,M,,,,"], offences=[], participants=["P1,X,2010-01-01,,"])
+    (data / "offences.csv").write_text("person_id,offence_date\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "load", str(data), "--db", str(tmp_path / "x.duckdb"), "--quiet"],
+        capture_output=True, text=True,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0
+    assert "offences.csv" in proc.stderr and "outcome_date" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_bad_option_value_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["synth", "southampton", "--out", "x", "--effect", "1.5"])
+    assert info.value.code == 2
+    assert "below 1" in capsys.readouterr().err
+
+
+def test_synth_then_load(tmp_path, capsys):
+    assert main(["synth", "southampton", "--out", str(tmp_path / "d"), "--people", "6000",
+                 "--participants", "150", "--quiet"]) == 0
+    assert main(["load", str(tmp_path / "d"), "--db", str(tmp_path / "d" / "e.duckdb"), "--quiet"]) == 0
+    report = json.loads((tmp_path / "d" / "load_report.json").read_text())
+    assert report["tables"]["participants"]["read"] >= 150
+    assert all(t["rejected"] == 0 for t in report["tables"].values())
+
+
+def test_evaluate_options_for_costs_and_robustness(tmp_path):
+    from flows.cli import build_parser, settings_from_args
+
+    parse = build_parser().parse_args
+    args = parse(["evaluate", "--data", str(tmp_path), "--out", str(tmp_path / "o"), "--no-robustness",
+                  "--programme-cost", "940"])
+    settings = settings_from_args(args)
+    assert settings.robustness is False and settings.programme_cost_per_participant == 940
+    default = settings_from_args(parse(["evaluate", "--data", str(tmp_path), "--out", str(tmp_path / "o")]))
+    assert default.robustness is True and default.programme_cost_per_participant is None
+    study = tmp_path / "s.toml"
+    study.write_text('[study]\ndata_dir = "d"\nout_dir = "o"\nrobustness = false\n')
+    assert settings_from_args(parse(["evaluate", str(study)])).robustness is False  # the file's value stays

@@ -1,0 +1,153 @@
+"""The output-folder policy: the tool replaces only a folder it wrote itself, and never
+puts locks or person-level work files beside the outputs (safety issue, finding 1 and 8).
+
+Each refusal is checked through the real command: exit 2, one line, nothing changed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from evaluation.errors import OutputFolderError
+from evaluation.files.output_folder import MARKER, check_output_folder, write_outputs
+from evaluation.pipeline.runner import run_evaluation
+from evaluation.settings.model import StudySettings
+from evaluation.files.workspace import state_dir, work_folder
+from synthetic_data import SOUTHAMPTON, generate
+
+SMALL = replace(SOUTHAMPTON, people=4000, participants=100)
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): (b"<dir>" if p.is_dir() else p.read_bytes())
+            for p in sorted(folder.rglob("*"))}
+
+
+def evaluate_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "flows.cli", "evaluate", *args, "--quiet"],
+                          capture_output=True, text=True, cwd=cwd, env={**os.environ, **(env or {})}, timeout=120)
+
+
+def assert_refused(proc: subprocess.CompletedProcess, words: str) -> None:
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert proc.stderr.strip().count("\n") == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert words in proc.stderr, proc.stderr
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("outfolders") / "data"
+    generate(SMALL, folder, seed=4)
+    return folder
+
+
+def test_home_folder_is_refused_and_untouched(tmp_path, data):
+    home = tmp_path / "home"
+    for name, text in {"Documents/cv.txt": "mine", ".ssh/id_ed25519": "key", ".bashrc": "alias"}.items():
+        (home / name).parent.mkdir(parents=True, exist_ok=True)
+        (home / name).write_text(text)
+    before = snapshot(home)
+    proc = evaluate_cli("--data", str(data), "--out", str(home), env={"HOME": str(home)})
+    assert_refused(proc, "home folder")
+    assert snapshot(home) == before
+
+
+def test_data_folder_and_its_relatives_are_refused(tmp_path, data):
+    before = snapshot(data)
+    assert_refused(evaluate_cli("--data", str(data), "--out", str(data)), "is the data folder")
+    assert_refused(evaluate_cli("--data", str(data), "--out", str(data.parent)), "contains the data folder")
+    assert_refused(evaluate_cli("--data", str(data), "--out", str(data / "out")), "inside the data folder")
+    assert snapshot(data) == before
+    assert not (data / "out").exists()
+
+
+def test_root_folder_is_refused_and_nothing_is_written_there(data):
+    before = set(os.listdir("/"))
+    assert_refused(evaluate_cli("--data", str(data), "--out", "/"), "root folder")
+    assert set(os.listdir("/")) == before
+
+
+def test_current_folder_is_refused_with_one_line(tmp_path, data):
+    work = tmp_path / "here"
+    work.mkdir()
+    (work / "notes.txt").write_text("keep me")
+    proc = evaluate_cli("--data", str(data), "--out", ".", cwd=work)
+    assert_refused(proc, "current folder")
+    assert sorted(os.listdir(work)) == ["notes.txt"]
+
+
+def test_symlinked_out_is_refused_and_its_target_untouched(tmp_path, data):
+    target = tmp_path / "target"
+    target.mkdir()
+    (target / "precious.txt").write_text("x")
+    link = tmp_path / "link"
+    link.symlink_to(target)
+    assert_refused(evaluate_cli("--data", str(data), "--out", str(link)), "symbolic link")
+    assert link.is_symlink() and sorted(os.listdir(target)) == ["precious.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "target"]  # no dangling staging link
+
+
+def test_foreign_non_empty_folder_is_refused(tmp_path, data):
+    out = tmp_path / "reports"
+    out.mkdir()
+    (out / "budget.xlsx").write_text("x")
+    assert_refused(evaluate_cli("--data", str(data), "--out", str(out)), "did not write (budget.xlsx)")
+    assert sorted(os.listdir(out)) == ["budget.xlsx"]
+
+
+def test_own_folder_is_replaced_but_not_if_someone_added_a_file(tmp_path):
+    out = tmp_path / "out"
+    write_outputs(out, {"results.json": "{}", "tables/a.csv": "a\n"})
+    assert (out / MARKER).is_file()
+    write_outputs(out, {"results.json": "{\"v\": 2}"})  # ours: replaced whole
+    assert sorted(os.listdir(out)) == [MARKER, "results.json"]
+    (out / "my-notes.md").write_text("mine")
+    with pytest.raises(OutputFolderError, match="my-notes.md"):
+        write_outputs(out, {"results.json": "{}"})
+    assert (out / "my-notes.md").read_text() == "mine"
+    check_output_folder(tmp_path / "new")  # a folder that does not exist is fine
+    (tmp_path / "empty").mkdir()
+    check_output_folder(tmp_path / "empty")
+
+
+def test_no_lock_or_work_files_beside_the_outputs_and_work_removed(tmp_path, data):
+    out = tmp_path / "outputs" / "study"
+    settings = StudySettings(data_dir=data, out_dir=out, bootstrap_resamples=100, robustness=False)
+    run_evaluation(settings)
+    assert sorted(os.listdir(out.parent)) == ["study"], "lock or work files beside the output folder"
+    assert not settings.work_path.exists(), "person-level work folder left after a successful run"
+    assert state_dir() in settings.work_path.parents
+    assert not any(p.suffix == ".duckdb" for p in out.rglob("*"))
+
+
+def test_keep_work_keeps_the_database_in_the_state_folder(tmp_path, data):
+    out = tmp_path / "study"
+    settings = StudySettings(data_dir=data, out_dir=out, bootstrap_resamples=100, robustness=False, keep_work=True)
+    run_evaluation(settings)
+    assert settings.db_path.is_file() and settings.work_path == work_folder(out)
+    assert settings.work_path.stat().st_mode & 0o777 == 0o700
+    assert sorted(os.listdir(tmp_path)) == ["study"]
+
+
+def test_operator_work_dir_gets_a_subfolder_that_alone_is_removed(tmp_path, data):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    (scratch / "other.txt").write_text("not ours")
+    settings = StudySettings(data_dir=data, out_dir=tmp_path / "o", work_dir=scratch,
+                             bootstrap_resamples=100, robustness=False)
+    assert settings.work_path.parent == scratch
+    run_evaluation(settings)
+    assert sorted(os.listdir(scratch)) == ["other.txt"]
+
+
+def test_work_dir_inside_the_outputs_is_refused(tmp_path):
+    from evaluation.errors import SettingsError
+
+    with pytest.raises(SettingsError, match="inside the output folder"):
+        StudySettings(data_dir=tmp_path, out_dir=tmp_path / "o", work_dir=tmp_path / "o" / "w")

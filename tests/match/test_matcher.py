@@ -1,0 +1,150 @@
+"""The matcher against a brute-force reference, hand-worked balance, and its options."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+
+from evaluation.match.balance import balance_table
+from evaluation.match.matcher import PropensityMatcher, _greedy_without_replacement
+
+
+def brute_force_greedy(order, t_score, c_score, ratio, width):
+    """The obvious O(treated x controls) greedy matcher, to check the sorted search against."""
+    available = np.ones(len(c_score), dtype=bool)
+    out = []
+    for t in order:
+        chosen = []
+        for _ in range(ratio):
+            dist = np.where(available, np.abs(c_score - t_score[t]), np.inf)
+            j = int(np.argmin(dist))  # ties: lowest index, as in the sorted search
+            if not np.isfinite(dist[j]) or dist[j] > width:
+                break
+            chosen.append(j)
+            available[j] = False
+        if chosen:
+            out.append((int(t), chosen))
+    return out
+
+
+@pytest.mark.parametrize("ratio", [1, 2, 3])
+@pytest.mark.parametrize("width", [np.inf, 0.05, 0.2])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_sorted_search_equals_brute_force(ratio, width, seed):
+    rng = np.random.default_rng(seed)
+    t_score = rng.normal(0.3, 1, 60)
+    c_score = np.sort(rng.normal(0, 1, 250))  # the matcher receives controls sorted
+    for order in (np.argsort(-t_score, kind="stable"), rng.permutation(60)):
+        fast = _greedy_without_replacement(order, t_score, c_score, ratio, width, None, None, None)
+        slow = brute_force_greedy(order, t_score, c_score, ratio, width)
+        assert fast == slow
+
+
+def test_hand_worked_greedy_match():
+    # (binary fractions, so distances are exact) descending order: 0.875 takes 0.8125
+    # (0.0625 away); 0.5 is exactly 0.125 from both 0.375 and 0.625 and takes the lower
+    t = np.array([0.875, 0.5])
+    c = np.array([0.375, 0.625, 0.8125])
+    assert _greedy_without_replacement(np.array([0, 1]), t, c, 1, np.inf, None, None, None) == [(0, [2]), (1, [0])]
+    # a caliper of 0.1 keeps the first pair and leaves 0.5 unmatched
+    assert _greedy_without_replacement(np.array([0, 1]), t, c, 1, 0.1, None, None, None) == [(0, [2])]
+    # ascending order: 0.5 goes first, takes 0.375; 0.875 still takes 0.8125
+    assert _greedy_without_replacement(np.array([1, 0]), t, c, 1, np.inf, None, None, None) == [(1, [0]), (0, [2])]
+
+
+def frame_with_confounding(seed=0, n_t=300, n_c=3000):
+    rng = np.random.default_rng(seed)
+    x1 = np.r_[rng.normal(0.6, 1, n_t), rng.normal(0, 1, n_c)]
+    x2 = np.r_[rng.binomial(1, 0.6, n_t), rng.binomial(1, 0.3, n_c)].astype(float)
+    group = np.r_[rng.integers(0, 3, n_t), rng.integers(0, 3, n_c)]
+    return pl.DataFrame({"treat": np.r_[np.ones(n_t), np.zeros(n_c)].astype(np.int8), "x1": x1, "x2": x2, "g": group})
+
+
+def test_matching_improves_balance_and_reports_counts():
+    m = PropensityMatcher(caliper=0.2).fit(frame_with_confounding(), treatment="treat", covariates=["x1", "x2"])
+    assert m.balance_.max_abs_smd_before > 0.4
+    assert m.balance_.max_abs_smd_after < 0.1
+    c = m.counts_
+    assert c.treated == 300 and c.matched + c.no_match_within_caliper + c.outside_common_support == 300
+    assert c.comparison_units == c.comparison_rows == c.matched  # 1:1 without replacement
+    assert set(m.matches_["weight"].to_list()) == {1.0}
+
+
+def test_without_replacement_uses_each_comparison_once_and_with_replacement_may_reuse():
+    frame = frame_with_confounding(n_t=200, n_c=250)
+    m = PropensityMatcher(caliper=None, ratio=1).fit(frame, treatment="treat", covariates=["x1", "x2"])
+    controls = m.matches_.filter(pl.col("treat") == 0)["row"]
+    assert controls.n_unique() == controls.len()
+    r = PropensityMatcher(caliper=None, ratio=1, replace=True).fit(frame, treatment="treat", covariates=["x1", "x2"])
+    controls = r.matches_.filter(pl.col("treat") == 0)["row"]
+    assert controls.n_unique() < controls.len()
+    assert r.weights_[frame["treat"].to_numpy() == 0].max() > 1
+
+
+def test_ratio_weights_sum_to_one_per_set():
+    m = PropensityMatcher(caliper=None, ratio=3).fit(frame_with_confounding(), treatment="treat", covariates=["x1", "x2"])
+    per_set = m.matches_.filter(pl.col("treat") == 0).group_by("subclass").agg(pl.col("weight").sum())
+    assert np.allclose(per_set["weight"].to_numpy(), 1.0)
+
+
+def test_exact_matching_never_crosses_groups():
+    frame = frame_with_confounding()
+    m = PropensityMatcher(exact=["g"]).fit(frame, treatment="treat", covariates=["x1", "x2"])
+    g = frame["g"].to_numpy()
+    sets = m.matches_.with_columns(g=pl.Series(g[m.matches_["row"].to_numpy()]))
+    assert (sets.group_by("subclass").agg(pl.col("g").n_unique())["g"] == 1).all()
+
+
+def test_mahalanobis_within_caliper_balances_its_covariates():
+    frame = frame_with_confounding()
+    m = PropensityMatcher(mahalanobis=["x1"]).fit(frame, treatment="treat", covariates=["x1", "x2"])
+    assert m.counts_.matched > 250
+    assert abs(m.balance_.rows[0].smd_after) < 0.1
+
+
+def test_random_order_is_deterministic_for_a_seed():
+    frame = frame_with_confounding()
+    a = PropensityMatcher(order="random", seed=4, caliper=0.05).fit(frame, treatment="treat", covariates=["x1", "x2"])
+    b = PropensityMatcher(order="random", seed=4, caliper=0.05).fit(frame, treatment="treat", covariates=["x1", "x2"])
+    assert a.matches_.equals(b.matches_)
+
+
+def test_matchit_defaults_match_on_probability_without_caliper():
+    frame = frame_with_confounding()
+    m = PropensityMatcher(distance="probability", caliper=None).fit(frame, treatment="treat", covariates=["x1", "x2"])
+    assert m.counts_.matched == 300
+    assert np.allclose(m.distance_, m.propensity_)
+
+
+def test_balance_hand_worked_smd():
+    # treated x = 1, 2, 3 (mean 2, SD 1); comparisons 0, 0, 3 (mean 1): SMD = 1.0
+    x = np.array([[1.0], [2.0], [3.0], [0.0], [0.0], [3.0]])
+    treat = np.array([1, 1, 1, 0, 0, 0])
+    table = balance_table(x, ["x"], treat, np.ones(6))
+    assert table.rows[0].smd_before == pytest.approx(1.0)
+    assert table.rows[0].variance_ratio_before == pytest.approx(1.0 / 3.0)
+    assert table.rows[0].ecdf_max_before == pytest.approx(2 / 3)
+    # binary: treated p = 0.5 -> denominator sqrt(0.25) = 0.5; comparisons p = 0 -> SMD 1.0
+    b = balance_table(np.array([[1.0], [0.0], [0.0], [0.0]]), ["b"], np.array([1, 1, 0, 0]), np.ones(4))
+    assert b.rows[0].binary and b.rows[0].smd_before == pytest.approx(1.0)
+    assert b.rows[0].variance_ratio_before is None
+
+
+def test_balance_after_uses_weights_and_the_unmatched_denominator():
+    x = np.array([[1.0], [3.0], [0.0], [4.0], [10.0]])
+    treat = np.array([1, 1, 0, 0, 0])
+    weights = np.array([1.0, 1.0, 0.5, 1.5, 0.0])  # comparison mean after = (0*0.5 + 4*1.5) / 2 = 3
+    table = balance_table(x, ["x"], treat, weights)
+    sd_treated = np.std([1.0, 3.0], ddof=1)
+    assert table.rows[0].smd_after == pytest.approx((2.0 - 3.0) / sd_treated)
+
+
+def test_clear_errors():
+    from evaluation.errors import SettingsError
+
+    frame = frame_with_confounding()
+    with pytest.raises(SettingsError, match="not in the data"):
+        PropensityMatcher().fit(frame, treatment="treat", covariates=["nope"])
+    with pytest.raises(SettingsError, match="both treated"):
+        PropensityMatcher().fit(frame.filter(pl.col("treat") == 1), treatment="treat", covariates=["x1"])
