@@ -459,3 +459,22 @@ def generate(
     truth["settings"]["referral"] = asdict(rm)
     atomic_write_text(out / "truth.json", json.dumps(truth, indent=2, default=list) + "\n")
     return GeneratedData(out, files, truth, {k: v.height for k, v in tables.items()})
+
+
+def scenario_with(name: str, *, effect: float | None = None, people: int | None = None,
+                  participants: int | None = None, file_format: str | None = None) -> Scenario:
+    """A named scenario with some settings changed (None keeps the scenario's own)."""
+    from evaluation.errors import SettingsError
+
+    if name not in SCENARIOS:
+        raise SettingsError(f"unknown scenario {name!r}; choose from {', '.join(SCENARIOS)}")
+    changes = {k: v for k, v in {"effect": effect, "people": people, "participants": participants,
+                                 "file_format": file_format}.items() if v is not None}
+    scenario = replace(SCENARIOS[name], **changes)
+    if not 0 <= scenario.effect < 1:
+        raise SettingsError("--effect must be at least 0 and below 1 (0.25 = 25% fewer offences)")
+    if scenario.participants < 1 or scenario.participants * 10 > scenario.people:
+        raise SettingsError(f"--people must be at least 10 x participants ({scenario.participants * 10:,})")
+    if scenario.file_format not in ("csv", "parquet"):
+        raise SettingsError("--format must be csv or parquet")
+    return scenario

@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Keep Prefect's home inside the project and quiet, for any test that imports it.
 os.environ.setdefault("PREFECT_HOME", str(ROOT / ".prefect" / "test"))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 # Locks and person-level work folders go to a private state folder: one per test session.
 os.environ["REOFFEND_STATE_DIR"] = tempfile.mkdtemp(prefix="reoffend-state-")

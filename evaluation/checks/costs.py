@@ -24,8 +24,16 @@ from importlib import resources
 import numpy as np
 from scipy import stats
 
+import polars as pl
+
+from evaluation.cohorts.build import CohortSummary
+from evaluation.estimate.impact import ImpactResult
+from evaluation.db.connection import opened
+from evaluation.db.queries import run_sql
 from evaluation.load.contract import CATEGORIES
+from evaluation.settings.model import StudySettings
 from evaluation.estimate.types import Estimate, clean_number
+from evaluation.estimate.significance import CONFIDENCE
 
 
 @dataclass(frozen=True)
@@ -116,8 +124,7 @@ class CostResult:
 
     def to_dict(self) -> dict:
         def est(e: Estimate | None) -> dict | None:
-            return None if e is None else {"estimate": clean_number(e.estimate),
-                                           "ci95": [clean_number(e.ci95[0]), clean_number(e.ci95[1])]}
+            return None if e is None else e.to_dict(with_method=False, with_p_value=False)
         return {
             "participants": self.participants,
             "offences_avoided": est(self.offences_avoided),
@@ -156,13 +163,13 @@ def _bootstrap_total(values: np.ndarray, *, n_resamples: int, seed: int) -> tupl
     with warnings.catch_warnings():  # a BCa failure is caught below and the percentile interval used
         warnings.simplefilter("ignore", stats.DegenerateDataWarning)
         res = stats.bootstrap(
-            (values,), np.mean, n_resamples=n_resamples, confidence_level=0.95, method="BCa",
+            (values,), np.mean, n_resamples=n_resamples, confidence_level=CONFIDENCE, method="BCa",
             vectorized=True, random_state=np.random.default_rng(seed),
         )
     lo, hi = res.confidence_interval
     if not (np.isfinite(lo) and np.isfinite(hi)):  # BCa can fail on very skewed data
         res = stats.bootstrap(
-            (values,), np.mean, n_resamples=n_resamples, confidence_level=0.95, method="percentile",
+            (values,), np.mean, n_resamples=n_resamples, confidence_level=CONFIDENCE, method="percentile",
             vectorized=True, random_state=np.random.default_rng(seed),
         )
         lo, hi = res.confidence_interval
@@ -229,4 +236,32 @@ def estimate_costs(
         unit_costs=unit_costs,
         uncosted_offences_avoided=uncosted,
         notes=tuple(notes),
+    )
+
+
+def programme_cost_per_participant(settings: StudySettings, submitted: int) -> float | None:
+    if settings.programme_cost_per_participant is not None:
+        return float(settings.programme_cost_per_participant)
+    if settings.programme_cost_total is not None:
+        return float(settings.programme_cost_total) / submitted if submitted else None
+    return None
+
+
+def run_costs(settings: StudySettings, cohorts: CohortSummary, estimate: ImpactResult) -> CostResult:
+    """Offences avoided by category and their cost, with intervals over the matched sets
+    that ``estimate`` was made on (the programme cost is spread over everyone submitted)."""
+    with opened(settings.db_path, read_only=True) as con:
+        rows = run_sql(con, "outcomes/offences_avoided_by_set").pl()
+        sets = run_sql(con, "outcomes/matched_set_ids").pl()["subclass"].to_numpy()
+    avoided = np.zeros((sets.size, len(CATEGORIES)))
+    if rows.height:
+        row = np.searchsorted(sets, rows["subclass"].to_numpy())  # sets are sorted
+        col = rows["category"].replace_strict({c: i for i, c in enumerate(CATEGORIES)}, return_dtype=pl.Int64)
+        avoided[row, col.to_numpy()] = rows["avoided"].to_numpy()
+    unit_costs = load_unit_costs(uplift=settings.cost_uplift, price_year=settings.cost_price_year,
+                                 overrides=dict(settings.unit_cost_overrides))
+    return estimate_costs(
+        avoided, categories=CATEGORIES, unit_costs=unit_costs,
+        programme_cost_per_participant=programme_cost_per_participant(settings, cohorts.submitted),
+        n_resamples=settings.bootstrap_resamples, seed=settings.seed,
     )

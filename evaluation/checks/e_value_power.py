@@ -13,10 +13,12 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from statsmodels.stats.power import NormalIndPower
 from statsmodels.stats.proportion import proportion_effectsize
 
+from evaluation.estimate.significance import ALPHA, significant
 from evaluation.estimate.types import clean_number
 
 
@@ -39,7 +41,7 @@ def e_value_for_interval(estimate: float, ci: tuple[float, float]) -> tuple[floa
 
 
 def minimum_detectable_difference(n_treated: int, n_comparison: int, baseline_rate: float,
-                                  *, alpha: float = 0.05, power: float = 0.8) -> float | None:
+                                  *, alpha: float = ALPHA, power: float = 0.8) -> float | None:
     """Smallest reduction in the reoffending rate (in proportion points) detectable from the
     comparison group's rate, two-sided, by Cohen's h and statsmodels' normal power."""
     if n_treated < 2 or n_comparison < 2 or not 0 < baseline_rate < 1:
@@ -52,7 +54,7 @@ def minimum_detectable_difference(n_treated: int, n_comparison: int, baseline_ra
     return baseline_rate - math.sin(target / 2) ** 2
 
 
-def participants_needed(treated_rate: float, comparison_rate: float, *, alpha: float = 0.05,
+def participants_needed(treated_rate: float, comparison_rate: float, *, alpha: float = ALPHA,
                         power: float = 0.8) -> int | None:
     """Participants (with as many comparisons) needed to detect the observed difference."""
     if treated_rate == comparison_rate or not (0 < treated_rate < 1 and 0 < comparison_rate < 1):
@@ -61,13 +63,27 @@ def participants_needed(treated_rate: float, comparison_rate: float, *, alpha: f
     return int(math.ceil(NormalIndPower().solve_power(effect_size=h, alpha=alpha, power=power, ratio=1.0)))
 
 
+@dataclass(frozen=True)
+class EValueAndPower:
+    """The E-value of the matched rate ratio and the cohort's power, each with its reading."""
+
+    e_value: dict
+    power: dict
+
+
+def run_e_value_and_power(settings, estimate) -> EValueAndPower:
+    """From the impact estimate (an ``ImpactResult``): see :func:`robustness_summary`."""
+    summary = robustness_summary(estimate.to_dict())
+    return EValueAndPower(summary["e_value"], summary["power"])
+
+
 def robustness_summary(matched: dict) -> dict:
     """E-value of the matched rate ratio and the cohort's power, from results["matched"]."""
     rr = matched["rate_ratio"]
     point, limit = e_value_for_interval(rr["estimate"], tuple(rr["ci95"]))
     rate = matched["reoffending_rate"]
     mdd = minimum_detectable_difference(matched["treated"], matched["comparison"], rate["comparison"])
-    needed = None if rate["p_value"] is not None and rate["p_value"] <= 0.05 else participants_needed(
+    needed = None if significant(rate["p_value"]) else participants_needed(
         rate["treated"], rate["comparison"])
     direction = "lower" if rr["estimate"] < 1 else "higher"
     return {

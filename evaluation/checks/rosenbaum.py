@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, stats
 
+from evaluation.estimate.significance import ALPHA
 from evaluation.estimate.types import clean_number
 
 #: The largest Gamma searched; beyond it the conclusion is reported as "more than".
@@ -111,7 +112,7 @@ class RosenbaumBounds:
         return f"Rosenbaum bounds: significant at {self.alpha:.0%} until Gamma = {more}{self.gamma:.2f} [{_TEST_NAMES[self.test]}]"
 
 
-def rosenbaum_bounds(differences: np.ndarray, *, test: str = "wilcoxon", alpha: float = 0.05) -> RosenbaumBounds:
+def rosenbaum_bounds(differences: np.ndarray, *, test: str = "wilcoxon", alpha: float = ALPHA) -> RosenbaumBounds:
     """Smallest Gamma at which the one-sided test that ``differences`` (treated minus
     control in the direction of the claimed effect) are positive stops being significant."""
     if test not in _TESTS:

@@ -15,8 +15,15 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 from statsmodels.stats.multitest import multipletests
 
-from evaluation.estimate.impact import MatchedData, matched_rate_ratio
+from evaluation.estimate.impact import ImpactResult, MatchedData, matched_rate_ratio
+from evaluation.db.connection import opened
+from evaluation.db.queries import run_sql
 from evaluation.estimate.types import Estimate, clean_number
+from evaluation.match.sample import load_matched
+from evaluation.settings.model import StudySettings
+
+#: The estimate fields of a subgroup, sensitivity setting or placebo that was not estimated.
+NOT_ESTIMATED = {"estimate": None, "ci95": None, "p_value": None}
 
 #: Smallest subgroup (matched participants) given an estimate.
 MIN_SUBGROUP = 20
@@ -48,9 +55,7 @@ class SubgroupResult:
             "dimension": self.dimension,
             "group": self.group,
             "participants": self.participants,
-            "estimate": None if e is None else clean_number(e.estimate),
-            "ci95": None if e is None else [clean_number(e.ci95[0]), clean_number(e.ci95[1])],
-            "p_value": None if e is None else clean_number(e.p_value),
+            **(NOT_ESTIMATED if e is None else e.to_dict(with_method=False)),
             "p_value_holm": clean_number(self.p_value_holm),
             "note": self.note,
         }
@@ -84,3 +89,17 @@ def subgroup_estimates(data: MatchedData, set_groups: dict[str, tuple[np.ndarray
         for i, p in zip(tested, adjusted):
             results[i] = replace(results[i], p_value_holm=float(p))
     return results
+
+
+#: Subgroup dimensions: label -> column of ``outcomes/matched_participant_groups``.
+DIMENSIONS = {"programme": "programme", "MAPPA/PPO": "mappa_ppo", "sex": "sex", "age band": "age_band"}
+
+
+def run_subgroups(settings: StudySettings, estimate: ImpactResult) -> list[SubgroupResult]:
+    """Matched rate ratios by programme, MAPPA/PPO, sex and age band (exploratory, Holm),
+    within the stored matched sets that ``estimate`` was made on."""
+    data, _ = load_matched(settings)
+    with opened(settings.db_path, read_only=True) as con:
+        groups = run_sql(con, "outcomes/matched_participant_groups").pl()
+    subclasses = groups["subclass"].to_numpy()
+    return subgroup_estimates(data, {name: (subclasses, groups[column].to_numpy()) for name, column in DIMENSIONS.items()})

@@ -19,6 +19,11 @@ from evaluation.settings.model import StudySettings
 from evaluation.db.queries import render_sql, run_sql
 
 
+#: Fewer analysed participants than this are too few to build a matched comparison group:
+#: the evaluation then reports before/after only, and says why.
+MIN_PARTICIPANTS_TO_MATCH = 10
+
+
 @dataclass(frozen=True)
 class CohortSummary:
     """Who was submitted, analysed and excluded (with reasons), and the comparison pool."""
@@ -57,6 +62,15 @@ class CohortSummary:
                 "sample_fraction": round(self.sample_fraction, 8),
             },
         }
+
+    @property
+    def can_match(self) -> bool:
+        """Whether enough participants were analysed to build a matched comparison group."""
+        return self.analysed >= MIN_PARTICIPANTS_TO_MATCH
+
+    def brief(self) -> str:
+        return (f"{self.analysed:,} analysed of {self.submitted:,} submitted; "
+                f"{self.candidates:,} comparison candidates")
 
     def summary(self) -> str:
         lines = [f"submitted {self.submitted:,}; analysed {self.analysed:,}"]

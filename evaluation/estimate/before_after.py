@@ -20,6 +20,7 @@ from statsmodels.stats.contingency_tables import mcnemar
 
 from evaluation.cohorts.build import GROUP_COLUMNS
 from evaluation.estimate.types import Estimate, TestResult, clean_number
+from evaluation.estimate.significance import ALPHA, CONFIDENCE
 
 MSMS_LEVEL_1_CAVEAT = (
     "A before/after comparison of participants alone is Maryland Scientific Methods Scale level 1. "
@@ -64,7 +65,7 @@ def paired_rate_ratio(
         cov_struct=Independence(),
     )
     fit = model.fit()
-    lo, hi = np.exp(fit.conf_int(alpha=0.05)[1])
+    lo, hi = np.exp(fit.conf_int(alpha=ALPHA)[1])
     return Estimate(
         float(np.exp(fit.params[1])),
         (float(lo), float(hi)),
@@ -82,7 +83,7 @@ def conditional_rate_ratio(count_before: int, count_after: int, time_before: flo
     if total == 0:
         return Estimate(float("nan"), (float("nan"), float("nan")), None, "no offences in either window")
     test = stats.binomtest(count_after, total, p0)
-    ci = test.proportion_ci(confidence_level=0.95, method="exact")
+    ci = test.proportion_ci(confidence_level=CONFIDENCE, method="exact")
 
     def ratio(theta: float) -> float:
         return math.inf if theta >= 1 else (theta / (1 - theta)) * (time_before / time_after)
@@ -132,13 +133,13 @@ def bootstrap_percent_change(
         return (value, value)
     res = stats.bootstrap(
         (before, after), pct, paired=True, vectorized=True, n_resamples=n_resamples,
-        confidence_level=0.95, method="BCa", random_state=np.random.default_rng(seed),
+        confidence_level=CONFIDENCE, method="BCa", random_state=np.random.default_rng(seed),
     )
     lo, hi = res.confidence_interval
     if not (np.isfinite(lo) and np.isfinite(hi)):
         res = stats.bootstrap(
             (before, after), pct, paired=True, vectorized=True, n_resamples=n_resamples,
-            confidence_level=0.95, method="percentile", random_state=np.random.default_rng(seed),
+            confidence_level=CONFIDENCE, method="percentile", random_state=np.random.default_rng(seed),
         )
         lo, hi = res.confidence_interval
     return (float(lo), float(hi))

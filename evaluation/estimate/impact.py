@@ -21,6 +21,7 @@ from statsmodels.duration.survfunc import SurvfuncRight, survdiff
 from statsmodels.tools.sm_exceptions import SpecificationWarning
 
 from evaluation.estimate.types import Estimate, TestResult, clean_number
+from evaluation.estimate.significance import ALPHA
 
 #: The Justice Data Lab's minimum cohort size; smaller cohorts get a warning.
 MIN_PARTICIPANTS = 60
@@ -80,7 +81,7 @@ def weighted_difference(y: np.ndarray, data: MatchedData, label: str = "differen
     fit = sm.WLS(y, x, weights=data.weight).fit(
         cov_type="cluster", cov_kwds={"groups": data.clusters()}, use_t=True
     )
-    lo, hi = fit.conf_int(alpha=0.05)[1]
+    lo, hi = fit.conf_int(alpha=ALPHA)[1]
     t, c = data.treat == 1, data.treat == 0
     return GroupComparison(
         treated=float(np.average(y[t], weights=data.weight[t])),
@@ -104,7 +105,7 @@ def matched_rate_ratio(data: MatchedData) -> Estimate:
             data.offences_after[keep].astype(float), x, family=sm.families.Poisson(),
             offset=np.log(data.days_at_risk_after[keep].astype(float)), var_weights=weights if weighted else None,
         ).fit(cov_type="cluster", cov_kwds={"groups": data.clusters()[keep]})
-    lo, hi = np.exp(fit.conf_int(alpha=0.05)[1])
+    lo, hi = np.exp(fit.conf_int(alpha=ALPHA)[1])
     method = "Poisson GLM with days at risk, SE clustered on matched set and person"
     if weighted:
         method += "; matching weights as variance weights (statsmodels: cluster SE approximate with weights)"
@@ -156,7 +157,7 @@ def time_to_first_reoffence(data: MatchedData) -> SurvivalResult:
         }
     stat, p = survdiff(time, event.astype(float), data.treat)
     cox = PHReg(time, data.treat.astype(float)[:, None], status=event.astype(float), strata=data.subclass).fit()
-    lo, hi = np.exp(cox.conf_int(alpha=0.05)[0])
+    lo, hi = np.exp(cox.conf_int(alpha=ALPHA)[0])
     return SurvivalResult(
         reoffenders, True, "",
         curves,
@@ -185,6 +186,8 @@ class ImpactResult:
     comparison_percent_change: float | None
     survival: SurvivalResult
     warnings: tuple[str, ...]
+    #: matched comparisons who started the programme during their own after window
+    contaminated_comparisons: int | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -198,7 +201,11 @@ class ImpactResult:
             "comparison_percent_change": clean_number(self.comparison_percent_change),
             "time_to_first_reoffence": self.survival.to_dict(),
             "warnings": list(self.warnings),
+            **({} if self.contaminated_comparisons is None else {"contaminated_comparisons": self.contaminated_comparisons}),
         }
+
+    def brief(self) -> str:
+        return self.rate_ratio.summary("rate ratio", "{:.2f}")
 
     def summary(self) -> str:
         r, f = self.reoffending_rate, self.frequency
@@ -216,7 +223,7 @@ class ImpactResult:
         return "\n".join(lines)
 
 
-def estimate_impact(data: MatchedData) -> ImpactResult:
+def estimate_impact(data: MatchedData, *, contaminated_comparisons: int | None = None) -> ImpactResult:
     """The Justice Data Lab's measures on the matched sample."""
     t = data.treat == 1
     warnings = []
@@ -237,6 +244,7 @@ def estimate_impact(data: MatchedData) -> ImpactResult:
         comparison_percent_change=percent_change(data.offences_before[~t], data.offences_after[~t], data.weight[~t]),
         survival=time_to_first_reoffence(data),
         warnings=tuple(warnings),
+        contaminated_comparisons=contaminated_comparisons,
     )
 
 

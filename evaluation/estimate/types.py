@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from evaluation.estimate.significance import significant
 
 
 def clean_number(value: float | None, digits: int = 8) -> float | None:
@@ -21,6 +22,17 @@ def clean_number(value: float | None, digits: int = 8) -> float | None:
     return float(f"{value:.{digits}g}")
 
 
+def finite(value):
+    """``value`` with every non-finite float (NaN, infinity) replaced by None: JSON has no NaN."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(v) for v in value]
+    return value
+
+
 @dataclass(frozen=True)
 class Estimate:
     """A point estimate with a 95% confidence interval and a two-sided p-value."""
@@ -30,17 +42,17 @@ class Estimate:
     p_value: float | None
     method: str
 
-    def to_dict(self) -> dict:
-        return {
-            "estimate": clean_number(self.estimate),
-            "ci95": [clean_number(self.ci95[0]), clean_number(self.ci95[1])],
-            "p_value": clean_number(self.p_value),
-            "method": self.method,
-        }
+    def to_dict(self, *, with_method: bool = True, with_p_value: bool = True) -> dict:
+        """The estimate as JSON values; a table that states the method once (or has no
+        p-value, as for a bootstrap interval of a cost) leaves those out."""
+        out = {"estimate": clean_number(self.estimate), "ci95": [clean_number(self.ci95[0]), clean_number(self.ci95[1])]}
+        if with_p_value:
+            out["p_value"] = clean_number(self.p_value)
+        return {**out, "method": self.method} if with_method else out
 
     @property
     def significant(self) -> bool:
-        return self.p_value is not None and self.p_value <= 0.05
+        return significant(self.p_value)
 
     def summary(self, label: str = "estimate", fmt: str = "{:.3f}") -> str:
         p = "n/a" if self.p_value is None else (f"{self.p_value:.4f}" if self.p_value >= 0.0001 else "<0.0001")

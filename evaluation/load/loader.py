@@ -48,6 +48,21 @@ class TableCounts:
         return self.read == self.loaded + self.rejected
 
 
+#: A table with more than this share of rows rejected gets a warning.
+REJECT_WARNING_SHARE = 0.05
+
+
+@dataclass(frozen=True)
+class LoadValidation:
+    """Whether every line read was loaded or rejected, and a warning per table with many rejects."""
+
+    reconciled: bool
+    warnings: tuple[str, ...]
+
+    def brief(self) -> str:
+        return "every line read was loaded or rejected" + "".join(f"; WARNING {w}" for w in self.warnings)
+
+
 @dataclass
 class LoadReport:
     """What a load did: row counts per table, the data cut-off and where things went."""
@@ -67,6 +82,21 @@ class LoadReport:
             },
             "data_cutoff": self.data_cutoff.isoformat(),
         }
+
+    def validation(self) -> LoadValidation:
+        """Check the load reconciled for every table (else raise), with a warning for each
+        table that had more than 5% of its rows rejected."""
+        for name, c in self.tables.items():
+            if not c.reconciles:
+                raise ReoffendError(f"{name}: {c.read} rows read but {c.loaded} loaded and {c.rejected} rejected")
+        warnings = tuple(
+            f"{name}: {c.rejected / c.read:.0%} of the rows read were rejected (over 5%); rerun with --keep-work "
+            "and see rejects.csv in the work folder"
+            for name, c in self.tables.items() if c.read and c.rejected / c.read > REJECT_WARNING_SHARE)
+        return LoadValidation(True, warnings)
+
+    def brief(self) -> str:
+        return ", ".join(f"{name} {c.loaded:,} loaded, {c.rejected:,} rejected" for name, c in self.tables.items())
 
     def summary(self) -> str:
         """A small text table of read / loaded / rejected per table."""

@@ -326,3 +326,18 @@ class PropensityMatcher:
         balance_x = np.column_stack([balance_x, self.distance_])
         self.balance_: BalanceTable = balance_table(balance_x, [*covariates, "distance"], treat, self.weights_)
         return self
+
+
+def parse_caliper(text: str | float | None) -> float | None:
+    """A caliper from the command line: a positive number of SDs, or 'none'."""
+    from evaluation.errors import SettingsError
+
+    if text is None or (isinstance(text, str) and text.strip().lower() == "none"):
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise SettingsError(f"--caliper {text!r} is not a number or 'none'") from None
+    if not value > 0 or value == float("inf"):
+        raise SettingsError("--caliper must be a positive number of standard deviations, or 'none'")
+    return value

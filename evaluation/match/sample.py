@@ -1,22 +1,31 @@
-"""Matched sets: fit the propensity model and match, and read matched rows' outcomes.
+"""The matched sample: fit the propensity model and match, store the matched sets, and
+read the matched rows' outcomes.
 
-Shared by the main evaluation (``pipeline``) and the robustness checks, which re-match
-under other settings without touching the stored ``matched_units``.
+Shared by the main evaluation and the checks, which re-match under other settings
+without touching the stored ``matched_units``: :func:`match_and_read` is the one place a
+matcher's output meets the outcome tables.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import duckdb
 import numpy as np
 import polars as pl
 
+from evaluation.cohorts import build as cohorts
 from evaluation.cohorts.covariates import usable_covariates
 from evaluation.db.connection import opened
+from evaluation.db.queries import run_sql
 from evaluation.errors import SettingsError
 from evaluation.estimate.impact import MatchedData
-from evaluation.match.matcher import PropensityMatcher
+from evaluation.estimate.types import clean_number
+from evaluation.match.balance import BalanceTable
+from evaluation.match.matcher import MatchCounts, PropensityMatcher
 from evaluation.settings.model import StudySettings
-from evaluation.db.queries import run_sql
 
 
 def make_matcher(settings: StudySettings) -> PropensityMatcher:
@@ -66,8 +75,87 @@ def read_matched(con: duckdb.DuckDBPyConnection, settings: StudySettings, table:
     return data, contaminated
 
 
+@contextmanager
+def _matcher_output(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame) -> Iterator[str]:
+    """The matcher's rows as the view ``matcher_output`` for the queries that read them."""
+    con.register("matcher_output", rows)
+    try:
+        yield "matcher_output"
+    finally:
+        con.unregister("matcher_output")
+
+
+def match_and_read(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame,
+                   settings: StudySettings) -> tuple[PropensityMatcher, MatchedData]:
+    """Re-match the units of ``frame`` under ``settings`` and read the matched rows'
+    outcomes straight from the matcher's output (the stored ``matched_units`` are untouched)."""
+    matcher, _, _, rows = fit_matches(frame, settings)
+    with _matcher_output(con, rows) as table:
+        data, _ = read_matched(con, settings, table=table)
+    return matcher, data
+
+
 def load_matched(settings: StudySettings) -> tuple[MatchedData, int]:
     """The stored matched sets' outcomes (``matched_units``), and how many matched
     comparisons were contaminated."""
     with opened(settings.db_path, read_only=True) as con:
         return read_matched(con, settings)
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """The main match: what it matched on, with which settings, and the balance achieved."""
+
+    covariates: tuple[str, ...]
+    covariates_dropped: tuple[str, ...]
+    settings: dict
+    counts: MatchCounts
+    coefficients: dict[str, float]
+    converged: bool
+    balance: BalanceTable
+
+    @classmethod
+    def from_matcher(cls, matcher: PropensityMatcher, settings: StudySettings, used, dropped) -> "MatchResult":
+        return cls(
+            covariates=tuple(used), covariates_dropped=tuple(dropped),
+            settings={
+                "caliper": settings.caliper,
+                "caliper_width": clean_number(matcher.caliper_width_),
+                "distance": settings.distance,
+                "ratio": settings.ratio,
+                "replace": settings.replace,
+                "order": settings.order,
+                "exact": list(settings.exact),
+                "mahalanobis": list(settings.mahalanobis),
+            },
+            counts=matcher.counts_, coefficients=dict(matcher.coef_), converged=matcher.converged_,
+            balance=matcher.balance_,
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            "covariates": list(self.covariates),
+            "covariates_dropped": list(self.covariates_dropped),
+            "settings": dict(self.settings),
+            "counts": self.counts.to_dict(),
+            "propensity_model": {
+                "method": "logistic regression (statsmodels Logit)",
+                "coefficients": {k: clean_number(v) for k, v in self.coefficients.items()},
+                "converged": self.converged,
+            },
+            "balance": self.balance.to_dict(),
+        }
+
+    def brief(self) -> str:
+        return (f"matched {self.counts.matched:,} of {self.counts.treated:,} participants; "
+                f"max |SMD| after {self.balance.max_abs_smd_after:.3f}")
+
+
+def run_match(settings: StudySettings) -> MatchResult:
+    """Fit the propensity model, match, and store the matched sets as ``matched_units``."""
+    with opened(settings.db_path) as con:
+        frame = cohorts.unit_covariates(con)
+        matcher, used, dropped, rows = fit_matches(frame, settings)
+        with _matcher_output(con, rows):
+            run_sql(con, "outcomes/matched_units")
+    return MatchResult.from_matcher(matcher, settings, used, dropped)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -59,7 +58,14 @@ def settings_from_manifest(record: dict, out_dir: Path) -> StudySettings:
     return StudySettings(**values)
 
 
-def reproduce(manifest_path: str | Path, progress: Callable[[str], None] | None = None) -> ReproduceReport:
+def reproduce(manifest_path: str | Path, *, data_dir: str | Path | None = None,
+              out_dir: str | Path | None = None) -> ReproduceReport:
+    """Check the inputs' SHA-256 against the manifest, then re-run the evaluation into a
+    fresh folder and compare its results.json with the recorded one (beside the manifest).
+
+    ``data_dir`` is where the input files are now (default: the folder the run recorded),
+    so a copy of the data and outputs on another machine can be checked. ``out_dir`` keeps
+    the re-run's outputs (a new folder; by default they go to a temporary one)."""
     manifest_path = Path(manifest_path)
     try:
         manifest = json.loads(manifest_path.read_text())
@@ -68,7 +74,12 @@ def reproduce(manifest_path: str | Path, progress: Callable[[str], None] | None 
         raise SettingsError(f"{exc.filename}: not found") from None
     except json.JSONDecodeError as exc:
         raise SettingsError(f"{manifest_path}: not valid JSON ({exc})") from None
-    data_dir = Path(manifest["data_dir"])
+    if "sha256" not in (manifest.get("inputs") or [{}])[0]:
+        raise SettingsError(f"{manifest_path}: a partner manifest holds no input hashes; reproduce from the "
+                            "analyst run's manifest.json")
+    data_dir = Path(data_dir) if data_dir is not None else Path(manifest["data_dir"])
+    if not data_dir.is_dir():
+        raise SettingsError(f"{data_dir}: data folder not found; give the folder the inputs are in now with --data DIR")
     changed = []
     for entry in manifest["inputs"]:
         path = data_dir / entry["file"]
@@ -77,14 +88,15 @@ def reproduce(manifest_path: str | Path, progress: Callable[[str], None] | None 
         elif sha256_file(path) != entry["sha256"]:
             changed.append(f"{path}: SHA-256 differs from the manifest")
     recorded_files = {e["file"] for e in manifest["inputs"]}
-    for path in sorted(p for p in data_dir.iterdir() if p.suffix in (".csv", ".parquet")) if data_dir.is_dir() else []:
+    for path in sorted(p for p in data_dir.iterdir() if p.suffix in (".csv", ".parquet")):
         if path.name not in recorded_files and path.stem in {"people", "offences", "participants", "custody"}:
             changed.append(f"{path}: not in the manifest")
     if changed:
         return ReproduceReport(False, changed_inputs=changed)
     with tempfile.TemporaryDirectory(prefix="reoffend-reproduce-") as tmp:
-        settings = settings_from_manifest(manifest["settings"], Path(tmp) / "out")
-        run_evaluation(settings, progress=progress)
-        fresh = json.loads((Path(tmp) / "out" / "results.json").read_text())
+        out = Path(out_dir) if out_dir is not None else Path(tmp) / "out"
+        settings = settings_from_manifest({**manifest["settings"], "data_dir": str(data_dir)}, out)
+        run_evaluation(settings)
+        fresh = json.loads((out / "results.json").read_text())
     differences = diff_json(recorded, fresh)
     return ReproduceReport(not differences, differences=differences)

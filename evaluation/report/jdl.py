@@ -10,6 +10,7 @@ the reminder that this does not mean the programme has no effect.
 from __future__ import annotations
 
 from evaluation.checks.e_value_power import participants_needed
+from evaluation.estimate.significance import significant as is_significant
 
 
 def pct(rate: float | None) -> str:
@@ -27,7 +28,7 @@ def p_value(p: float | None) -> str:
 
 
 def significant(p: float | None) -> bool:
-    return p is not None and p <= 0.05
+    return is_significant(p)
 
 
 def rate_sentences(rate: dict, treated: int) -> list[str]:

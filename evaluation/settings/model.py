@@ -6,7 +6,7 @@ import datetime as dt
 import math
 import tomllib
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -161,6 +161,10 @@ class StudySettings:
             if work == out or out in work.parents:
                 raise SettingsError("work_dir must not be inside the output folder: it holds person-level data")
 
+    def updated(self, **changes: Any) -> "StudySettings":
+        """These settings with some changed (validated again)."""
+        return replace(self, **changes)
+
     @property
     def work_path(self) -> Path:
         """The person-level work folder (see evaluation.files.workspace)."""
@@ -263,3 +267,13 @@ def study_schedule(path: str | Path) -> dict | None:
     if len(schedule["cron"].split()) != 5:
         raise SettingsError(f"{path}: cron {schedule['cron']!r} must have five fields")
     return {"cron": schedule["cron"], "timezone": timezone}
+
+
+def study_settings(study: str | Path | None = None, **overrides: Any) -> StudySettings:
+    """Settings from a study file and/or options (options win; None means not given)."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if study is not None:
+        return load_study(study, given)
+    if "data_dir" not in given or "out_dir" not in given:
+        raise SettingsError("give a study file, or both --data and --out")
+    return StudySettings(**given)

@@ -9,7 +9,7 @@ import pytest
 
 from evaluation.cohorts import build as cohorts
 from evaluation.errors import SettingsError
-from evaluation.pipeline.runner import cohort_step, load_step
+from evaluation.pipeline.steps import build_cohorts, load
 from evaluation.settings.model import StudySettings
 
 INDEX = dt.date(2010, 6, 1)
@@ -27,8 +27,8 @@ def run_cohort(folder, tmp_path, offences, *, participants=None, custody=None, p
         custody=custody,
     )
     s = StudySettings(data_dir=data, out_dir=tmp_path / "out", **settings)
-    load_step(s)
-    summary = cohort_step(s)
+    load(s)
+    summary = build_cohorts(s)
     con = duckdb.connect(str(s.db_path), read_only=True)
     rows = cohorts.participant_outcomes(con).to_dicts()
     return summary, {r["person_id"]: r for r in rows}

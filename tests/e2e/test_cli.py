@@ -8,23 +8,27 @@ import sys
 
 import pytest
 
-from flows.cli import main
+from cli.main import main
 
 from tests.conftest import write_folder
 
 
 def test_help_lists_commands(capsys):
-    with pytest.raises(SystemExit) as info:
-        main(["--help"])
-    assert info.value.code == 0
+    assert main(["--help"]) == 0
     out = capsys.readouterr().out
     assert "synth" in out and "load" in out
 
 
+def test_version(capsys):
+    from evaluation import __version__
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"reoffend {__version__}"
+
+
 @pytest.mark.parametrize("command", ["synth", "load"])
 def test_each_subcommand_explains_itself(command, capsys):
-    with pytest.raises(SystemExit):
-        main([command, "--help"])
+    assert main([command, "--help"]) == 0
     assert len(capsys.readouterr().out) > 300
 
 
@@ -32,7 +36,7 @@ def test_file_error_exits_2_with_one_line(tmp_path):
     data = write_folder(tmp_path / "d", people=["P1,1980,M,,,,"], offences=[], participants=["P1,X,2010-01-01,,"])
     (data / "offences.csv").write_text("person_id,offence_date\n")
     proc = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "load", str(data), "--db", str(tmp_path / "x.duckdb"), "--quiet"],
+        [sys.executable, "-m", "cli.main", "load", str(data), "--db", str(tmp_path / "x.duckdb"), "--quiet"],
         capture_output=True, text=True,
     )
     assert proc.returncode == 2
@@ -42,9 +46,7 @@ def test_file_error_exits_2_with_one_line(tmp_path):
 
 
 def test_bad_option_value_is_a_usage_error(capsys):
-    with pytest.raises(SystemExit) as info:
-        main(["synth", "southampton", "--out", "x", "--effect", "1.5"])
-    assert info.value.code == 2
+    assert main(["synth", "southampton", "--out", "x", "--effect", "1.5"]) == 2
     assert "below 1" in capsys.readouterr().err
 
 
@@ -57,16 +59,17 @@ def test_synth_then_load(tmp_path, capsys):
     assert all(t["rejected"] == 0 for t in report["tables"].values())
 
 
-def test_evaluate_options_for_costs_and_robustness(tmp_path):
-    from flows.cli import build_parser, settings_from_args
+def test_evaluate_options_for_costs_and_robustness(tmp_path, monkeypatch):
+    import cli.main as cli
 
-    parse = build_parser().parse_args
-    args = parse(["evaluate", "--data", str(tmp_path), "--out", str(tmp_path / "o"), "--no-robustness",
-                  "--programme-cost", "940"])
-    settings = settings_from_args(args)
-    assert settings.robustness is False and settings.programme_cost_per_participant == 940
-    default = settings_from_args(parse(["evaluate", "--data", str(tmp_path), "--out", str(tmp_path / "o")]))
-    assert default.robustness is True and default.programme_cost_per_participant is None
+    seen = []
+    monkeypatch.setattr(cli, "_evaluate", lambda settings, **_: seen.append(settings))
+    assert main(["evaluate", "--data", str(tmp_path), "--out", str(tmp_path / "o"), "--no-robustness",
+                 "--programme-cost", "940"]) == 0
+    assert seen[-1].robustness is False and seen[-1].programme_cost_per_participant == 940
+    assert main(["evaluate", "--data", str(tmp_path), "--out", str(tmp_path / "o")]) == 0
+    assert seen[-1].robustness is True and seen[-1].programme_cost_per_participant is None
     study = tmp_path / "s.toml"
     study.write_text('[study]\ndata_dir = "d"\nout_dir = "o"\nrobustness = false\n')
-    assert settings_from_args(parse(["evaluate", str(study)])).robustness is False  # the file's value stays
+    assert main(["evaluate", str(study)]) == 0
+    assert seen[-1].robustness is False  # the file's value stays

@@ -22,7 +22,9 @@ DRIVER = textwrap.dedent('''
     from pathlib import Path
     import evaluation.load.loader as L
     import evaluation.files.output_folder as O
+    import dataclasses
     import evaluation.pipeline.runner as P
+    import evaluation.pipeline.steps as S
     from evaluation.settings.model import StudySettings
 
     data, out, kill_at = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
@@ -30,12 +32,14 @@ DRIVER = textwrap.dedent('''
     def die(*args, **kwargs):
         os.kill(os.getpid(), signal.SIGKILL)
 
-    def after(module, name):
-        original = getattr(module, name)
-        def wrapped(*args, **kwargs):
-            original(*args, **kwargs)
-            die()
-        setattr(module, name, wrapped)
+    def after(key):
+        """Die as soon as the declared step ``key`` has finished."""
+        def wrap(run):
+            def wrapped(*args, **kwargs):
+                run(*args, **kwargs)
+                die()
+            return wrapped
+        S.STEPS = tuple(dataclasses.replace(s, run=wrap(s.run)) if s.key == key else s for s in S.STEPS)
 
     def on_call(module, name, n):
         original, calls = getattr(module, name), []
@@ -49,7 +53,7 @@ DRIVER = textwrap.dedent('''
     if kill_at == "during load":
         on_call(L, "_read_file", 2)          # after the first table is read
     elif kill_at.startswith("after "):
-        after(P, kill_at.split()[1])
+        after(kill_at.split()[1])
     elif kill_at == "mid write":
         on_call(O.os, "fsync", 3)            # some output files written, not all
     elif kill_at == "before swap":
@@ -57,8 +61,8 @@ DRIVER = textwrap.dedent('''
     P.run_evaluation(StudySettings(data_dir=data, out_dir=out, bootstrap_resamples=100))
 ''')
 
-KILL_POINTS = ["during load", "after load_step", "after cohort_step", "after before_after_step",
-               "after match_step", "after estimate_step", "mid write", "before swap"]
+KILL_POINTS = ["during load", "after load", "after cohorts", "after before_after",
+               "after match", "after estimate", "after placebo", "mid write", "before swap"]
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

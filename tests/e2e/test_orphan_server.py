@@ -51,7 +51,7 @@ def data(tmp_path_factory) -> Path:
 def test_killing_evaluate_leaves_no_prefect_server(data, tmp_path, sig):
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     env["PREFECT_HOME"] = str(tmp_path / "prefect")
-    proc = subprocess.Popen([sys.executable, "-m", "flows.cli", "evaluate", "--data", str(data),
+    proc = subprocess.Popen([sys.executable, "-m", "cli.main", "evaluate", "--data", str(data),
                              "--out", str(tmp_path / "out"), "--quiet"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     server = None

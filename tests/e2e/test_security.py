@@ -33,7 +33,7 @@ def run_cli(*args, key: str | None = KEY):
     env = {"PATH": "/usr/bin:/bin"}
     if key is not None:
         env["REOFFEND_PSEUDONYM_KEY"] = key
-    return subprocess.run([sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, env=env,
+    return subprocess.run([sys.executable, "-m", "cli.main", *args], capture_output=True, text=True, env=env,
                           cwd=Path(__file__).resolve().parents[2], timeout=300)
 
 

@@ -29,7 +29,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 
 def evaluate_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "flows.cli", "evaluate", *args, "--quiet"],
+    return subprocess.run([sys.executable, "-m", "cli.main", "evaluate", *args, "--quiet"],
                           capture_output=True, text=True, cwd=cwd, env={**os.environ, **(env or {})}, timeout=120)
 
 

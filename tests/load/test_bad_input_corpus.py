@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from evaluation import DataFileError, load_data
-from flows.cli import main
+from cli.main import main
 
 BAD = Path(__file__).parents[1] / "data" / "bad"
 CASES = sorted(p.name for p in BAD.iterdir() if p.is_dir())

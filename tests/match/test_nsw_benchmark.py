@@ -10,7 +10,7 @@ import json
 import polars as pl
 import pytest
 
-from flows.cli import main
+from cli.main import main
 
 EXPERIMENTAL = 1794.0
 COVARIATES = "age,educ,black,hisp,marr,nodegree,re74,re75"

@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 
 from evaluation.load.contract import OFFENCE_GROUPS
-from evaluation.pipeline.runner import headline_markdown, run_evaluation
+from evaluation.pipeline.runner import run_evaluation
+from evaluation.report.wording import headline_markdown
 from evaluation.settings.model import StudySettings
 from synthetic_data import SOUTHAMPTON, generate
 

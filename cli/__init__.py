@@ -1,0 +1,1 @@
+"""The ``reoffend`` command line: thin commands over the evaluation library (cli/main.py)."""

@@ -1,0 +1,250 @@
+"""The ``reoffend`` command: each command parses its options, calls one library function
+and prints. Errors a user can fix print one line (``reoffend: error: ...``) with exit code 2
+for bad input or settings, never a traceback; Prefect is imported only by the commands
+that run flows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from typer import _click as click  # typer's own copy of click raises these
+
+from evaluation import __version__
+from evaluation.errors import ReoffendError
+
+app = typer.Typer(name="reoffend", add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  rich_markup_mode=None, help="Evaluate whether a programme for offenders reduced reoffending: load "
+                  "anonymised records, build before/after cohorts and matched comparison groups, write evidence summaries.")
+Quiet = Annotated[bool, typer.Option("--quiet", help="print no progress lines")]
+Verbose = Annotated[bool, typer.Option("--verbose", help="show Prefect's and the tasks' logs")]
+Out = Annotated[Path, typer.Option("--out", help="output folder")]
+
+
+def _progress(quiet: bool) -> None:
+    """Progress lines (``reoffend.progress``) on stderr with the seconds since the start."""
+    logger, start = logging.getLogger("reoffend.progress"), time.perf_counter()
+    logger.handlers.clear()
+    logger.propagate, logger.disabled = False, False
+    logger.setLevel(logging.WARNING if quiet else logging.INFO)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(type("F", (logging.Formatter,), {
+        "format": lambda self, r: f"[{time.perf_counter() - start:6.1f}s] {r.getMessage()}"})())
+    logger.addHandler(handler)
+
+
+def _say(quiet: bool):
+    _progress(quiet)
+    return logging.getLogger("reoffend.progress").info
+
+
+@app.callback(invoke_without_command=True)
+def _root(version: Annotated[bool, typer.Option("--version", help="print the version and exit")] = False) -> None:
+    if version:
+        print(f"reoffend {__version__}")
+        raise typer.Exit(0)
+
+
+@app.command()
+def synth(scenario: Annotated[str, typer.Argument(help="southampton (588 participants, calibrated to the published "
+                                                     "counts) or national (2 million people, for benchmarks)")],
+          out: Out, seed: Optional[int] = None,
+          effect: Annotated[Optional[float], typer.Option(help="true effect: 0.25 = 25% fewer offences in the year "
+                                                          "after starting (southampton default 0.10)")] = None,
+          people: Optional[int] = None, participants: Optional[int] = None,
+          format: Annotated[Optional[str], typer.Option("--format", help="csv or parquet")] = None,
+          quiet: Quiet = False) -> None:
+    """Generate synthetic records with a known programme effect (truth.json); same seed, same bytes."""
+    from synthetic_data import generate, scenario_with
+
+    chosen = scenario_with(scenario, effect=effect, people=people, participants=participants, file_format=format)
+    result = generate(chosen, out, seed=seed, progress=_say(quiet))
+    for name, rows in result.rows.items():
+        print(f"{name:<14}{rows:>12,} rows  {result.files[name]}")
+    print(f"true effect: {chosen.effect:.0%} fewer offences in the year after starting; see {result.out_dir / 'truth.json'}")
+
+
+@app.command()
+def load(data_dir: Path, db: Annotated[Path, typer.Option(help="DuckDB file to create or replace")],
+         cutoff: Optional[dt.datetime] = typer.Option(None, formats=["%Y-%m-%d"], help="data cut-off (default: the latest outcome_date)"),
+         quiet: Quiet = False) -> None:
+    """Load a data folder into a DuckDB file; bad rows go to rejects.csv with reasons."""
+    from evaluation.load.loader import load_data
+
+    report = load_data(data_dir, db, cutoff=cutoff.date() if cutoff else None, progress=_say(quiet))
+    print(f"{report.summary()}\ndatabase: {report.db_path}\nrejects:  {report.rejects_path}\nreport:   {report.report_path}")
+
+
+def _evaluate(settings, *, verbose: bool, quiet: bool) -> None:
+    from evaluation.load.preflight import preflight
+
+    _progress(quiet)
+    preflight(settings)  # every check that needs no cohorts, before the statistics and Prefect load
+    from evaluation.pipeline.runner import audience_view
+    from evaluation.report.wording import cli_lines
+    from flows.run import run_flow
+
+    results = run_flow(settings, verbose=verbose)
+    print("\n".join(cli_lines(audience_view(settings, results))))
+    print(f"report:  {settings.out_dir / 'report.html'}")
+
+
+@app.command()
+def evaluate(study: Annotated[Optional[Path], typer.Argument(help="study file (TOML), see studies/")] = None,
+             data: Annotated[Optional[Path], typer.Option(help="data folder (docs/data-contract.md)")] = None,
+             out: Annotated[Optional[Path], typer.Option(help="output folder (replaced atomically)")] = None,
+             programme: Annotated[Optional[list[str]], typer.Option(help="a programme to evaluate (repeat; default: all)")] = None,
+             cutoff: Optional[dt.datetime] = typer.Option(None, formats=["%Y-%m-%d"], help="data cut-off YYYY-MM-DD"),
+             seed: Optional[int] = None, before_days: Optional[int] = None, after_days: Optional[int] = None,
+             waiting_days: Optional[int] = None,
+             audience: Annotated[Optional[str], typer.Option(help="analyst (everything) or partner (aggregates only)")] = None,
+             robustness: Annotated[Optional[bool], typer.Option("--robustness/--no-robustness",
+                                                                help="run the re-matching checks")] = None,
+             programme_cost: Annotated[Optional[float], typer.Option(help="programme cost per participant, £")] = None,
+             work_dir: Annotated[Optional[Path], typer.Option(help="where the person-level working database goes")] = None,
+             keep_work: Annotated[bool, typer.Option(help="keep the working database after the run")] = False,
+             verbose: Verbose = False, quiet: Quiet = False) -> None:
+    """Evaluate a programme: cohorts, before/after, matched comparison, checks and reports."""
+    from evaluation.settings.model import study_settings
+
+    settings = study_settings(study, data_dir=data, out_dir=out, programmes=tuple(programme) if programme else None,
+                              cutoff=cutoff.date() if cutoff else None, seed=seed, before_days=before_days,
+                              after_days=after_days, waiting_days=waiting_days, audience=audience,
+                              robustness=robustness, programme_cost_per_participant=programme_cost,
+                              work_dir=work_dir, keep_work=keep_work or None)
+    _evaluate(settings, verbose=verbose, quiet=quiet)
+
+
+@app.command()
+def demo(data: Path = Path("data/southampton"), out: Path = Path("out/southampton"), keep_work: bool = False,
+         verbose: Verbose = False, quiet: Quiet = False) -> None:
+    """Generate the southampton scenario (a known 10% effect) and evaluate it end to end."""
+    from evaluation.files.output_folder import check_output_folder
+    from evaluation.settings.model import StudySettings
+    from synthetic_data import SOUTHAMPTON, generate
+
+    check_output_folder(out, data_dir=data)
+    generate(SOUTHAMPTON, data, progress=_say(quiet))
+    # Southampton spent about £750,000 a year on about 800 people (as in studies/southampton.toml)
+    _evaluate(StudySettings(data_dir=data, out_dir=out, name="southampton", programme_cost_per_participant=940,
+                            keep_work=keep_work), verbose=verbose, quiet=quiet)
+
+
+@app.command()
+def match(data: Annotated[Path, typer.Option(help="CSV or Parquet file, one row per person")],
+          treatment: Annotated[str, typer.Option(help="0/1 column: 1 = took part")],
+          covariates: Annotated[str, typer.Option(help="comma-separated numeric covariate columns")],
+          outcome: Annotated[str, typer.Option(help="numeric outcome column")],
+          caliper: Annotated[str, typer.Option(help="caliper in SDs of the distance, or 'none'")] = "0.2",
+          distance: Annotated[str, typer.Option(help="logit or probability")] = "logit",
+          order: Annotated[str, typer.Option(help="descending, ascending, random or data")] = "descending",
+          ratio: int = 1, replace: bool = False,
+          exact: Annotated[Optional[str], typer.Option(help="comma-separated columns to match exactly on")] = None,
+          seed: int = 0, json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False) -> None:
+    """Propensity score matching on any person-level table: balance and the matched difference."""
+    from evaluation.match.matcher import parse_caliper
+    from evaluation.match.table import match_table
+
+    split = lambda text: [c.strip() for c in (text or "").split(",") if c.strip()]  # noqa: E731
+    result = match_table(data, treatment=treatment, covariates=split(covariates), outcome=outcome,
+                         caliper=parse_caliper(caliper), distance=distance, ratio=ratio, replace=replace, order=order,
+                         exact=split(exact), seed=seed)
+    print(result.to_json() if json else result.summary())
+
+
+@app.command()
+def serve(studies_dir: Path, limit: Optional[int] = None,
+          pool: Annotated[Optional[str], typer.Option(help="deploy to this work pool instead of serving")] = None,
+          verbose: Verbose = False) -> None:
+    """Serve every study in a folder on its schedule (needs a running Prefect server)."""
+    from flows import prefect_env
+
+    prefect_env.configure(verbose)
+    from flows.serve import deploy_to_pool, serve_studies
+
+    if pool:
+        for name in deploy_to_pool(studies_dir, pool):
+            print(f"deployed {name} to work pool '{pool}'")
+        print(f"start workers with: prefect worker start --pool {pool}")
+    else:
+        serve_studies(studies_dir, limit=limit)
+
+
+@app.command()
+def reproduce(manifest: Path, data: Annotated[Optional[Path], typer.Option(help="where the inputs are now")] = None,
+              out: Annotated[Optional[Path], typer.Option(help="keep the re-run's outputs in this new folder")] = None,
+              quiet: Quiet = False) -> None:
+    """Re-run a past evaluation from its manifest; exit 0 when results.json is identical."""
+    from evaluation.provenance.reproduce import reproduce as run
+
+    _progress(quiet)
+    report = run(manifest, data_dir=data, out_dir=out)
+    print(report.summary())
+    raise typer.Exit(0 if report.identical else 1)
+
+
+@app.command()
+def pseudonymise(in_dir: Path, out: Out, id_column: Annotated[str, typer.Option(help="e.g. person_id")],
+                 quiet: Quiet = False) -> None:
+    """Replace raw identifiers with HMAC-SHA256 pseudonyms (key from REOFFEND_PSEUDONYM_KEY)."""
+    from evaluation.load.pseudonymise import key_from_environment, pseudonymise as run
+
+    print(run(in_dir, out, id_column=id_column, key=key_from_environment(), progress=_say(quiet)).summary())
+    print(f"written to {out}; keep REOFFEND_PSEUDONYM_KEY secret and the same for every extract")
+
+
+@app.command()
+def bench(sizes: str = "0.25,0.5,1", repeats: int = 3, out: Path = Path("bench.json")) -> None:
+    """Benchmark the evaluation on the national scenario at several sizes (make bench)."""
+    from benchmarks import bench as run
+
+    raise typer.Exit(run.main(["--sizes", sizes, "--repeats", str(repeats), "--out", str(out)]))
+
+
+def _disk_full(exc: BaseException | None) -> bool:
+    """DuckDB and Prefect wrap the operating system's error in their own."""
+    while exc is not None:
+        if (isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)) or any(
+                text in str(exc) for text in ("No space left on device", "Disk quota exceeded")):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        result = app(args=argv, prog_name="reoffend", standalone_mode=False)
+        return result if isinstance(result, int) else 0
+    except typer.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:  # a bad option or argument: one line, exit 2
+        ctx = getattr(exc, "ctx", None)
+        command = "reoffend" + (f" {ctx.info_name}" if ctx and ctx.info_name != "reoffend" else "")
+        print(f"reoffend: error: {exc.format_message()} (see {command} --help)", file=sys.stderr)
+        return 2
+    except ReoffendError as exc:
+        print(f"reoffend: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("reoffend: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug, not a user error: one line, full detail on request
+        if _disk_full(exc):
+            print("reoffend: error: the disk is full; free some space and run again", file=sys.stderr)
+            return 1
+        if os.environ.get("REOFFEND_DEBUG"):
+            raise
+        print(f"reoffend: internal error: {exc.__class__.__name__}: {exc} "
+              "(set REOFFEND_DEBUG=1 for the traceback, and please report it)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""The evaluation's steps, declared once.
+
+:data:`STEPS` is the pipeline: each :class:`Step` names the function that runs it, the
+earlier steps' results it takes (``needs``) and when it applies. The plain runner
+(:mod:`evaluation.pipeline.runner`), the Prefect flow (``flows/evaluate.py``, one task per
+step) and the benchmark (``benchmarks/bench.py``, one timing per step) all iterate this
+list, so a step added here appears in all three with no other edit.
+
+Every step takes the study's settings and small typed results of earlier steps, and
+returns a small typed result (aggregates only, each with ``to_dict``). Person-level data
+stay in the study's working DuckDB file; only table names and summaries pass between steps.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from evaluation.checks.costs import run_costs
+from evaluation.checks.e_value_power import run_e_value_and_power
+from evaluation.checks.hidden_bias import run_hidden_bias
+from evaluation.checks.placebo import run_placebo
+from evaluation.checks.sensitivity import run_sensitivity
+from evaluation.checks.subgroups import run_subgroups
+from evaluation.cohorts import build as cohorts
+from evaluation.cohorts.build import CohortSummary
+from evaluation.db.connection import opened
+from evaluation.estimate.before_after import BeforeAfterResult, evaluate_before_after
+from evaluation.estimate.impact import ImpactResult, estimate_impact
+from evaluation.load.loader import LoadReport, LoadValidation, load_data
+from evaluation.match.sample import MatchResult, load_matched, run_match
+from evaluation.pipeline.assemble import assemble_results
+from evaluation.provenance.manifest import build_manifest
+from evaluation.report.build import build_outputs
+from evaluation.files.output_folder import write_outputs
+from evaluation.settings.model import StudySettings
+
+Values = Mapping[str, Any]
+
+def can_match(settings: StudySettings, values: Values) -> bool:
+    """Whether the cohort is big enough for the matched comparison (MIN_PARTICIPANTS_TO_MATCH)."""
+    return values["cohorts"].can_match
+
+
+def run_checks(settings: StudySettings, values: Values) -> bool:
+    """The re-matching checks run when the study asks for them and there is a match."""
+    return settings.robustness and can_match(settings, values)
+
+
+def always(settings: StudySettings, values: Values) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the evaluation.
+
+    Parameters
+    ----------
+    key : the name its result is known by; later steps list it in ``needs``.
+    title : what it does, for progress lines and Prefect's task names.
+    run : ``run(settings, **{need: result})`` returns the step's result.
+    needs : earlier steps' keys (or ``started``) passed to ``run`` by name; a need whose
+        step did not apply is passed as None.
+    stage : the stage it belongs to (load, cohorts, estimate, match, checks, report), for
+        the benchmark's totals.
+    when : ``when(settings, results_so_far)``: whether the step applies to this study.
+    io : reads or writes files, so the flow retries it on a transient error.
+    """
+
+    key: str
+    title: str
+    run: Callable[..., Any]
+    needs: tuple[str, ...] = ()
+    stage: str = "estimate"
+    when: Callable[[StudySettings, Values], bool] = always
+    io: bool = False
+
+
+def load(settings: StudySettings) -> LoadReport:
+    """Load and validate the study's data folder into its working database."""
+    return load_data(settings.data_dir, settings.db_path, cutoff=settings.cutoff,
+                     progress=logging.getLogger("reoffend.progress").info)
+
+
+def validate(settings: StudySettings, load: LoadReport) -> LoadValidation:
+    """Check that every line read was loaded or rejected, and warn on many rejects."""
+    return load.validation()
+
+
+def build_cohorts(settings: StudySettings) -> CohortSummary:
+    """The participant cohort, comparison pool and per-person outcomes, in the database."""
+    with opened(settings.db_path) as con:
+        return cohorts.build_cohorts(con, settings)
+
+
+def before_after(settings: StudySettings) -> BeforeAfterResult:
+    """The before/after evaluation of the analysed participants (aggregates only)."""
+    with opened(settings.db_path, read_only=True) as con:
+        outcomes = cohorts.participant_outcomes(con)
+        categories = cohorts.category_counts(con)
+    return evaluate_before_after(outcomes, categories, seed=settings.seed, n_resamples=settings.bootstrap_resamples)
+
+
+def match(settings: StudySettings, cohorts: CohortSummary) -> MatchResult:
+    return run_match(settings)
+
+
+def estimate(settings: StudySettings, match: MatchResult) -> ImpactResult:
+    """The Justice Data Lab's measures on the stored matched sample."""
+    data, contaminated = load_matched(settings)
+    return estimate_impact(data, contaminated_comparisons=contaminated)
+
+
+def write(settings: StudySettings, results: dict, started: str):
+    """Every output for the study's audience, as the whole output folder, atomically."""
+    manifest = build_manifest(settings, results, started=started)
+    files = build_outputs(results, manifest, audience=settings.audience, threshold=settings.suppression_threshold)
+    return write_outputs(settings.out_dir, files, data_dir=settings.data_dir)
+
+
+#: The evaluation, in order. ``results`` assembles results.json from every result before it.
+STEPS: tuple[Step, ...] = (
+    Step("load", "load and validate the data", load, stage="load", io=True),
+    Step("validate", "reconcile the load", validate, ("load",), stage="load"),
+    Step("cohorts", "build cohorts", build_cohorts, stage="cohorts"),
+    Step("before_after", "before/after", before_after, stage="estimate"),
+    Step("match", "match", match, ("cohorts",), stage="match", when=can_match),
+    Step("estimate", "estimate", estimate, ("match",), stage="estimate", when=can_match),
+    Step("costs", "value for money", run_costs, ("cohorts", "estimate"), stage="checks", when=can_match),
+    Step("rosenbaum_gamma", "hidden bias", run_hidden_bias, ("estimate",), stage="checks", when=can_match),
+    Step("e_value_power", "E-value and power", run_e_value_and_power, ("estimate",), stage="checks", when=can_match),
+    Step("sensitivity", "sensitivity", run_sensitivity, ("estimate",), stage="checks", when=run_checks),
+    Step("placebo", "placebo", run_placebo, ("cohorts",), stage="checks", when=run_checks),
+    Step("subgroups", "subgroups", run_subgroups, ("estimate",), stage="checks", when=run_checks),
+    Step("results", "assemble results", assemble_results,
+         ("load", "validate", "cohorts", "before_after", "match", "estimate", "costs", "rosenbaum_gamma",
+          "e_value_power", "sensitivity", "placebo", "subgroups"), stage="report"),
+    Step("write", "write outputs", write, ("results", "started"), stage="report", io=True),
+)

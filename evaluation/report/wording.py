@@ -1,0 +1,244 @@
+"""All prose of an evaluation in one place: the headline and the sentences that the
+command line, the Prefect artifact, summary.md and report.html show.
+
+Each function takes the audience's view of results.json (in a partner view a count may
+be a suppression marker such as ``<5`` or ``~``) and returns text; number formats and the
+significance verdicts come from here and from :mod:`evaluation.report.jdl`.
+"""
+
+from __future__ import annotations
+
+from evaluation.estimate.significance import significant
+from evaluation.report import jdl
+
+
+def count_text(value, fmt: str = "{:,}") -> str:
+    """A count for display: numbers formatted, suppression markers as they are."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return "n/a"
+    return fmt.format(value)
+
+
+def signed_pct(value) -> str:
+    if isinstance(value, str):
+        return value
+    return "n/a" if value is None else f"{value:+.0f}%"
+
+
+def fixed(value, digits: int = 2) -> str:
+    """A number to ``digits`` places; a withheld value (None) or a marker as it is."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return f"{value:.{digits}f}"
+
+
+def rate_ratio_pct(rr: dict) -> tuple[float, tuple[float, float]]:
+    return 100 * (rr["estimate"] - 1), (100 * (rr["ci95"][0] - 1), 100 * (rr["ci95"][1] - 1))
+
+
+def headline(view: dict) -> str:
+    """One plain-English sentence: the naive fall beside the matched estimate."""
+    ba, m = view["before_after"], view.get("matched")
+    naive = ba["percent_change"]
+    naive_text = (f"fell {abs(naive):.0f}%" if isinstance(naive, float) and naive < 0 else
+                  f"changed by {signed_pct(naive)}") if not isinstance(naive, str) else "changed (suppressed)"
+    text = f"Participants' proven offending {naive_text} in the year after they started"
+    if not m:
+        if view.get("withheld"):
+            return text + ". " + " ".join(view["withheld"])
+        if view.get("not_matched"):
+            return text + ". " + view["not_matched"]
+        return text + ", but without a comparison group this cannot show what the programme caused."
+    comp = m["comparison_percent_change"]
+    effect, (lo, hi) = rate_ratio_pct(m["rate_ratio"])
+    verdict = ("a statistically significant reduction" if hi < 0 else
+               "a statistically significant increase" if lo > 0 else "not a statistically significant difference")
+    return (f"{text}; similar people who did not take part {'fell' if comp < 0 else 'changed'} "
+            f"{abs(comp):.0f}% anyway. Compared with them, participants' offending was {effect:+.0f}% "
+            f"(95% interval {lo:+.0f}% to {hi:+.0f}%): {verdict}.")
+
+
+def can_and_cannot(view: dict) -> tuple[list[str], list[str]]:
+    m = view.get("matched")
+    cannot = [
+        "That the whole before/after fall was caused by the programme: much of it happens anyway "
+        "(regression to the mean), as the comparison group shows."
+        if m else "What the programme caused: a before/after comparison cannot separate its effect from the "
+        "fall that happens anyway (regression to the mean).",
+        "That the results apply to people unlike those analysed, or to other places and years.",
+    ]
+    if not m:
+        return [f"Participants' proven offending changed by {signed_pct(view['before_after']['percent_change'])} "
+                "from the year before to the year after they started."], cannot
+    can = []
+    effect, (lo, hi) = rate_ratio_pct(m["rate_ratio"])
+    if hi < 0:
+        can.append(f"This analysis shows that taking part led to a reduction in proven reoffences of between "
+                   f"{-hi:.0f}% and {-lo:.0f}% compared with similar people who did not take part.")
+    elif lo > 0:
+        can.append(f"This analysis shows that taking part was followed by between {lo:.0f}% and {hi:.0f}% more "
+                   "proven reoffences than among similar people who did not take part.")
+    else:
+        can.append("This analysis does not show a clear effect of taking part on the number of proven "
+                   f"reoffences: the 95% interval runs from {lo:+.0f}% to {hi:+.0f}%.")
+        cannot.insert(0, "That the programme has no effect: the data are consistent with a worthwhile reduction, "
+                         "no change or an increase.")
+    can += jdl.rate_sentences(m["reoffending_rate"], m["treated"] if isinstance(m["treated"], int) else 0)
+    if m["balance"]["imbalanced_after"]:
+        cannot.append("That the comparison group is like the participants in every recorded way: balance is poor "
+                      "for " + ", ".join(m["balance"]["imbalanced_after"]) + ".")
+    return can, cannot
+
+
+def and_list(items) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    items = [str(i).replace("_", " ") for i in items]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def money(value) -> str:
+    if value is None:
+        return "n/a"
+    return f"-£{abs(value):,.0f}" if value < 0 else f"£{value:,.0f}"
+
+
+def value_for_money(view: dict) -> list[str]:
+    """Plain sentences on offences avoided, savings, net benefit and the benefit-cost ratio."""
+    costs = view.get("costs")
+    if not costs:
+        return []
+    avoided, savings = costs["offences_avoided"], costs["savings"]
+    year = costs["unit_costs"]["price_year"]
+    lines = [
+        f"Offences avoided among the matched participants: {avoided['estimate']:,.0f} "
+        f"(95% interval {avoided['ci95'][0]:,.0f} to {avoided['ci95'][1]:,.0f}); a negative number means more offences.",
+        f"Cost of crime avoided, at Home Office unit costs ({year} prices): {money(savings['estimate'])} "
+        f"(95% interval {money(savings['ci95'][0])} to {money(savings['ci95'][1])}).",
+    ]
+    if costs["net_benefit"]:
+        net, bcr = costs["net_benefit"], costs["benefit_cost_ratio"]
+        lines.append(f"Programme cost for these participants: {money(costs['programme_cost'])}; net benefit "
+                     f"{money(net['estimate'])} (95% interval {money(net['ci95'][0])} to {money(net['ci95'][1])})"
+                     + (f"; benefit-cost ratio {bcr['estimate']:.2f} ({bcr['ci95'][0]:.2f} to {bcr['ci95'][1]:.2f})."
+                        if bcr else "."))
+    elif view["study"].get("programme_cost_per_participant") is not None or view["study"].get("programme_cost_total") is not None:
+        lines.append("The programme cost, net benefit and benefit-cost ratio are not shown: with so few people "
+                     "matched they would reveal a small count.")
+    else:
+        lines.append("No programme cost was given (study file, [study.costs]), so there is no net benefit or "
+                     "benefit-cost ratio.")
+    if costs["savings_interval_includes_zero"]:
+        lines.append("The interval for the savings includes zero: these data cannot show that the programme "
+                     "saved any money.")
+    if costs["programme_cost"] == 0:
+        lines.append("The programme cost is given as zero, so there is no benefit-cost ratio.")
+    uncosted = costs["unit_costs"]["uncosted_categories"]
+    if uncosted:
+        lines.append(f"Offences of {and_list(uncosted)} have no unit cost here and are left out of the savings, "
+                     "which are therefore a lower bound.")
+    if costs["unit_costs"]["to_verify"]:
+        lines.append(f"The unit costs used for {and_list(costs['unit_costs']['to_verify'])} are marked for checking "
+                     "against Table 1 of the Home Office report.")
+    return lines
+
+
+def sensitivity_reading(view: dict) -> str | None:
+    rows = [r for r in view.get("sensitivity") or [] if r.get("estimate") is not None]
+    if len(rows) < 2:
+        return None
+    low, high = min(r["estimate"] for r in rows), max(r["estimate"] for r in rows)
+    significant = sum(1 for r in rows if jdl.significant(r["p_value"]))
+    return (f"Across {len(rows)} ways of matching the rate ratio ranged from {low:.2f} to {high:.2f}; "
+            f"{significant} of {len(rows)} were statistically significant at 5%.")
+
+
+def verdict(p_value: float | None) -> str:
+    return "a significant difference" if significant(p_value) else "not a significant difference"
+
+
+def before_after_sentence(view: dict) -> str:
+    ba = view["before_after"]
+    change, ci = ba["percent_change"], ba.get("percent_change_ci95")
+    interval = (f", 95% CI {ci[0]:+.1f}% to {ci[1]:+.1f}%" if ci and None not in ci and not any(isinstance(v, str) for v in ci)
+                else "")
+    shown = signed_pct(change) if isinstance(change, str) else ("n/a" if change is None else f"{change:+.1f}%")
+    return (f"Before/after: {count_text(view['cohort']['participants'])} participants committed "
+            f"{count_text(ba['offences_before'])} offences in the year before and {count_text(ba['offences_after'])} "
+            f"in the year after ({shown}{interval}).")
+
+
+def cli_lines(view: dict) -> list[str]:
+    """The headline the command line prints after an evaluation."""
+    lines = [before_after_sentence(view)]
+    m = view.get("matched")
+    if not m:
+        lines.append(view.get("not_matched") or
+                     "This before/after fall is not an impact estimate: it includes regression to the mean.")
+        return lines
+    rr, cpc = m["rate_ratio"], m["comparison_percent_change"]
+    lines.append(f"Matched comparison group ({count_text(m['comparison'])} similar people who had not started): their "
+                 f"offending {'fell' if cpc < 0 else 'rose'} {abs(cpc):.1f}% over the same kind of period, without "
+                 "the programme.")
+    change, (lo, hi) = rate_ratio_pct(rr)
+    lines.append(f"Impact: participants' reoffending was {change:+.0f}% (95% CI {lo:+.0f}% to {hi:+.0f}%) compared "
+                 f"with the matched comparison group: {verdict(rr['p_value'])} (p = {rr['p_value']:.3g}).")
+    costs = view.get("costs")
+    if costs:
+        savings, net = costs["savings"], costs["net_benefit"]
+        line = (f"Value: cost of crime avoided {money(savings['estimate'])} (95% CI {money(savings['ci95'][0])} to "
+                f"{money(savings['ci95'][1])}, {costs['unit_costs']['price_year']} prices)")
+        if net:
+            line += (f"; net of the programme's cost {money(net['estimate'])} ({money(net['ci95'][0])} to "
+                     f"{money(net['ci95'][1])})")
+        lines.append(line + ("; the interval includes no saving." if costs["savings_interval_includes_zero"] else "."))
+    placebo = view.get("placebo")
+    if placebo and placebo.get("estimate") is not None:
+        lo, hi = placebo["ci95"]
+        lines.append(f"Placebo (index dates {-placebo['index_shift_days']} days earlier): rate ratio "
+                     f"{placebo['estimate']:.2f} (95% CI {lo:.2f} to {hi:.2f})"
+                     + (": no difference, as it should be." if lo <= 1 <= hi else
+                        ": participants already differed then; see the report's 'How robust is it?'."))
+    lines += [f"WARNING: {warning}" for warning in m.get("warnings", [])]
+    return lines
+
+
+def headline_markdown(view: dict) -> str:
+    """The headline and a Justice Data Lab style table, in markdown, for Prefect's UI
+    (takes the audience's view: in a partner view counts may be suppression markers)."""
+    ba, m = view["before_after"], view.get("matched")
+    change = ba["percent_change"]
+    change_text = signed_pct(change) if isinstance(change, str) else f"{change:+.1f}%"
+    lines = [
+        f"# {view['study']['name']}: reoffending evaluation",
+        "",
+        f"- **Before/after (no comparison group):** {count_text(ba['participants'])} participants, "
+        f"{count_text(ba['offences_before'])} offences in the year before and {count_text(ba['offences_after'])} in "
+        f"the year after ({change_text}).",
+    ]
+    lines += [f"- **Withheld:** {note}" for note in view.get("withheld") or []]
+    if not m:
+        return "\n".join(lines) + "\n"
+    rr = m["rate_ratio"]
+    lines += [
+        f"- **Matched comparison group:** offending fell {-m['comparison_percent_change']:.1f}% without the programme.",
+        f"- **Impact (rate ratio, participants vs comparison):** {rr['estimate']:.2f} "
+        f"(95% CI {rr['ci95'][0]:.2f} to {rr['ci95'][1]:.2f}, p = {rr['p_value']:.3g}).",
+        "",
+        "| Measure | Number in treatment group | Number in comparison group | Treatment rate | Comparison rate "
+        "| Estimated difference | Significant difference? | p-value |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for label, key, percent in (("One-year proven reoffending rate", "reoffending_rate", True),
+                                ("Proven reoffences per person", "frequency", False)):
+        r = m[key]
+        show = (lambda v: f"{100 * v:.0f}%") if percent else (lambda v: f"{v:.2f}")
+        diff = (lambda v: f"{100 * v:+.0f} points") if percent else (lambda v: f"{v:+.2f}")
+        lines.append(f"| {label} | {count_text(m['treated'])} | {count_text(m['comparison'])} | {show(r['treated'])} | "
+                     f"{show(r['comparison'])} | {diff(r['difference'])} | {'Yes' if significant(r['p_value']) else 'No'} "
+                     f"| {r['p_value']:.2f} |")
+    lines += [line for warning in m.get("warnings", []) for line in ("", f"**Warning:** {warning}")]
+    return "\n".join(lines) + "\n"

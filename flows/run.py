@@ -1,0 +1,33 @@
+"""Running the ``evaluate`` flow from the command line: Prefect configured for a
+terminal (quiet unless verbose, no telemetry), on a temporary local server that dies with
+the command (``flows/local_server.py``) unless PREFECT_API_URL names a running one."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from flows import prefect_env
+
+
+def run_flow(settings, *, verbose: bool = False) -> dict:
+    """Evaluate ``settings`` as a Prefect flow run; return the results. An expected error
+    in a task (a ReoffendError) is raised as it is; Prefect's own log of the failure stays
+    off the terminal unless ``verbose``."""
+    prefect_env.configure(verbose)
+    progress = logging.getLogger("reoffend.progress")
+    progress.info("starting Prefect" + ("" if os.environ.get("PREFECT_API_URL") else
+                                        " (a temporary local server: 5-30 s)"))
+    from flows.local_server import supervised_server
+
+    with supervised_server():
+        from prefect.exceptions import ParameterTypeError
+
+        from evaluation.errors import SettingsError
+        from flows.evaluate import evaluate
+
+        progress.info(f"Prefect ready; evaluating {settings.name}")
+        try:
+            return evaluate(settings)
+        except ParameterTypeError as exc:
+            raise SettingsError(str(exc).splitlines()[-1].strip(" -")) from None
