@@ -31,3 +31,9 @@ class SettingsError(ReoffendError, ValueError):
 
 class OutputFolderError(SettingsError):
     """The output folder is one the tool must not replace (see evaluation.files.output_folder)."""
+
+
+class OutputFolderBusy(ReoffendError):
+    """Another evaluation is writing the same output folder (see evaluation.files.workspace)."""
+
+    exit_code = 2

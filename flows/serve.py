@@ -45,7 +45,24 @@ def study_deployments(studies_dir: Path) -> list:
     return deployments
 
 
+def require_server() -> None:
+    """A running Prefect server at PREFECT_API_URL, or one line that says how to start one."""
+    url = os.environ.get("PREFECT_API_URL")
+    if not url:
+        return
+    import httpx
+
+    try:
+        healthy = httpx.get(f"{url.rstrip('/')}/health", timeout=3).status_code == 200
+    except httpx.HTTPError:
+        healthy = False
+    if not healthy:
+        raise SettingsError(f"no Prefect server answers at PREFECT_API_URL={url}; start one with "
+                            "`prefect server start` (or correct PREFECT_API_URL)")
+
+
 def serve_studies(studies_dir: Path, *, limit: int | None = None) -> None:
+    require_server()
     if not os.environ.get("PREFECT_API_URL"):
         raise SettingsError(
             "reoffend serve needs a running Prefect server: start one with `prefect server start` and set "
@@ -60,6 +77,7 @@ def deploy_to_pool(studies_dir: Path, pool: str) -> list[str]:
     """Deploy one deployment per study to a Prefect work pool (create it with
     ``prefect work-pool create NAME --type process``); workers started with
     ``prefect worker start --pool NAME`` on this or other machines run the evaluations."""
+    require_server()
     if not os.environ.get("PREFECT_API_URL"):
         raise SettingsError("deploying to a work pool needs a running Prefect server and PREFECT_API_URL")
     from prefect.schedules import Cron

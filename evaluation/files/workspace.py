@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from evaluation.errors import ReoffendError
+from evaluation.errors import OutputFolderBusy
 from evaluation.files.atomic import private_dir
 
 
@@ -76,7 +76,7 @@ def run_lock(out_dir: str | os.PathLike) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
-            raise ReoffendError(
+            raise OutputFolderBusy(
                 f"{out_dir}: another evaluation (pid {holder}) is writing this output folder; "
                 "wait for it to finish or choose another --out"
             ) from None

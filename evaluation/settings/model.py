@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import math
 import tomllib
 from collections.abc import Mapping
@@ -96,6 +97,16 @@ class StudySettings:
     keep_work: bool = False
 
     def __post_init__(self) -> None:
+        # One type per setting whatever the source (a study file's 940, a deployment
+        # parameter's 940.0): an amount or a factor is a float, a folder a Path.
+        for name in ("programme_cost_per_participant", "programme_cost_total", "cost_uplift", "caliper"):
+            value = getattr(self, name)
+            if isinstance(value, int) and not isinstance(value, bool):
+                object.__setattr__(self, name, float(value))
+        for name in ("data_dir", "out_dir", "work_dir"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, Path(value))
         for name in ("before_days", "after_days"):
             value = getattr(self, name)
             if not isinstance(value, int) or not 1 <= value <= 3650:
@@ -189,6 +200,12 @@ class StudySettings:
 _KNOWN = {f.name for f in fields(StudySettings)}
 
 
+def _suggest(key: str, known) -> str:
+    """``key``, with the nearest valid setting name when there is a close one."""
+    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+    return f"{key} (did you mean {close[0]}?)" if close else key
+
+
 def load_study(path: str | Path, overrides: Mapping[str, Any] | None = None) -> StudySettings:
     """Read a TOML study file; relative paths in it are relative to the file.
 
@@ -207,7 +224,7 @@ def load_study(path: str | Path, overrides: Mapping[str, Any] | None = None) -> 
     values: dict[str, Any] = {**study, **windows}
     unknown = sorted(set(values) - _KNOWN - {"matching", "costs"})
     if unknown:
-        raise SettingsError(f"{path}: unknown setting(s): {', '.join(unknown)}")
+        raise SettingsError(f"{path}: unknown setting(s): {', '.join(_suggest(k, _KNOWN) for k in unknown)}")
     for key in ("data_dir", "out_dir", "work_dir"):
         if values.get(key) is not None:
             values[key] = (path.parent / values[key]).resolve()
@@ -226,7 +243,8 @@ def load_study(path: str | Path, overrides: Mapping[str, Any] | None = None) -> 
         for key, value in costs.items():
             name = renamed.get(key, key)
             if name not in ("programme_cost_per_participant", "programme_cost_total", "cost_uplift", "cost_price_year"):
-                raise SettingsError(f"{path}: unknown setting in [study.costs]: {key}")
+                raise SettingsError(f"{path}: unknown setting in [study.costs]: "
+                                    f"{_suggest(key, {'programme_cost_per_participant', 'programme_cost_total', 'uplift', 'price_year', 'unit_costs'})}")
             values[name] = value
         values["unit_cost_overrides"] = tuple(sorted(overrides_table.items()))
     for key in ("programmes", "covariates", "exact", "mahalanobis"):

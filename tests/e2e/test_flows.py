@@ -128,3 +128,55 @@ def test_a_partner_run_publishes_only_the_partner_view(tmp_path):
 
     [artifact] = asyncio.run(fetch())
     assert "Withheld" in artifact["data"] and "Number in treatment group" not in artifact["data"]
+
+
+def test_reproduce_on_a_copy_elsewhere_with_the_originals_gone(tmp_path):
+    """An evaluator copies the data and outputs to another folder (another machine): the
+    copy is checked and re-run; a corrupted copy fails (architecture issue, finding on reproduce)."""
+    import shutil
+
+    data, out = tmp_path / "data", tmp_path / "out"
+    generate(SMALL, data, seed=6)
+    evaluate(settings(data, out))
+    copy = tmp_path / "elsewhere"
+    shutil.copytree(data, copy / "data")
+    shutil.copytree(out, copy / "out")
+    shutil.rmtree(data)
+    shutil.rmtree(out)
+    with pytest.raises(Exception, match="--data"):
+        reproduce(copy / "out" / "manifest.json")  # the recorded folder is gone: say how to point at the copy
+    report = reproduce(copy / "out" / "manifest.json", data_dir=copy / "data", out_dir=copy / "rerun")
+    assert report.identical, report.summary()
+    assert (copy / "rerun" / "results.json").read_bytes() == (copy / "out" / "results.json").read_bytes()
+    lines = (copy / "data" / "people.csv").read_text().splitlines()
+    (copy / "data" / "people.csv").write_text("\n".join(lines[:-1]) + "\n")  # a corrupted copy
+    report = reproduce(copy / "out" / "manifest.json", data_dir=copy / "data")
+    assert not report.identical and any("people.csv" in c for c in report.changed_inputs)
+
+
+def test_a_step_added_to_steps_becomes_a_task_of_the_flow(monkeypatch, tmp_path, small_data):
+    from evaluation.pipeline import steps as declared
+
+    ran = []
+    step = declared.Step("extra_check", "an extra check", lambda settings, estimate: ran.append(estimate.treated),
+                         ("estimate",), stage="checks", when=declared.can_match)
+    at = [s.key for s in declared.STEPS].index("results")
+    monkeypatch.setattr(declared, "STEPS", declared.STEPS[:at] + (step,) + declared.STEPS[at:])
+    from prefect.context import get_run_context  # noqa: F401  (the task runs inside a flow run)
+
+    results = evaluate(settings(small_data, tmp_path / "out", robustness=False))
+    assert ran == [results["matched"]["treated"]]
+
+
+def test_a_deployment_parameter_gives_the_same_settings_as_the_cli(tmp_path):
+    """A scheduled run's settings arrive as JSON parameters; they must serialise to the same
+    results.json record as the settings a CLI run builds (940 against 940.0 was a finding)."""
+    from pydantic import TypeAdapter
+
+    from evaluation.provenance.manifest import settings_record
+
+    direct = StudySettings(data_dir=tmp_path, out_dir=tmp_path / "o", programme_cost_per_participant=940,
+                           caliper=1)
+    via_json = TypeAdapter(StudySettings).validate_python(json.loads(json.dumps(settings_record(direct))))
+    assert json.dumps(via_json.to_dict()) == json.dumps(direct.to_dict())
+    assert direct.to_dict()["programme_cost_per_participant"] == 940.0
