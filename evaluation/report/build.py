@@ -63,6 +63,7 @@ _markdown_env = Environment(
 
 for _e in (_env, _markdown_env):
     _e.filters.update(fixed=fixed, num=count_text, signed_pct=signed_pct, pct=jdl.pct, freq=jdl.freq, p=jdl.p_value)
+    _e.tests["significant"] = jdl.significant
 
 #: A spreadsheet treats a cell that starts with one of these as a formula (OWASP, CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
