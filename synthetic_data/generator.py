@@ -33,8 +33,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from evaluation.load.contract import CATEGORIES, DISPOSALS
-from evaluation.files.atomic import atomic_write_text, private_dir
+from evaluation.files.atomic import atomic_write_text, atomic_write_with, private_dir
 
 EPOCH = dt.date(1970, 1, 1)
 
@@ -445,13 +444,10 @@ def generate(
     files: dict[str, Path] = {}
     for name, frame in tables.items():
         path = out / f"{name}.{scenario.file_format}"
-        tmp = path.with_name(f".{path.name}.tmp")
         if scenario.file_format == "csv":
-            frame.write_csv(tmp)
+            atomic_write_with(path, frame.write_csv)
         else:
-            frame.write_parquet(tmp, compression="lz4", statistics=False)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
+            atomic_write_with(path, lambda tmp, frame=frame: frame.write_parquet(tmp, compression="lz4", statistics=False))
         files[name] = path
     truth["settings"] = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in asdict(scenario).items()
                          if k not in ("offending", "referral")}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -21,21 +22,34 @@ def private_file(path: Path) -> None:
     os.chmod(path, 0o600)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so a reader sees the old file or the new one, never half."""
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path``, flushed to disk, readable by its owner only."""
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.chmod(path, 0o600)
+
+
+def atomic_write_with(path: Path, write: Callable[[Path], None]) -> None:
+    """Have ``write(tmp)`` write a temporary file beside ``path``, then put it in place by
+    a rename, owner-only: a reader sees the old file or the new one, never half of it."""
     path = Path(path)
     private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        write(Path(tmp))
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_write_with`)."""
+    atomic_write_with(path, lambda tmp: write_private(tmp, data))
 
 
 def atomic_write_text(path: Path, text: str) -> None:

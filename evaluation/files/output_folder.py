@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from evaluation.errors import OutputFolderError
-from evaluation.files.atomic import private_dir
+from evaluation.files.atomic import private_dir, write_private
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -132,12 +132,7 @@ def write_outputs(out_dir: str | os.PathLike, files: Mapping[str, str | bytes], 
         for rel, content in files.items():
             target = staging / rel
             target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            data = content.encode("utf-8") if isinstance(content, str) else content
-            with open(target, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(target, 0o600)
+            write_private(target, content.encode("utf-8") if isinstance(content, str) else content)
 
     return write_folder(out_dir, fill, data_dir=data_dir)
 

@@ -8,9 +8,11 @@ matcher's output meets the outcome tables.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -55,7 +57,12 @@ def fit_matches(frame: pl.DataFrame, settings: StudySettings) -> tuple[Propensit
 def read_matched(con: duckdb.DuckDBPyConnection, settings: StudySettings, table: str = "matched_units") -> tuple[MatchedData, int]:
     """The matched rows of ``table`` with their outcomes, and how many matched comparisons
     were contaminated (started the programme during their own after window)."""
-    rows = run_sql(con, "outcomes/matched_outcomes", {"after_days": settings.after_days}, {"matched": table}).pl()
+    return read_matched_outcomes(con, after_days=settings.after_days, replace=settings.replace, table=table)
+
+
+def read_matched_outcomes(con: duckdb.DuckDBPyConnection, *, after_days: int, replace: bool,
+                          table: str = "matched_units") -> tuple[MatchedData, int]:
+    rows = run_sql(con, "outcomes/matched_outcomes", {"after_days": after_days}, {"matched": table}).pl()
     if rows.height == 0:
         raise SettingsError("no participant could be matched; try a wider caliper or no caliper")
     data = MatchedData(
@@ -68,8 +75,8 @@ def read_matched(con: duckdb.DuckDBPyConnection, settings: StudySettings, table:
         offences_after=rows["offences_after"].to_numpy(),
         days_at_risk_after=rows["days_at_risk_after"].to_numpy(),
         first_after_day=rows["first_after_day"].cast(pl.Float64).to_numpy(),
-        after_days=settings.after_days,
-        replace=settings.replace,
+        after_days=after_days,
+        replace=replace,
     )
     contaminated = rows.filter(pl.col("contaminated")).select("unit_id").n_unique()
     return data, contaminated
@@ -97,9 +104,27 @@ def match_and_read(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame,
 
 def load_matched(settings: StudySettings) -> tuple[MatchedData, int]:
     """The stored matched sets' outcomes (``matched_units``), and how many matched
-    comparisons were contaminated."""
-    with opened(settings.db_path, read_only=True) as con:
-        return read_matched(con, settings)
+    comparisons were contaminated.
+
+    The estimate and the checks that read the matched sample get the same read while the
+    working database is unchanged (keyed on its size and modification time), so the
+    sample is read once, not once per step; the arrays are shared, so callers must not
+    modify them. :func:`forget_matched` drops it (the runner does, when the run ends)."""
+    path = Path(settings.db_path)
+    stamp = tuple((p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else None
+                  for p in (path, path.with_name(path.name + ".wal")))
+    return _read_stored(str(path), stamp, settings.after_days, settings.replace)
+
+
+@functools.lru_cache(maxsize=1)
+def _read_stored(db_path: str, stamp: tuple, after_days: int, replace: bool) -> tuple[MatchedData, int]:
+    with opened(db_path, read_only=True) as con:
+        return read_matched_outcomes(con, after_days=after_days, replace=replace)
+
+
+def forget_matched() -> None:
+    """Drop the in-memory copy of the last matched sample read (person-level data)."""
+    _read_stored.cache_clear()
 
 
 @dataclass(frozen=True)

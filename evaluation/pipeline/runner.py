@@ -18,6 +18,7 @@ from typing import Any
 
 from evaluation.files.output_folder import check_output_folder
 from evaluation.files.workspace import remove_work, run_lock
+from evaluation.match.sample import forget_matched
 from evaluation.pipeline import steps as declared
 from evaluation.pipeline.steps import Step
 from evaluation.settings.model import StudySettings
@@ -65,6 +66,7 @@ def evaluation_session(settings: StudySettings) -> Iterator[None]:
         try:
             yield
         finally:
+            forget_matched()  # no person-level data kept in memory past the run
             if not settings.keep_work:
                 remove_work(settings.work_path)
 

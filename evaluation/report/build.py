@@ -12,7 +12,6 @@ import copy
 import csv
 import io
 import json
-import math
 import re
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -21,7 +20,7 @@ from evaluation.report import charts
 
 from evaluation.report import jdl
 from evaluation.report.wording import (
-    fixed, count_text, rate_ratio_pct, signed_pct, can_and_cannot, headline, money, sensitivity_reading, value_for_money,
+    can_and_cannot, count_text, fixed, headline, rate_ratio_pct, sensitivity_reading, signed_pct, value_for_money,
 )
 from evaluation.cohorts.covariates import COVARIATE_LABELS
 from evaluation.estimate.types import finite

@@ -176,8 +176,8 @@ def cli_lines(view: dict) -> list[str]:
     lines = [before_after_sentence(view)]
     m = view.get("matched")
     if not m:
-        lines.append(view.get("not_matched") or
-                     "This before/after fall is not an impact estimate: it includes regression to the mean.")
+        lines += view.get("withheld") or [view.get("not_matched") or
+                                          "This before/after fall is not an impact estimate: it includes regression to the mean."]
         return lines
     rr, cpc = m["rate_ratio"], m["comparison_percent_change"]
     lines.append(f"Matched comparison group ({count_text(m['comparison'])} similar people who had not started): their "

@@ -73,3 +73,11 @@ def test_evaluate_options_for_costs_and_robustness(tmp_path, monkeypatch):
     study.write_text('[study]\ndata_dir = "d"\nout_dir = "o"\nrobustness = false\n')
     assert main(["evaluate", str(study)]) == 0
     assert seen[-1].robustness is False  # the file's value stays
+
+
+def test_synth_help_gives_the_generators_own_default_effect(capsys):
+    from synthetic_data import SOUTHAMPTON
+
+    assert main(["synth", "--help"]) == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert f"southampton default {SOUTHAMPTON.effect:.2f}" in help_text

@@ -162,8 +162,6 @@ def test_a_step_added_to_steps_becomes_a_task_of_the_flow(monkeypatch, tmp_path,
                          ("estimate",), stage="checks", when=declared.can_match)
     at = [s.key for s in declared.STEPS].index("results")
     monkeypatch.setattr(declared, "STEPS", declared.STEPS[:at] + (step,) + declared.STEPS[at:])
-    from prefect.context import get_run_context  # noqa: F401  (the task runs inside a flow run)
-
     results = evaluate(settings(small_data, tmp_path / "out", robustness=False))
     assert ran == [results["matched"]["treated"]]
 

@@ -71,6 +71,20 @@ def test_steps_that_do_not_apply_are_skipped_and_their_results_are_none(small, t
     assert values["results"]["sensitivity"] is None and values["results"]["costs"] is not None
 
 
-def test_a_step_is_a_frozen_declaration():
+def test_a_step_is_a_frozen_hashable_declaration():
+    """The flow makes one Prefect task per step and caches it by the step itself."""
     with pytest.raises(dataclasses.FrozenInstanceError):
         declared.STEPS[0].key = "x"
+    assert len({hash(step) for step in declared.STEPS}) == len(declared.STEPS)
+
+
+def test_the_matched_sample_is_read_once_while_the_database_is_unchanged(monkeypatch, small, tmp_path):
+    """The estimate and hidden bias steps used to read matched_units from disk each."""
+    from evaluation.match import sample
+
+    reads = []
+    original = sample.read_matched_outcomes
+    monkeypatch.setattr(sample, "read_matched_outcomes", lambda *a, **k: reads.append(k.get("table", "matched_units")) or original(*a, **k))
+    run_evaluation(StudySettings(data_dir=small, out_dir=tmp_path / "o", bootstrap_resamples=100, robustness=False))
+    assert reads == ["matched_units"]
+    assert sample._read_stored.cache_info().currsize == 0  # nothing person-level kept after the run
