@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import inspect
 import logging
 import os
 import sys
@@ -18,6 +19,7 @@ import typer
 from typer import _click as click  # typer's own copy of click raises these
 
 from evaluation import __version__
+from cli.options import setting_options
 from evaluation.errors import ReoffendError
 
 app = typer.Typer(name="reoffend", add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -96,30 +98,23 @@ def _evaluate(settings, *, verbose: bool, quiet: bool) -> None:
     print(f"report:  {settings.out_dir / 'report.html'}")
 
 
-@app.command()
-def evaluate(study: Annotated[Optional[Path], typer.Argument(help="study file (TOML), see studies/")] = None,
-             data: Annotated[Optional[Path], typer.Option(help="data folder (docs/data-contract.md)")] = None,
-             out: Annotated[Optional[Path], typer.Option(help="output folder (replaced atomically)")] = None,
-             programme: Annotated[Optional[list[str]], typer.Option(help="a programme to evaluate (repeat; default: all)")] = None,
-             cutoff: Optional[dt.datetime] = typer.Option(None, formats=["%Y-%m-%d"], help="data cut-off YYYY-MM-DD"),
-             seed: Optional[int] = None, before_days: Optional[int] = None, after_days: Optional[int] = None,
-             waiting_days: Optional[int] = None,
-             audience: Annotated[Optional[str], typer.Option(help="analyst (everything) or partner (aggregates only)")] = None,
-             robustness: Annotated[Optional[bool], typer.Option("--robustness/--no-robustness",
-                                                                help="run the re-matching checks")] = None,
-             programme_cost: Annotated[Optional[float], typer.Option(help="programme cost per participant, £")] = None,
-             work_dir: Annotated[Optional[Path], typer.Option(help="where the person-level working database goes")] = None,
-             keep_work: Annotated[bool, typer.Option(help="keep the working database after the run")] = False,
-             verbose: Verbose = False, quiet: Quiet = False) -> None:
-    """Evaluate a programme: cohorts, before/after, matched comparison, checks and reports."""
+def evaluate(study: Optional[Path] = None, verbose: bool = False, quiet: bool = False, **options) -> None:
+    """Evaluate a programme: cohorts, before/after, matched comparison, checks and reports.
+    Give a study file (TOML, see studies/), or --data and --out; options override the file."""
     from evaluation.settings.model import study_settings
 
-    settings = study_settings(study, data_dir=data, out_dir=out, programmes=tuple(programme) if programme else None,
-                              cutoff=cutoff.date() if cutoff else None, seed=seed, before_days=before_days,
-                              after_days=after_days, waiting_days=waiting_days, audience=audience,
-                              robustness=robustness, programme_cost_per_participant=programme_cost,
-                              work_dir=work_dir, keep_work=keep_work or None)
+    settings = study_settings(study, **{k: tuple(v) if isinstance(v, list) else v for k, v in options.items()})
     _evaluate(settings, verbose=verbose, quiet=quiet)
+
+
+evaluate.__signature__ = inspect.Signature([
+    inspect.Parameter("study", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=Annotated[
+        Optional[Path], typer.Argument(help="study file (TOML), see studies/")]),
+    *setting_options(),
+    inspect.Parameter("verbose", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=Verbose),
+    inspect.Parameter("quiet", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=Quiet),
+])
+app.command()(evaluate)
 
 
 @app.command()

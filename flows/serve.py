@@ -14,7 +14,6 @@ import os
 from pathlib import Path
 
 from evaluation.errors import SettingsError
-from evaluation.provenance.manifest import settings_record
 from evaluation.settings.model import load_study, study_schedule
 
 
@@ -36,7 +35,7 @@ def study_deployments(studies_dir: Path) -> list:
         deployments.append(
             evaluate.to_deployment(
                 name=settings.name,
-                parameters={"settings": settings_record(settings)},
+                parameters={"settings": settings.record()},
                 schedules=[Cron(schedule["cron"], timezone=schedule["timezone"])] if schedule else None,
                 description=f"Evaluation of the study in {path.name}",
                 tags=["reoffend"],
@@ -94,7 +93,7 @@ def deploy_to_pool(studies_dir: Path, pool: str) -> list[str]:
         source.to_deployment(
             name=settings.name,
             work_pool_name=pool,
-            parameters={"settings": settings_record(settings)},
+            parameters={"settings": settings.record()},
             schedules=[Cron(schedule["cron"], timezone=schedule["timezone"])] if schedule else None,
             description=f"Evaluation of the study in {path.name}",
             tags=["reoffend"],

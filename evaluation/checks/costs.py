@@ -240,10 +240,10 @@ def estimate_costs(
 
 
 def programme_cost_per_participant(settings: StudySettings, submitted: int) -> float | None:
-    if settings.programme_cost_per_participant is not None:
-        return float(settings.programme_cost_per_participant)
-    if settings.programme_cost_total is not None:
-        return float(settings.programme_cost_total) / submitted if submitted else None
+    if settings.costs.programme_cost_per_participant is not None:
+        return float(settings.costs.programme_cost_per_participant)
+    if settings.costs.programme_cost_total is not None:
+        return float(settings.costs.programme_cost_total) / submitted if submitted else None
     return None
 
 
@@ -258,10 +258,10 @@ def run_costs(settings: StudySettings, cohorts: CohortSummary, estimate: ImpactR
         row = np.searchsorted(sets, rows["subclass"].to_numpy())  # sets are sorted
         col = rows["category"].replace_strict({c: i for i, c in enumerate(CATEGORIES)}, return_dtype=pl.Int64)
         avoided[row, col.to_numpy()] = rows["avoided"].to_numpy()
-    unit_costs = load_unit_costs(uplift=settings.cost_uplift, price_year=settings.cost_price_year,
-                                 overrides=dict(settings.unit_cost_overrides))
+    unit_costs = load_unit_costs(uplift=settings.costs.uplift, price_year=settings.costs.price_year,
+                                 overrides=dict(settings.costs.unit_costs))
     return estimate_costs(
         avoided, categories=CATEGORIES, unit_costs=unit_costs,
         programme_cost_per_participant=programme_cost_per_participant(settings, cohorts.submitted),
-        n_resamples=settings.bootstrap_resamples, seed=settings.seed,
+        n_resamples=settings.checks.bootstrap_resamples, seed=settings.seed,
     )

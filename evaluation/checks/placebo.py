@@ -47,16 +47,16 @@ class PlaceboResult:
 def run_placebo(settings: StudySettings, cohorts: CohortSummary) -> PlaceboResult:
     """Re-run the cohort and match steps with the index dates moved back by the after window
     (it reads the staged tables the real ``cohorts`` step built from)."""
-    shifted = settings.updated(index_shift_days=settings.index_shift_days - settings.after_days)
+    shifted = settings.updated(index_shift_days=settings.windows.index_shift_days - settings.windows.after_days)
     with opened(settings.db_path) as con, placebo_schema(con):
         try:
             summary = build.build_cohorts(con, shifted)
             matcher, data = match_and_read(con, build.unit_covariates(con), shifted)
         except ReoffendError as exc:
-            return PlaceboResult(shifted.index_shift_days, note=f"not run ({exc})")
+            return PlaceboResult(shifted.windows.index_shift_days, note=f"not run ({exc})")
     estimate = matched_rate_ratio(data)
     return PlaceboResult(
-        shifted.index_shift_days, estimate, placebo_reading(estimate.estimate, estimate.ci95, settings.after_days),
+        shifted.windows.index_shift_days, estimate, placebo_reading(estimate.estimate, estimate.ci95, settings.windows.after_days),
         summary.analysed, matcher.counts_.matched, matcher.balance_.max_abs_smd_after,
     )
 

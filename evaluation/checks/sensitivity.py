@@ -22,25 +22,25 @@ def sensitivity_variants(settings: StudySettings) -> list[tuple[str, StudySettin
     """The alternative matching settings, each changing one thing from the study's."""
     variants = []
     for caliper in (0.1, 0.2, 0.5):
-        if settings.caliper != caliper:
+        if settings.matching.caliper != caliper:
             variants.append((f"caliper {caliper} SD", settings.updated(caliper=caliper)))
     for ratio in (1, 3):
-        if settings.ratio != ratio:
+        if settings.matching.ratio != ratio:
             variants.append((f"{ratio} comparison{'s' if ratio > 1 else ''} per participant",
                              settings.updated(ratio=ratio)))
-    variants.append(("without replacement" if settings.replace else "with replacement",
-                     settings.updated(replace=not settings.replace)))
-    reduced = tuple(c for c in settings.covariates if c not in PRIOR_OFFENCE_DETAIL)
-    if reduced != settings.covariates and reduced:
+    variants.append(("without replacement" if settings.matching.replace else "with replacement",
+                     settings.updated(replace=not settings.matching.replace)))
+    reduced = tuple(c for c in settings.matching.covariates if c not in PRIOR_OFFENCE_DETAIL)
+    if reduced != settings.matching.covariates and reduced:
         variants.append(("without the prior-offence detail", settings.updated(covariates=reduced)))
     return variants
 
 
 def describe_settings(settings: StudySettings) -> str:
-    caliper = "no caliper" if settings.caliper is None else f"caliper {settings.caliper} SD"
-    return (f"as analysed ({caliper}, {settings.ratio} comparison{'s' if settings.ratio > 1 else ''} per "
-            f"participant, {'with' if settings.replace else 'without'} replacement, "
-            f"{len(settings.covariates)} covariates)")
+    caliper = "no caliper" if settings.matching.caliper is None else f"caliper {settings.matching.caliper} SD"
+    return (f"as analysed ({caliper}, {settings.matching.ratio} comparison{'s' if settings.matching.ratio > 1 else ''} per "
+            f"participant, {'with' if settings.matching.replace else 'without'} replacement, "
+            f"{len(settings.matching.covariates)} covariates)")
 
 
 @dataclass(frozen=True)

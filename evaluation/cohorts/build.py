@@ -86,9 +86,9 @@ def programme_names(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 def window_params(settings: StudySettings) -> dict:
     return {
-        "before_days": settings.before_days,
-        "after_days": settings.after_days,
-        "waiting_days": settings.waiting_days,
+        "before_days": settings.windows.before_days,
+        "after_days": settings.windows.after_days,
+        "waiting_days": settings.windows.waiting_days,
     }
 
 
@@ -115,17 +115,17 @@ def build_cohorts(con: duckdb.DuckDBPyConnection, settings: StudySettings) -> Co
     """Create the participant cohort, the comparison candidates, the study population and
     its outcomes and covariates in the database."""
     known = programme_names(con)
-    unknown = [p for p in settings.programmes if p not in known]
+    unknown = [p for p in settings.data.programmes if p not in known]
     if unknown:
         raise SettingsError(
             f"programme(s) not in the data: {', '.join(map(repr, unknown))}; the data has: {', '.join(map(repr, known))}"
         )
-    programmes = tuple(settings.programmes) or tuple(known)
+    programmes = tuple(settings.data.programmes) or tuple(known)
     cutoff = run_sql(con, "cohorts/data_cutoff").fetchone()[0]
     data_start = run_sql(con, "cohorts/data_start").fetchone()[0]
     windows = {**window_params(settings), "cutoff": cutoff, "data_start": data_start}
-    run_sql(con, "cohorts/participant_starts", {"programmes": list(settings.programmes) or None})
-    run_sql(con, "cohorts/participant_cohort", {**windows, "index_shift_days": settings.index_shift_days})
+    run_sql(con, "cohorts/participant_starts", {"programmes": list(settings.data.programmes) or None})
+    run_sql(con, "cohorts/participant_cohort", {**windows, "index_shift_days": settings.windows.index_shift_days})
     statuses = dict(run_sql(con, "cohorts/cohort_exclusions").fetchall())
     analysed = statuses.pop("analysed", 0)
     submitted = con.execute(render_sql("common/table_row_count", {"table": "participant_cohort"})).fetchone()[0]
@@ -137,10 +137,10 @@ def build_cohorts(con: duckdb.DuckDBPyConnection, settings: StudySettings) -> Co
     first, last = run_sql(con, "cohorts/index_date_range").fetchone()
     lag = run_sql(con, "cohorts/index_lag").fetchone()[0]
     pool_params = {**windows, "index_lag_days": lag, "first_index": first, "last_index": last,
-                   "pool": settings.comparison_pool, "seed": settings.seed,
-                   "index_shift_days": settings.index_shift_days}
+                   "pool": settings.matching.comparison_pool, "seed": settings.seed,
+                   "index_shift_days": settings.windows.index_shift_days}
     events = run_sql(con, "cohorts/candidate_event_count", pool_params).fetchone()[0]
-    fraction = min(1.0, settings.max_comparison_units / events) if events else 1.0
+    fraction = min(1.0, settings.matching.max_comparison_units / events) if events else 1.0
     run_sql(con, "cohorts/comparison_candidates", {**pool_params, "sample_fraction": fraction})
     rows = run_sql(con, "cohorts/comparison_exclusions").fetchall()
     pool = {status: units for status, units, _ in rows}
@@ -148,17 +148,17 @@ def build_cohorts(con: duckdb.DuckDBPyConnection, settings: StudySettings) -> Co
     candidate_people = next((people for status, _, people in rows if status == "eligible"), 0)
     run_sql(con, "cohorts/study_population")
     run_sql(con, "outcomes/custody_periods", {"cutoff": cutoff})
-    run_sql(con, "outcomes/window_offences", {"waiting_days": settings.waiting_days})
+    run_sql(con, "outcomes/window_offences", {"waiting_days": settings.windows.waiting_days})
     run_sql(
         con,
         "outcomes/unit_outcomes",
-        {"before_days": settings.before_days, "after_days": settings.after_days, **group_params()},
+        {"before_days": settings.windows.before_days, "after_days": settings.windows.after_days, **group_params()},
     )
     run_sql(con, "outcomes/participant_outcomes")
     run_sql(con, "outcomes/unit_covariates", {"no_offence_days": NO_OFFENCE_DAYS, **group_params()})
     return CohortSummary(
         submitted, analysed, statuses, programmes, cutoff, first, last,
-        settings.comparison_pool, candidates, candidate_people, pool, lag, fraction,
+        settings.matching.comparison_pool, candidates, candidate_people, pool, lag, fraction,
     )
 
 

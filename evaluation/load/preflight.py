@@ -52,13 +52,13 @@ def preflight(settings: StudySettings) -> None:
     check_output_folder(settings.out_dir, data_dir=settings.data_dir)
     files = check_table_files(settings.data_dir)
     starts = programme_starts(files["participants"])
-    unknown = [p for p in settings.programmes if p not in starts]
+    unknown = [p for p in settings.data.programmes if p not in starts]
     if unknown:
         raise SettingsError(f"programme(s) not in the data: {', '.join(map(repr, unknown))}; the data has: "
                             f"{', '.join(map(repr, sorted(starts)))} (see --programme)")
-    chosen = [starts[p] for p in (settings.programmes or starts) if starts.get(p)]
-    if settings.cutoff is not None and chosen and min(chosen) > settings.cutoff:
-        raise SettingsError(f"the cut-off {settings.cutoff.isoformat()} is before anyone started (the first start is "
+    chosen = [starts[p] for p in (settings.data.programmes or starts) if starts.get(p)]
+    if settings.data.cutoff is not None and chosen and min(chosen) > settings.data.cutoff:
+        raise SettingsError(f"the cut-off {settings.data.cutoff.isoformat()} is before anyone started (the first start is "
                             f"{min(chosen).isoformat()}); give a later --cutoff, or none to use the latest outcome date")
     with run_lock(settings.out_dir):  # another run writing this folder fails here, at once
         pass

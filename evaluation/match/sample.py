@@ -32,20 +32,20 @@ from evaluation.settings.model import StudySettings
 
 def make_matcher(settings: StudySettings) -> PropensityMatcher:
     return PropensityMatcher(
-        caliper=settings.caliper,
-        distance=settings.distance,
-        ratio=settings.ratio,
-        replace=settings.replace,
-        order=settings.order,
-        exact=settings.exact,
-        mahalanobis=settings.mahalanobis,
+        caliper=settings.matching.caliper,
+        distance=settings.matching.distance,
+        ratio=settings.matching.ratio,
+        replace=settings.matching.replace,
+        order=settings.matching.order,
+        exact=settings.matching.exact,
+        mahalanobis=settings.matching.mahalanobis,
         seed=settings.seed,
     )
 
 
 def fit_matches(frame: pl.DataFrame, settings: StudySettings) -> tuple[PropensityMatcher, list[str], list[str], pl.DataFrame]:
     """Fit the propensity model and match; the matched rows carry their unit_id."""
-    used, dropped = usable_covariates(frame, settings.covariates)
+    used, dropped = usable_covariates(frame, settings.matching.covariates)
     if not used:
         raise SettingsError("none of the covariates varies in the data; nothing to match on")
     matcher = make_matcher(settings).fit(frame, treatment="treat", covariates=used)
@@ -57,7 +57,7 @@ def fit_matches(frame: pl.DataFrame, settings: StudySettings) -> tuple[Propensit
 def read_matched(con: duckdb.DuckDBPyConnection, settings: StudySettings, table: str = "matched_units") -> tuple[MatchedData, int]:
     """The matched rows of ``table`` with their outcomes, and how many matched comparisons
     were contaminated (started the programme during their own after window)."""
-    return read_matched_outcomes(con, after_days=settings.after_days, replace=settings.replace, table=table)
+    return read_matched_outcomes(con, after_days=settings.windows.after_days, replace=settings.matching.replace, table=table)
 
 
 def read_matched_outcomes(con: duckdb.DuckDBPyConnection, *, after_days: int, replace: bool,
@@ -113,7 +113,7 @@ def load_matched(settings: StudySettings) -> tuple[MatchedData, int]:
     path = Path(settings.db_path)
     stamp = tuple((p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else None
                   for p in (path, path.with_name(path.name + ".wal")))
-    return _read_stored(str(path), stamp, settings.after_days, settings.replace)
+    return _read_stored(str(path), stamp, settings.windows.after_days, settings.matching.replace)
 
 
 @functools.lru_cache(maxsize=1)
@@ -144,14 +144,14 @@ class MatchResult:
         return cls(
             covariates=tuple(used), covariates_dropped=tuple(dropped),
             settings={
-                "caliper": settings.caliper,
+                "caliper": settings.matching.caliper,
                 "caliper_width": clean_number(matcher.caliper_width_),
-                "distance": settings.distance,
-                "ratio": settings.ratio,
-                "replace": settings.replace,
-                "order": settings.order,
-                "exact": list(settings.exact),
-                "mahalanobis": list(settings.mahalanobis),
+                "distance": settings.matching.distance,
+                "ratio": settings.matching.ratio,
+                "replace": settings.matching.replace,
+                "order": settings.matching.order,
+                "exact": list(settings.matching.exact),
+                "mahalanobis": list(settings.matching.mahalanobis),
             },
             counts=matcher.counts_, coefficients=dict(matcher.coef_), converged=matcher.converged_,
             balance=matcher.balance_,

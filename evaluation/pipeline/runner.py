@@ -81,8 +81,8 @@ def run_evaluation(settings: StudySettings) -> dict:
 
 def audience_view(settings: StudySettings, results: dict) -> dict:
     """What the study's audience may see of the results (the partner view is disclosure-controlled)."""
-    if settings.audience == "partner":
+    if settings.audience.kind == "partner":
         from evaluation.report.disclosure import partner_results
 
-        return partner_results(results, settings.suppression_threshold)[0]
+        return partner_results(results, settings.audience.suppression_threshold)[0]
     return results

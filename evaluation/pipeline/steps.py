@@ -46,7 +46,7 @@ def can_match(settings: StudySettings, values: Values) -> bool:
 
 def run_checks(settings: StudySettings, values: Values) -> bool:
     """The re-matching checks run when the study asks for them and there is a match."""
-    return settings.robustness and can_match(settings, values)
+    return settings.checks.robustness and can_match(settings, values)
 
 
 def always(settings: StudySettings, values: Values) -> bool:
@@ -81,7 +81,7 @@ class Step:
 
 def load(settings: StudySettings) -> LoadReport:
     """Load and validate the study's data folder into its working database."""
-    return load_data(settings.data_dir, settings.db_path, cutoff=settings.cutoff,
+    return load_data(settings.data_dir, settings.db_path, cutoff=settings.data.cutoff,
                      progress=logging.getLogger("reoffend.progress").info)
 
 
@@ -101,7 +101,7 @@ def before_after(settings: StudySettings) -> BeforeAfterResult:
     with opened(settings.db_path, read_only=True) as con:
         outcomes = cohorts.participant_outcomes(con)
         categories = cohorts.category_counts(con)
-    return evaluate_before_after(outcomes, categories, seed=settings.seed, n_resamples=settings.bootstrap_resamples)
+    return evaluate_before_after(outcomes, categories, seed=settings.seed, n_resamples=settings.checks.bootstrap_resamples)
 
 
 def match(settings: StudySettings, cohorts: CohortSummary) -> MatchResult:
@@ -117,7 +117,7 @@ def estimate(settings: StudySettings, match: MatchResult) -> ImpactResult:
 def write(settings: StudySettings, results: dict, started: str):
     """Every output for the study's audience, as the whole output folder, atomically."""
     manifest = build_manifest(settings, results, started=started)
-    files = build_outputs(results, manifest, audience=settings.audience, threshold=settings.suppression_threshold)
+    files = build_outputs(results, manifest, audience=settings.audience.kind, threshold=settings.audience.suppression_threshold)
     return write_outputs(settings.out_dir, files, data_dir=settings.data_dir)
 
 

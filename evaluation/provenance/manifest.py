@@ -10,7 +10,6 @@ import datetime as dt
 import hashlib
 import platform
 import subprocess
-from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
 
@@ -58,20 +57,6 @@ def _code_version() -> str | None:
         return None
 
 
-def settings_record(settings: StudySettings) -> dict:
-    """The full resolved settings, paths included, as JSON values."""
-    out = {}
-    for key, value in asdict(settings).items():
-        if isinstance(value, Path):
-            value = str(Path(value).resolve())
-        elif isinstance(value, dt.date):
-            value = value.isoformat()
-        elif isinstance(value, tuple):
-            value = list(value)
-        out[key] = value
-    return out
-
-
 def build_manifest(settings: StudySettings, results: dict, *, started: str) -> dict:
     tables = results["load"]["tables"]
     inputs = []
@@ -89,7 +74,7 @@ def build_manifest(settings: StudySettings, results: dict, *, started: str) -> d
         "manifest_version": 1,
         "data_dir": str(Path(settings.data_dir).resolve()),
         "inputs": inputs,
-        "settings": settings_record(settings),
+        "settings": settings.record(),
         "seed": settings.seed,
         "versions": _versions(),
         "code_version": _code_version(),

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import tempfile
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from pydantic import ValidationError
 
 from evaluation.errors import SettingsError
 from evaluation.provenance.manifest import sha256_file
@@ -43,19 +45,14 @@ def diff_json(a, b, path: str = "") -> list[str]:
     return [] if a == b else [f"{path}: recorded {json.dumps(a)[:80]}, now {json.dumps(b)[:80]}"]
 
 
-def settings_from_manifest(record: dict, out_dir: Path) -> StudySettings:
-    known = {f.name for f in fields(StudySettings)}
-    values = {k: v for k, v in record.items() if k in known}
-    for key in ("programmes", "covariates", "exact", "mahalanobis"):
-        values[key] = tuple(values.get(key) or ())
-    if values.get("cutoff"):
-        import datetime as dt
-
-        values["cutoff"] = dt.date.fromisoformat(values["cutoff"])
-    values["data_dir"] = Path(values["data_dir"])
-    values["out_dir"] = out_dir
-    values["work_dir"] = None
-    return StudySettings(**values)
+def settings_from_manifest(record: dict, out_dir: Path, data_dir: Path) -> StudySettings:
+    """The recorded settings (nested, or flat as older manifests hold them), reading the
+    inputs from ``data_dir`` and writing to ``out_dir``."""
+    try:
+        recorded = StudySettings.model_validate(record)
+    except ValidationError as exc:
+        raise SettingsError(f"the manifest's settings are not valid ({exc.errors()[0]['msg']})") from None
+    return recorded.updated(data_dir=data_dir, out_dir=out_dir, work_dir=None, keep_work=False)
 
 
 def reproduce(manifest_path: str | Path, *, data_dir: str | Path | None = None,
@@ -95,7 +92,7 @@ def reproduce(manifest_path: str | Path, *, data_dir: str | Path | None = None,
         return ReproduceReport(False, changed_inputs=changed)
     with tempfile.TemporaryDirectory(prefix="reoffend-reproduce-") as tmp:
         out = Path(out_dir) if out_dir is not None else Path(tmp) / "out"
-        settings = settings_from_manifest({**manifest["settings"], "data_dir": str(data_dir)}, out)
+        settings = settings_from_manifest(manifest["settings"], out, data_dir)
         run_evaluation(settings)
         fresh = json.loads((out / "results.json").read_text())
     differences = diff_json(recorded, fresh)

@@ -154,6 +154,7 @@ def partner_manifest(manifest: dict) -> dict:
     settings = out.get("settings", {})
     for key in ("data_dir", "out_dir", "work_dir", "keep_work"):
         settings.pop(key, None)
+    settings.get("data", {}).pop("folder", None)
     out["audience"] = "partner"
     return out
 

@@ -1,180 +1,288 @@
-"""Study settings: what to evaluate and how, from a TOML study file or the command line."""
+"""Study settings: what to evaluate and how, nested by concern and validated in one place.
+
+:class:`StudySettings` holds the study's name, seed and folders, and one section per
+concern: ``data``, ``windows``, ``matching``, ``costs``, ``checks`` and ``audience``.
+Every value is validated here (pydantic), whatever its source: a study file, a command-line
+option (the CLI's options are generated from :data:`FLAT`), Python keyword arguments or a
+Prefect deployment's JSON parameters.
+
+Each setting also has one flat name (``before_days``, ``caliper``, ``cost_uplift``, ...):
+the key of results.json's ``study`` record, the ``--option`` of ``reoffend evaluate``, and
+accepted at the top of a study file or as a keyword argument. In a study file a setting
+may also sit in its section's table (``[study.windows] before_days = 365``,
+``[study.costs] uplift = 1.0``).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import difflib
-import math
-import tomllib
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from evaluation.load.contract import CATEGORIES
+from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, ValidationError, field_validator, model_validator
+
 from evaluation.cohorts.covariates import ALL_COVARIATES, DEFAULT_COVARIATES
 from evaluation.errors import SettingsError
 from evaluation.files.workspace import work_folder
+from evaluation.load.contract import CATEGORIES
+
+Days = int
 
 
-@dataclass(frozen=True)
-class StudySettings:
-    """Everything that determines an evaluation's results.
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
 
-    Parameters
-    ----------
-    data_dir : folder holding the input tables (see docs/data-contract.md).
-    out_dir : folder the evaluation writes its outputs into.
-    programmes : programmes to evaluate, pooled; empty means every programme in the data.
-    before_days, after_days : window lengths in days (half-open windows around the index date).
-    waiting_days : days after a window's end within which an offence must be proven to count
-        (the Ministry of Justice's six months: 182).
-    cutoff : the data's cut-off date; None takes the latest outcome_date.
-    seed : seed for every random step (bootstrap, matching ties), so runs are reproducible.
-    comparison_pool : "risk_set" (anyone not yet started at the candidate's index date) or
-        "never_participated".
-    max_comparison_units : above this many candidate person-events, a seeded random sample
-        of this size (in expectation) is used (250,000: 25 comparisons for each of 10,000
-        participants).
-    index_shift_days : moves every index date (negative = earlier); a placebo run uses
-        ``-after_days``, a period the programme cannot have affected.
-    covariates : covariates for the propensity model (see evaluation.cohorts.covariates).
-    caliper : greedy matching caliper in standard deviations of the distance; None for none.
-    distance : "logit" (the linear predictor) or "probability" (MatchIt's default).
-    ratio : comparisons per participant (k:1).
-    replace : match with replacement.
-    order : order participants are matched in: descending score (MatchIt's default),
-        ascending, random (seeded) or data order.
-    exact : covariates to match exactly on.
-    mahalanobis : covariates for a Mahalanobis distance used within the caliper.
-    audience : "analyst" (everything) or "partner" (aggregates only, small counts suppressed).
-    suppression_threshold : for the partner audience, counts from 1 to this minus 1 are hidden.
-    programme_cost_per_participant, programme_cost_total : what the programme cost, per
-        participant or in total (the total is divided by everyone submitted); at most one.
-        None leaves net benefit and the benefit-cost ratio out.
-    cost_uplift : factor from the unit-cost table's price year (2015/16) to the report's.
-    cost_price_year : the price year after the uplift, for the report (default: the table's).
-    unit_cost_overrides : offence category -> cost per offence (in the table's price year),
-        replacing the Home Office figure or costing a category the table does not cover.
-    robustness : run the sensitivity table, placebo test and subgroups (each re-matches).
-    name : a short name for the study, used in reports.
-    work_dir : folder under which the working database (person-level data) is kept. None
-        uses the private per-user state folder (see evaluation.files.workspace); never beside
-        or inside out_dir.
-    keep_work : keep the work folder after the run (it is removed by default).
-    """
 
-    data_dir: Path
-    out_dir: Path
-    programmes: tuple[str, ...] = ()
-    before_days: int = 365
-    after_days: int = 365
-    waiting_days: int = 182
-    cutoff: dt.date | None = None
-    seed: int = 20130401
-    name: str = "evaluation"
-    work_dir: Path | None = None
-    bootstrap_resamples: int = 2000
-    comparison_pool: str = "risk_set"
-    max_comparison_units: int = 250_000
-    index_shift_days: int = 0
-    covariates: tuple[str, ...] = DEFAULT_COVARIATES
-    caliper: float | None = 0.2
-    distance: str = "logit"
-    ratio: int = 1
-    replace: bool = False
-    order: str = "descending"
-    exact: tuple[str, ...] = ()
-    mahalanobis: tuple[str, ...] = ()
-    audience: str = "analyst"
-    suppression_threshold: int = 5
-    programme_cost_per_participant: float | None = None
-    programme_cost_total: float | None = None
-    cost_uplift: float = 1.0
-    cost_price_year: str | None = None
-    unit_cost_overrides: tuple[tuple[str, float], ...] = ()
-    robustness: bool = True
-    keep_work: bool = False
+class DataSettings(_Section):
+    """Which data, and which of its programmes."""
 
-    def __post_init__(self) -> None:
-        # One type per setting whatever the source (a study file's 940, a deployment
-        # parameter's 940.0): an amount or a factor is a float, a folder a Path.
-        for name in ("programme_cost_per_participant", "programme_cost_total", "cost_uplift", "caliper"):
-            value = getattr(self, name)
-            if isinstance(value, int) and not isinstance(value, bool):
-                object.__setattr__(self, name, float(value))
-        for name in ("data_dir", "out_dir", "work_dir"):
-            value = getattr(self, name)
-            if isinstance(value, str):
-                object.__setattr__(self, name, Path(value))
-        for name in ("before_days", "after_days"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or not 1 <= value <= 3650:
-                raise SettingsError(f"{name} must be a whole number of days from 1 to 3650, not {value!r}")
-        if not isinstance(self.waiting_days, int) or not 0 <= self.waiting_days <= 3650:
-            raise SettingsError(f"waiting_days must be a whole number of days from 0 to 3650, not {self.waiting_days!r}")
-        if not isinstance(self.seed, int):
-            raise SettingsError(f"seed must be a whole number, not {self.seed!r}")
-        if not isinstance(self.bootstrap_resamples, int) or self.bootstrap_resamples < 100:
-            raise SettingsError("bootstrap_resamples must be a whole number of at least 100")
-        if any(not isinstance(p, str) or not p.strip() for p in self.programmes):
-            raise SettingsError("programmes must be non-empty names")
-        if self.comparison_pool not in ("risk_set", "never_participated"):
-            raise SettingsError("comparison_pool must be 'risk_set' or 'never_participated'")
-        if not isinstance(self.max_comparison_units, int) or self.max_comparison_units < 1000:
-            raise SettingsError("max_comparison_units must be a whole number of at least 1000")
-        if not isinstance(self.index_shift_days, int):
-            raise SettingsError("index_shift_days must be a whole number of days")
+    folder: Path = Field(description="data folder holding the input tables (docs/data-contract.md)")
+    programmes: tuple[str, ...] = Field((), description="programmes to evaluate, pooled (default: every one)")
+    cutoff: dt.date | None = Field(None, description="the data's cut-off date YYYY-MM-DD (default: the latest outcome_date)")
+
+    @field_validator("programmes")
+    @classmethod
+    def _names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not p.strip() for p in value):
+            raise ValueError("programmes must be non-empty names")
+        return value
+
+
+class WindowSettings(_Section):
+    """Half-open windows around each index date, in days."""
+
+    before_days: Days = Field(365, ge=1, le=3650, description="before window in days")
+    after_days: Days = Field(365, ge=1, le=3650, description="after window in days")
+    waiting_days: Days = Field(182, ge=0, le=3650,
+                               description="days after a window within which an offence must be proven (MoJ: 182)")
+    index_shift_days: int = Field(0, description="moves every index date (negative = earlier); the placebo uses it")
+
+
+class MatchingSettings(_Section):
+    """The comparison pool, the propensity model and the matcher."""
+
+    comparison_pool: Literal["risk_set", "never_participated"] = Field(
+        "risk_set", description="risk_set (anyone not yet started at the index date) or never_participated")
+    max_comparison_units: int = Field(250_000, ge=1000,
+                                      description="above this many candidate person-events a seeded sample is used")
+    covariates: tuple[str, ...] = Field(DEFAULT_COVARIATES, min_length=1, description="propensity model covariates")
+    caliper: FiniteFloat | None = Field(0.2, gt=0, description="caliper in SDs of the distance, or none")
+    distance: Literal["logit", "probability"] = Field("logit", description="logit (linear predictor) or probability")
+    ratio: int = Field(1, ge=1, le=20, description="comparisons per participant (k:1)")
+    replace: bool = Field(False, description="match with replacement")
+    order: Literal["descending", "ascending", "random", "data"] = Field(
+        "descending", description="order participants are matched in (MatchIt's default: descending score)")
+    exact: tuple[str, ...] = Field((), description="covariates to match exactly on")
+    mahalanobis: tuple[str, ...] = Field((), description="covariates for a Mahalanobis distance within the caliper")
+
+    @field_validator("caliper", mode="before")
+    @classmethod
+    def _none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and value.strip().lower() == "none" else value
+
+    @model_validator(mode="after")
+    def _known(self) -> "MatchingSettings":
         unknown = [c for c in (*self.covariates, *self.exact, *self.mahalanobis) if c not in ALL_COVARIATES]
         if unknown:
-            raise SettingsError(f"unknown covariate(s): {', '.join(unknown)}; choose from {', '.join(ALL_COVARIATES)}")
-        if not self.covariates:
-            raise SettingsError("covariates must name at least one covariate")
-        if self.caliper is not None and not (isinstance(self.caliper, (int, float)) and self.caliper > 0):
-            raise SettingsError("caliper must be a positive number of standard deviations, or none")
-        if self.distance not in ("logit", "probability"):
-            raise SettingsError("distance must be 'logit' or 'probability'")
-        if not isinstance(self.ratio, int) or not 1 <= self.ratio <= 20:
-            raise SettingsError("ratio must be a whole number from 1 to 20")
-        if self.order not in ("descending", "ascending", "random", "data"):
-            raise SettingsError("order must be descending, ascending, random or data")
-        if self.audience not in ("analyst", "partner"):
-            raise SettingsError("audience must be 'analyst' or 'partner'")
-        if not isinstance(self.suppression_threshold, int) or not 2 <= self.suppression_threshold <= 100:
-            raise SettingsError("suppression_threshold must be a whole number from 2 to 100")
-        for name in ("programme_cost_per_participant", "programme_cost_total"):
-            value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
-                raise SettingsError(f"{name} must be a number of pounds, 0 or more")
+            raise ValueError(f"unknown covariate(s): {', '.join(unknown)}; choose from {', '.join(ALL_COVARIATES)}")
+        return self
+
+
+class CostSettings(_Section):
+    """Value for money: the programme's cost and the unit costs of crime."""
+
+    programme_cost_per_participant: FiniteFloat | None = Field(None, ge=0, description="programme cost per participant, £")
+    programme_cost_total: FiniteFloat | None = Field(None, ge=0,
+                                               description="programme cost in total, £ (spread over everyone submitted)")
+    uplift: FiniteFloat = Field(1.0, gt=0, description="factor from the unit-cost table's 2015/16 prices to the report's")
+    price_year: str | None = Field(None, description="the price year the uplift reaches, e.g. 2024/25")
+    unit_costs: tuple[tuple[str, FiniteFloat], ...] = Field(
+        (), description="offence category -> £ per offence (2015/16 prices), replacing or adding a Home Office figure")
+
+    @field_validator("unit_costs", mode="before")
+    @classmethod
+    def _pairs(cls, value: Any) -> Any:
+        return tuple(sorted(value.items())) if isinstance(value, dict) else value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "CostSettings":
         if self.programme_cost_per_participant is not None and self.programme_cost_total is not None:
-            raise SettingsError("give programme_cost_per_participant or programme_cost_total, not both")
-        if isinstance(self.cost_uplift, bool) or not isinstance(self.cost_uplift, (int, float)) or self.cost_uplift <= 0:
-            raise SettingsError("cost_uplift must be a positive number (1 keeps the table's 2015/16 prices)")
-        if self.cost_price_year is not None and not isinstance(self.cost_price_year, str):
-            raise SettingsError("cost_price_year must be text, e.g. \"2024/25\"")
-        if self.cost_uplift != 1.0 and self.cost_price_year is None:
-            raise SettingsError("with a cost_uplift, say which price year it reaches in cost_price_year")
-        for category, value in self.unit_cost_overrides:
+            raise ValueError("give programme_cost_per_participant or programme_cost_total, not both")
+        if self.uplift != 1.0 and self.price_year is None:
+            raise ValueError("with a cost_uplift, say which price year it reaches in cost_price_year")
+        for category, pounds in self.unit_costs:
             if category not in CATEGORIES:
-                raise SettingsError(f"unit_costs: unknown offence category {category!r}; choose from {', '.join(CATEGORIES)}")
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-                raise SettingsError(f"unit_costs: the cost of {category} must be a number of pounds, 0 or more")
-        if not isinstance(self.robustness, bool):
-            raise SettingsError("robustness must be true or false")
-        if not isinstance(self.keep_work, bool):
-            raise SettingsError("keep_work must be true or false")
-        for name in ("programme_cost_per_participant", "programme_cost_total", "cost_uplift"):
-            value = getattr(self, name)
-            if isinstance(value, float) and not math.isfinite(value):
-                raise SettingsError(f"{name} must be a finite number, not {value}")
+                raise ValueError(f"unit_costs: unknown offence category {category!r}; choose from {', '.join(CATEGORIES)}")
+            if pounds < 0:
+                raise ValueError(f"unit_costs: the cost of {category} must be a number of pounds, 0 or more")
+        return self
+
+
+class CheckSettings(_Section):
+    """Which checks run, and how hard the bootstrap works."""
+
+    robustness: bool = Field(True, description="run the sensitivity table, placebo test and subgroups (each re-matches)")
+    bootstrap_resamples: int = Field(2000, ge=100, description="bootstrap resamples for intervals")
+
+
+class AudienceSettings(_Section):
+    """Who the outputs are for."""
+
+    kind: Literal["analyst", "partner"] = Field(
+        "analyst", description="analyst (everything) or partner (aggregates only, small counts suppressed)")
+    suppression_threshold: int = Field(5, ge=2, le=100, description="partner outputs hide counts from 1 to this minus 1")
+
+
+#: Every setting by its flat name: (section, field). Top-level settings have section None.
+#: The order is that of results.json's ``study`` record.
+FLAT: dict[str, tuple[str | None, str]] = {
+    "programmes": ("data", "programmes"),
+    "before_days": ("windows", "before_days"),
+    "after_days": ("windows", "after_days"),
+    "waiting_days": ("windows", "waiting_days"),
+    "cutoff": ("data", "cutoff"),
+    "seed": (None, "seed"),
+    "name": (None, "name"),
+    "bootstrap_resamples": ("checks", "bootstrap_resamples"),
+    "comparison_pool": ("matching", "comparison_pool"),
+    "max_comparison_units": ("matching", "max_comparison_units"),
+    "index_shift_days": ("windows", "index_shift_days"),
+    "covariates": ("matching", "covariates"),
+    "caliper": ("matching", "caliper"),
+    "distance": ("matching", "distance"),
+    "ratio": ("matching", "ratio"),
+    "replace": ("matching", "replace"),
+    "order": ("matching", "order"),
+    "exact": ("matching", "exact"),
+    "mahalanobis": ("matching", "mahalanobis"),
+    "audience": ("audience", "kind"),
+    "suppression_threshold": ("audience", "suppression_threshold"),
+    "programme_cost_per_participant": ("costs", "programme_cost_per_participant"),
+    "programme_cost_total": ("costs", "programme_cost_total"),
+    "cost_uplift": ("costs", "uplift"),
+    "cost_price_year": ("costs", "price_year"),
+    "unit_cost_overrides": ("costs", "unit_costs"),
+    "robustness": ("checks", "robustness"),
+    # not in results.json: where things are, not what the results are
+    "data_dir": ("data", "folder"),
+    "out_dir": (None, "out_dir"),
+    "work_dir": (None, "work_dir"),
+    "keep_work": (None, "keep_work"),
+}
+#: The flat names that are not part of the results (machine paths and housekeeping).
+NOT_IN_RESULTS = ("data_dir", "out_dir", "work_dir", "keep_work")
+SECTIONS = ("data", "windows", "matching", "costs", "checks", "audience")
+
+
+def _route(values: dict[str, Any]) -> dict[str, Any]:
+    """Flat names and section tables into the nested shape; unknown keys get the nearest."""
+    nested: dict[str, Any] = {}
+    for key, value in values.items():
+        if key in SECTIONS and isinstance(value, (dict, BaseModel)):
+            table = value.model_dump() if isinstance(value, BaseModel) else value
+            section_fields = StudySettings.model_fields[key].annotation.model_fields
+            by_field = {f: f for f in section_fields} | {flat: field for flat, (s, field) in FLAT.items() if s == key}
+            for name, item in table.items():
+                if name not in by_field:
+                    raise SettingsError(f"unknown setting in [study.{key}]: {_suggest(name, by_field)}")
+                nested.setdefault(key, {})[by_field[name]] = item
+        elif key in FLAT:
+            section, field = FLAT[key]
+            if section is None:
+                nested[field] = value
+            else:
+                nested.setdefault(section, {})[field] = value
+        elif key in StudySettings.model_fields:
+            nested[key] = value
+        else:
+            raise SettingsError(f"unknown setting: {_suggest(key, [*FLAT, *SECTIONS])}")
+    return nested
+
+
+def _suggest(key: str, known) -> str:
+    """``key``, with the nearest valid setting name when there is a close one."""
+    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+    return f"{key} (did you mean {close[0]}?)" if close else key
+
+
+def _one_line(exc: ValidationError) -> str:
+    """A pydantic error as one line: the setting's flat name and what is wrong."""
+    flat_of = {(s, f): flat for flat, (s, f) in FLAT.items()}
+    parts = []
+    for error in exc.errors():
+        loc = tuple(str(p) for p in error["loc"])
+        name = flat_of.get((loc[0], loc[1]) if len(loc) >= 2 else (None, loc[0]) if loc else None)
+        message = error["msg"].removeprefix("Value error, ")
+        parts.append(f"{name}: {message}" if name else message)  # no name: a check across settings
+    return "; ".join(parts)
+
+
+class StudySettings(BaseModel):
+    """Everything that determines an evaluation's results, and where it reads and writes.
+
+    Construct it with flat names (``StudySettings(data_dir=..., out_dir=..., caliper=0.1)``)
+    or with sections (``matching={"caliper": 0.1}``); read it by section
+    (``settings.matching.caliper``). It is immutable: :meth:`updated` makes a changed copy,
+    validated again.
+
+    Attributes
+    ----------
+    name : a short name for the study, used in reports.
+    seed : seed for every random step (bootstrap, matching ties), so runs are reproducible.
+    out_dir : folder the evaluation writes its outputs into.
+    work_dir : folder under which the person-level working database is kept; None uses the
+        private per-user state folder (evaluation.files.workspace); never beside the outputs.
+    keep_work : keep the work folder after the run (it is removed by default).
+    data, windows, matching, costs, checks, audience : the sections (see each class).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field("evaluation", description="a short name for the study, used in reports")
+    seed: int = Field(20130401, description="seed for the bootstrap and matching")
+    out_dir: Path = Field(description="output folder (replaced atomically, only if the tool wrote it)")
+    work_dir: Path | None = Field(None, description="where the person-level working database goes")
+    keep_work: bool = Field(False, description="keep the working database after the run")
+    data: DataSettings
+    windows: WindowSettings = WindowSettings()
+    matching: MatchingSettings = MatchingSettings()
+    costs: CostSettings = CostSettings()
+    checks: CheckSettings = CheckSettings()
+    audience: AudienceSettings = AudienceSettings()
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**_route(values))
+        except ValidationError as exc:
+            raise SettingsError(_one_line(exc)) from None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flat(cls, values: Any) -> Any:
+        """JSON parameters (a Prefect deployment, a manifest) may be flat or nested."""
+        return _route(dict(values)) if isinstance(values, dict) else values
+
+    @model_validator(mode="after")
+    def _work_outside_outputs(self) -> "StudySettings":
         if self.work_dir is not None:
-            work, out = Path(self.work_dir).expanduser().resolve(), Path(self.out_dir).expanduser().resolve()
+            work, out = self.work_dir.expanduser().resolve(), self.out_dir.expanduser().resolve()
             if work == out or out in work.parents:
-                raise SettingsError("work_dir must not be inside the output folder: it holds person-level data")
+                raise ValueError("work_dir must not be inside the output folder: it holds person-level data")
+        return self
 
     def updated(self, **changes: Any) -> "StudySettings":
-        """These settings with some changed (validated again)."""
-        return replace(self, **changes)
+        """These settings with some changed (flat names), validated again."""
+        return StudySettings(**{**self.flat(), **changes})
+
+    def flat(self) -> dict[str, Any]:
+        """Every setting by its flat name (see :data:`FLAT`), as Python values."""
+        return {name: getattr(self if section is None else getattr(self, section), field)
+                for name, (section, field) in FLAT.items()}
+
+    @property
+    def data_dir(self) -> Path:
+        return self.data.folder
 
     @property
     def work_path(self) -> Path:
@@ -186,31 +294,31 @@ class StudySettings:
         return self.work_path / "evaluation.duckdb"
 
     def to_dict(self) -> dict[str, Any]:
-        """The settings that determine results (no machine paths), for results.json."""
-        out = asdict(self)
-        for key in ("data_dir", "out_dir", "work_dir", "keep_work"):
-            out.pop(key)
+        """The settings that determine results (no machine paths): results.json's ``study``."""
+        out = {k: v for k, v in self.flat().items() if k not in NOT_IN_RESULTS}
         for key in ("programmes", "covariates", "exact", "mahalanobis"):
-            out[key] = list(getattr(self, key))
-        out["unit_cost_overrides"] = dict(self.unit_cost_overrides)
-        out["cutoff"] = self.cutoff.isoformat() if self.cutoff else None
+            out[key] = list(out[key])
+        out["unit_cost_overrides"] = dict(out["unit_cost_overrides"])
+        out["cutoff"] = out["cutoff"].isoformat() if out["cutoff"] else None
+        return out
+
+    def record(self) -> dict[str, Any]:
+        """The full resolved settings, paths included (resolved), as JSON values: the
+        manifest's record and a deployment's parameters; :class:`StudySettings` reads it back."""
+        out = self.model_dump(mode="json")
+        out["out_dir"] = str(self.out_dir.resolve())
+        out["work_dir"] = None if self.work_dir is None else str(self.work_dir.resolve())
+        out["data"]["folder"] = str(self.data.folder.resolve())
         return out
 
 
-_KNOWN = {f.name for f in fields(StudySettings)}
-
-
-def _suggest(key: str, known) -> str:
-    """``key``, with the nearest valid setting name when there is a close one."""
-    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
-    return f"{key} (did you mean {close[0]}?)" if close else key
-
-
-def load_study(path: str | Path, overrides: Mapping[str, Any] | None = None) -> StudySettings:
+def load_study(path: str | Path, overrides: dict[str, Any] | None = None) -> StudySettings:
     """Read a TOML study file; relative paths in it are relative to the file.
 
-    ``overrides`` (e.g. from the command line) replace the file's values; None values are ignored.
-    """
+    ``overrides`` (flat names, e.g. from the command line) replace the file's values; None
+    values are ignored."""
+    import tomllib
+
     path = Path(path)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -220,71 +328,22 @@ def load_study(path: str | Path, overrides: Mapping[str, Any] | None = None) -> 
         raise SettingsError(f"{path}: not valid TOML ({exc})") from None
     study = dict(raw.get("study", raw))
     study.pop("schedule", None)  # read by study_schedule: it does not change results
-    windows = study.pop("windows", {}) if isinstance(study.get("windows"), dict) else {}
-    values: dict[str, Any] = {**study, **windows}
-    unknown = sorted(set(values) - _KNOWN - {"matching", "costs"})
-    if unknown:
-        raise SettingsError(f"{path}: unknown setting(s): {', '.join(_suggest(k, _KNOWN) for k in unknown)}")
     for key in ("data_dir", "out_dir", "work_dir"):
-        if values.get(key) is not None:
-            values[key] = (path.parent / values[key]).resolve()
-    matching = values.pop("matching", None)
-    if isinstance(matching, dict):
-        values.update(matching)
-    costs = values.pop("costs", None)
-    if costs is not None:
-        if not isinstance(costs, dict):
-            raise SettingsError(f"{path}: [study.costs] must be a table")
-        costs = dict(costs)
-        overrides_table = costs.pop("unit_costs", {})
-        if not isinstance(overrides_table, dict):
-            raise SettingsError(f"{path}: [study.costs] unit_costs must be a table of category = pounds")
-        renamed = {"uplift": "cost_uplift", "price_year": "cost_price_year"}
-        for key, value in costs.items():
-            name = renamed.get(key, key)
-            if name not in ("programme_cost_per_participant", "programme_cost_total", "cost_uplift", "cost_price_year"):
-                raise SettingsError(f"{path}: unknown setting in [study.costs]: "
-                                    f"{_suggest(key, {'programme_cost_per_participant', 'programme_cost_total', 'uplift', 'price_year', 'unit_costs'})}")
-            values[name] = value
-        values["unit_cost_overrides"] = tuple(sorted(overrides_table.items()))
-    for key in ("programmes", "covariates", "exact", "mahalanobis"):
-        if key in values:
-            values[key] = tuple(values[key])
-    if values.get("caliper") == "none":
-        values["caliper"] = None
-    if isinstance(values.get("cutoff"), str):
-        try:
-            values["cutoff"] = dt.date.fromisoformat(values["cutoff"])
-        except ValueError:
-            raise SettingsError(f"{path}: cutoff {values['cutoff']!r} is not a YYYY-MM-DD date") from None
-    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    for required in ("data_dir", "out_dir"):
-        if values.get(required) is None:
-            raise SettingsError(f"{path}: {required} is required")
-    values["data_dir"], values["out_dir"] = Path(values["data_dir"]), Path(values["out_dir"])
-    return StudySettings(**values)
-
-
-
-def study_schedule(path: str | Path) -> dict | None:
-    """A study file's ``[study.schedule]``: ``{"cron": ..., "timezone": ...}``, or None."""
-    path = Path(path)
-    raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    schedule = raw.get("study", raw).get("schedule")
-    if schedule is None:
-        return None
-    if not isinstance(schedule, dict) or not isinstance(schedule.get("cron"), str):
-        raise SettingsError(f"{path}: [study.schedule] needs cron = \"<minute hour day month weekday>\"")
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    timezone = schedule.get("timezone", "UTC")
+        if isinstance(study.get(key), str):
+            study[key] = (path.parent / study[key]).resolve()
     try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise SettingsError(f"{path}: unknown timezone {timezone!r} (e.g. Europe/London)") from None
-    if len(schedule["cron"].split()) != 5:
-        raise SettingsError(f"{path}: cron {schedule['cron']!r} must have five fields")
-    return {"cron": schedule["cron"], "timezone": timezone}
+        nested = _route(study)
+        for flat, value in (overrides or {}).items():
+            if value is None:
+                continue
+            section, field = FLAT[flat]
+            (nested if section is None else nested.setdefault(section, {}))[field] = value
+        if "out_dir" not in nested or "folder" not in nested.get("data", {}):
+            missing = "data_dir" if "folder" not in nested.get("data", {}) else "out_dir"
+            raise SettingsError(f"{missing} is required")
+        return StudySettings(**nested)
+    except SettingsError as exc:
+        raise SettingsError(f"{path}: {exc}") from None
 
 
 def study_settings(study: str | Path | None = None, **overrides: Any) -> StudySettings:
@@ -295,3 +354,25 @@ def study_settings(study: str | Path | None = None, **overrides: Any) -> StudySe
     if "data_dir" not in given or "out_dir" not in given:
         raise SettingsError("give a study file, or both --data and --out")
     return StudySettings(**given)
+
+
+def study_schedule(path: str | Path) -> dict | None:
+    """A study file's ``[study.schedule]``: ``{"cron": ..., "timezone": ...}``, or None."""
+    import tomllib
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    path = Path(path)
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    schedule = raw.get("study", raw).get("schedule")
+    if schedule is None:
+        return None
+    if not isinstance(schedule, dict) or not isinstance(schedule.get("cron"), str):
+        raise SettingsError(f"{path}: [study.schedule] needs cron = \"<minute hour day month weekday>\"")
+    timezone = schedule.get("timezone", "UTC")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"{path}: unknown timezone {timezone!r} (e.g. Europe/London)") from None
+    if len(schedule["cron"].split()) != 5:
+        raise SettingsError(f"{path}: cron {schedule['cron']!r} must have five fields")
+    return {"cron": schedule["cron"], "timezone": timezone}

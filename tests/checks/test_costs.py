@@ -84,14 +84,14 @@ def test_study_file_costs_section(tmp_path):
     study.write_text('[study]\ndata_dir = "d"\nout_dir = "o"\n[study.costs]\nprogramme_cost_total = 750000\n'
                      'uplift = 1.1\nprice_year = "2019/20"\nunit_costs = { theft = 900 }\n')
     s = load_study(study)
-    assert (s.programme_cost_total, s.cost_uplift, s.cost_price_year) == (750000, 1.1, "2019/20")
-    assert dict(s.unit_cost_overrides) == {"theft": 900}
+    assert (s.costs.programme_cost_total, s.costs.uplift, s.costs.price_year) == (750000, 1.1, "2019/20")
+    assert dict(s.costs.unit_costs) == {"theft": 900}
     assert s.to_dict()["unit_cost_overrides"] == {"theft": 900}
     for bad, message in (
         ('programme_cost_total = 1\nprogramme_cost_per_participant = 1', "not both"),
         ("uplift = 1.1", "price_year"),
         ("unit_costs = { shoplifting = 1 }", "unknown offence category"),
-        ("programme_cost_total = -5", "0 or more"),
+        ("programme_cost_total = -5", "programme_cost_total: Input should be greater than or equal to 0"),
         ("bananas = 1", "unknown setting"),
     ):
         study.write_text(f'[study]\ndata_dir = "d"\nout_dir = "o"\n[study.costs]\n{bad}\n')

@@ -66,13 +66,13 @@ def test_evaluate_options_for_costs_and_robustness(tmp_path, monkeypatch):
     monkeypatch.setattr(cli, "_evaluate", lambda settings, **_: seen.append(settings))
     assert main(["evaluate", "--data", str(tmp_path), "--out", str(tmp_path / "o"), "--no-robustness",
                  "--programme-cost", "940"]) == 0
-    assert seen[-1].robustness is False and seen[-1].programme_cost_per_participant == 940
+    assert seen[-1].checks.robustness is False and seen[-1].costs.programme_cost_per_participant == 940
     assert main(["evaluate", "--data", str(tmp_path), "--out", str(tmp_path / "o")]) == 0
-    assert seen[-1].robustness is True and seen[-1].programme_cost_per_participant is None
+    assert seen[-1].checks.robustness is True and seen[-1].costs.programme_cost_per_participant is None
     study = tmp_path / "s.toml"
     study.write_text('[study]\ndata_dir = "d"\nout_dir = "o"\nrobustness = false\n')
     assert main(["evaluate", str(study)]) == 0
-    assert seen[-1].robustness is False  # the file's value stays
+    assert seen[-1].checks.robustness is False  # the file's value stays
 
 
 def test_synth_help_gives_the_generators_own_default_effect(capsys):

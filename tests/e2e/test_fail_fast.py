@@ -72,7 +72,7 @@ def test_a_concurrent_run_of_the_same_folder(data, tmp_path):
 
 def test_unknown_option_and_bad_value(tmp_path):
     one_line(reoffend("evaluate", "--bogus"), "--bogus")
-    one_line(reoffend("evaluate", "--data", "d", "--out", "o", "--before-days", "x"), "--before-days")
+    one_line(reoffend("evaluate", "--data", "d", "--out", "o", "--before-days", "x"), "before_days", "valid integer")
 
 
 def test_unknown_study_key_suggests_the_nearest(tmp_path):

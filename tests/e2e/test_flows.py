@@ -171,10 +171,8 @@ def test_a_deployment_parameter_gives_the_same_settings_as_the_cli(tmp_path):
     results.json record as the settings a CLI run builds (940 against 940.0 was a finding)."""
     from pydantic import TypeAdapter
 
-    from evaluation.provenance.manifest import settings_record
-
     direct = StudySettings(data_dir=tmp_path, out_dir=tmp_path / "o", programme_cost_per_participant=940,
                            caliper=1)
-    via_json = TypeAdapter(StudySettings).validate_python(json.loads(json.dumps(settings_record(direct))))
+    via_json = TypeAdapter(StudySettings).validate_python(json.loads(json.dumps(direct.record())))
     assert json.dumps(via_json.to_dict()) == json.dumps(direct.to_dict())
     assert direct.to_dict()["programme_cost_per_participant"] == 940.0
