@@ -57,8 +57,17 @@ def preflight(settings: StudySettings) -> None:
         raise SettingsError(f"programme(s) not in the data: {', '.join(map(repr, unknown))}; the data has: "
                             f"{', '.join(map(repr, sorted(starts)))} (see --programme)")
     chosen = [starts[p] for p in (settings.data.programmes or starts) if starts.get(p)]
-    if settings.data.cutoff is not None and chosen and min(chosen) > settings.data.cutoff:
-        raise SettingsError(f"the cut-off {settings.data.cutoff.isoformat()} is before anyone started (the first start is "
-                            f"{min(chosen).isoformat()}); give a later --cutoff, or none to use the latest outcome date")
+    cutoff, windows = settings.data.cutoff, settings.windows
+    if cutoff is not None and chosen:
+        first = min(chosen)
+        if first > cutoff:
+            raise SettingsError(f"the cut-off {cutoff.isoformat()} is before anyone started (the first start is "
+                                f"{first.isoformat()}); give a later --cutoff, or none to use the latest outcome date")
+        followed_up = first + dt.timedelta(days=windows.after_days + windows.waiting_days)
+        if followed_up > cutoff:
+            raise SettingsError(
+                f"the cut-off {cutoff.isoformat()} leaves nobody a complete follow-up (the first start, "
+                f"{first.isoformat()}, plus {windows.after_days} days after and {windows.waiting_days} days' waiting "
+                f"ends {followed_up.isoformat()}); give a later --cutoff, or none to use the latest outcome date")
     with run_lock(settings.out_dir):  # another run writing this folder fails here, at once
         pass

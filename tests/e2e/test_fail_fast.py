@@ -58,9 +58,11 @@ def test_missing_column(data, tmp_path):
     one_line(reoffend("evaluate", "--data", str(broken), "--out", str(tmp_path / "o")), "start_date")
 
 
-def test_cutoff_before_anyone_started(data, tmp_path):
+def test_cutoff_before_anyone_started_or_before_any_follow_up_ends(data, tmp_path):
     one_line(reoffend("evaluate", "--data", str(data), "--out", str(tmp_path / "o"), "--cutoff", "2000-01-01"),
-             "later --cutoff")
+             "before anyone started", "later --cutoff")
+    one_line(reoffend("evaluate", "--data", str(data), "--out", str(tmp_path / "o"), "--cutoff", "2006-06-01"),
+             "leaves nobody a complete follow-up", "later --cutoff")
 
 
 def test_a_concurrent_run_of_the_same_folder(data, tmp_path):
