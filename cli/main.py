@@ -11,15 +11,15 @@ import inspect
 import logging
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from typer import _click as click  # typer's own copy of click raises these
 
-from evaluation import __version__
 from cli.options import setting_options
+from cli.progress import show_progress as _progress
+from evaluation import __version__
 from evaluation.errors import ReoffendError
 
 app = typer.Typer(name="reoffend", add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -28,18 +28,6 @@ app = typer.Typer(name="reoffend", add_completion=False, no_args_is_help=True, p
 Quiet = Annotated[bool, typer.Option("--quiet", help="print no progress lines")]
 Verbose = Annotated[bool, typer.Option("--verbose", help="show Prefect's and the tasks' logs")]
 Out = Annotated[Path, typer.Option("--out", help="output folder")]
-
-
-def _progress(quiet: bool) -> None:
-    """Progress lines (``reoffend.progress``) on stderr with the seconds since the start."""
-    logger, start = logging.getLogger("reoffend.progress"), time.perf_counter()
-    logger.handlers.clear()
-    logger.propagate, logger.disabled = False, False
-    logger.setLevel(logging.WARNING if quiet else logging.INFO)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(type("F", (logging.Formatter,), {
-        "format": lambda self, r: f"[{time.perf_counter() - start:6.1f}s] {r.getMessage()}"})())
-    logger.addHandler(handler)
 
 
 def _say(quiet: bool):

@@ -26,7 +26,7 @@ def run_flow(settings, *, verbose: bool = False) -> dict:
         from evaluation.errors import SettingsError
         from flows.evaluate import evaluate
 
-        progress.info(f"Prefect ready; evaluating {settings.name}")
+        progress.info(f"Prefect ready; evaluating the study {settings.name!r}")
         try:
             return evaluate(settings)
         except ParameterTypeError as exc:
