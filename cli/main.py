@@ -129,6 +129,7 @@ def match(data: Annotated[Path, typer.Option(help="CSV or Parquet file, one row 
           distance: Annotated[str, typer.Option(help="logit or probability")] = "logit",
           order: Annotated[str, typer.Option(help="descending, ascending, random or data")] = "descending",
           ratio: int = 1, replace: bool = False,
+          fill: Annotated[str, typer.Option(help="k:1 fill: rounds (MatchIt's) or participant")] = "rounds",
           exact: Annotated[Optional[str], typer.Option(help="comma-separated columns to match exactly on")] = None,
           seed: int = 0, json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False) -> None:
     """Propensity score matching on any person-level table: balance and the matched difference."""
@@ -138,7 +139,7 @@ def match(data: Annotated[Path, typer.Option(help="CSV or Parquet file, one row 
     split = lambda text: [c.strip() for c in (text or "").split(",") if c.strip()]  # noqa: E731
     result = match_table(data, treatment=treatment, covariates=split(covariates), outcome=outcome,
                          caliper=parse_caliper(caliper), distance=distance, ratio=ratio, replace=replace, order=order,
-                         exact=split(exact), seed=seed)
+                         fill=fill, exact=split(exact), seed=seed)
     print(result.to_json() if json else result.summary())
 
 

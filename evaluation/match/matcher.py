@@ -70,69 +70,98 @@ def _greedy_without_replacement(
     t_mahal: np.ndarray | None,
     c_mahal_sorted: np.ndarray | None,
     inv_cov: np.ndarray | None,
+    fill: str = "rounds",
 ) -> list[tuple[int, list[int]]]:
-    """Greedy k:1 nearest-neighbour matching; returns (treated position, [sorted control positions])."""
+    """Greedy k:1 nearest-neighbour matching; returns (treated position, [control positions]).
+
+    ``fill="rounds"`` is MatchIt's order: every participant (in matching order) takes its
+    first comparison, then every participant still matched takes its second, and so on; a
+    participant with no comparison in the first round is unmatched, and one that finds none
+    in a later round keeps those it has (the pool only shrinks, so it would find none
+    later either). ``fill="participant"`` gives each participant all k in turn.
+    """
     n_c = len(c_score_sorted)
     right = np.arange(n_c + 1)  # right[i]: nearest available >= i (n_c = none)
     left = np.arange(n_c + 1)  # left[i]: 1 + nearest available <= i - 1 (0 = none)
     used = np.zeros(n_c, dtype=bool)
     pos = np.searchsorted(c_score_sorted, t_score)
-    matches: list[tuple[int, list[int]]] = []
-    for t in order:
-        chosen: list[int] = []
+
+    def nearest(t: int) -> int | None:
         score = t_score[t]
+        if t_mahal is not None:
+            lo = np.searchsorted(c_score_sorted, score - width, side="left")
+            hi = np.searchsorted(c_score_sorted, score + width, side="right")
+            idx = np.arange(lo, hi)[~used[lo:hi]]
+            if len(idx) == 0:
+                return None
+            diff = c_mahal_sorted[idx] - t_mahal[t]
+            d2 = np.einsum("ij,jk,ik->i", diff, inv_cov, diff)
+            return int(idx[np.argmin(d2)])
+        p = int(pos[t])
+        r = _find(right, min(p, n_c))
+        lft = _find(left, min(p, n_c)) - 1
+        candidates = []
+        if lft >= 0:
+            candidates.append((score - c_score_sorted[lft], lft))
+        if r < n_c:
+            candidates.append((c_score_sorted[r] - score, r))
+        if not candidates:
+            return None
+        dist, best = min(candidates)
+        return None if dist > width else int(best)
+
+    def take(best: int) -> None:
+        used[best] = True
+        right[best] = best + 1
+        left[best + 1] = best
+
+    chosen: dict[int, list[int]] = {int(t): [] for t in order}
+    if fill == "rounds":
+        active = [int(t) for t in order]
         for _ in range(ratio):
-            if t_mahal is not None:
-                lo = np.searchsorted(c_score_sorted, score - width, side="left")
-                hi = np.searchsorted(c_score_sorted, score + width, side="right")
-                idx = np.arange(lo, hi)[~used[lo:hi]]
-                if len(idx) == 0:
+            still = []
+            for t in active:
+                best = nearest(t)
+                if best is None:
+                    continue
+                take(best)
+                chosen[t].append(best)
+                still.append(t)
+            active = still
+    else:
+        for t in order:
+            for _ in range(ratio):
+                best = nearest(int(t))
+                if best is None:
                     break
-                diff = c_mahal_sorted[idx] - t_mahal[t]
-                d2 = np.einsum("ij,jk,ik->i", diff, inv_cov, diff)
-                best = int(idx[np.argmin(d2)])
-            else:
-                p = int(pos[t])
-                r = _find(right, min(p, n_c))
-                lft = _find(left, min(p, n_c)) - 1
-                candidates = []
-                if lft >= 0:
-                    candidates.append((score - c_score_sorted[lft], lft))
-                if r < n_c:
-                    candidates.append((c_score_sorted[r] - score, r))
-                if not candidates:
-                    break
-                dist, best = min(candidates)
-                if dist > width:
-                    break
-            chosen.append(best)
-            used[best] = True
-            right[best] = best + 1
-            left[best + 1] = best
-        if chosen:
-            matches.append((int(t), chosen))
-    return matches
+                take(best)
+                chosen[int(t)].append(best)
+    return [(t, c) for t, c in chosen.items() if c]
 
 
 def _nearest_with_replacement(
     t_score: np.ndarray, c_score_sorted: np.ndarray, ratio: int, width: float
 ) -> list[tuple[int, list[int]]]:
-    """Each participant's k nearest controls within the caliper, vectorised."""
+    """Each participant's k nearest controls within the caliper, vectorised.
+
+    Candidates are the k either side of the participant's place among the sorted
+    controls, taken in MatchIt's scan order (one to the left, one to the right, the next
+    to the left, ...), so that of two controls at the same distance the one met first is
+    chosen, as MatchIt chooses it."""
     n_c = len(c_score_sorted)
     pos = np.searchsorted(c_score_sorted, t_score)
-    offsets = np.arange(-ratio, ratio)
-    cand = np.clip(pos[:, None] + offsets[None, :], 0, n_c - 1)
+    offsets = np.column_stack([-np.arange(1, ratio + 1), np.arange(ratio)]).ravel()  # -1, 0, -2, 1, ...
+    cand = pos[:, None] + offsets[None, :]
+    valid = (cand >= 0) & (cand < n_c)
+    cand = np.clip(cand, 0, n_c - 1)
     dist = np.abs(c_score_sorted[cand] - t_score[:, None])
-    # a clipped duplicate must not be chosen twice
-    dup = np.zeros_like(dist, dtype=bool)
-    dup[:, 1:] = cand[:, 1:] == cand[:, :-1]
-    dist[dup] = np.inf
+    dist[~valid] = np.inf
     pick = np.argsort(dist, axis=1, kind="stable")[:, :ratio]
     rows = np.arange(len(t_score))[:, None]
     chosen, chosen_dist = cand[rows, pick], dist[rows, pick]
     out = []
     for t in range(len(t_score)):
-        ok = chosen[t][chosen_dist[t] <= width]
+        ok = chosen[t][np.isfinite(chosen_dist[t]) & (chosen_dist[t] <= width)]
         if len(ok):
             out.append((t, [int(c) for c in ok]))
     return out
@@ -154,6 +183,11 @@ class PropensityMatcher:
         Whether a comparison may be matched to more than one participant.
     order : {"descending", "ascending", "random", "data"}, default "descending"
         The order participants are matched in (by score; random is seeded).
+    fill : {"rounds", "participant"}, default "rounds"
+        How k:1 matches are filled without replacement. "rounds" is MatchIt's: every
+        participant's first comparison, then every participant's second, so early
+        participants do not take all the close comparisons of later ones. "participant"
+        gives each participant its k in turn (the project's order before 2026-12).
     exact : sequence of str
         Covariates to match exactly on (matching runs within each combination).
     mahalanobis : sequence of str
@@ -184,6 +218,7 @@ class PropensityMatcher:
         ratio: int = 1,
         replace: bool = False,
         order: str = "descending",
+        fill: str = "rounds",
         exact: Sequence[str] = (),
         mahalanobis: Sequence[str] = (),
         seed: int = 0,
@@ -193,6 +228,7 @@ class PropensityMatcher:
         self.ratio = ratio
         self.replace = replace
         self.order = order
+        self.fill = fill
         self.exact = exact
         self.mahalanobis = mahalanobis
         self.seed = seed
@@ -202,6 +238,8 @@ class PropensityMatcher:
             raise SettingsError("distance must be 'logit' or 'probability'")
         if self.order not in ("descending", "ascending", "random", "data"):
             raise SettingsError("order must be descending, ascending, random or data")
+        if self.fill not in ("rounds", "participant"):
+            raise SettingsError("fill must be 'rounds' (MatchIt's) or 'participant'")
         if not isinstance(self.ratio, int) or self.ratio < 1:
             raise SettingsError("ratio must be a whole number of at least 1")
         if self.caliper is not None and self.caliper <= 0:
@@ -292,6 +330,7 @@ class PropensityMatcher:
                     None if mahal is None else mahal[t_rows],
                     None if mahal is None else mahal[c_sorted],
                     inv_cov,
+                    self.fill,
                 )
             for t, cs_pos in pairs:
                 m = len(cs_pos)

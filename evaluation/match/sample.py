@@ -37,6 +37,7 @@ def make_matcher(settings: StudySettings) -> PropensityMatcher:
         ratio=settings.matching.ratio,
         replace=settings.matching.replace,
         order=settings.matching.order,
+        fill=settings.matching.fill,
         exact=settings.matching.exact,
         mahalanobis=settings.matching.mahalanobis,
         seed=settings.seed,

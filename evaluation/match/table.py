@@ -88,7 +88,7 @@ class TableMatchResult:
 
 def match_table(path: str | Path, *, treatment: str, covariates: list[str], outcome: str, caliper: float | None = 0.2,
                 distance: str = "logit", ratio: int = 1, replace: bool = False, order: str = "descending",
-                exact: list[str] = (), seed: int = 0) -> TableMatchResult:
+                fill: str = "rounds", exact: list[str] = (), seed: int = 0) -> TableMatchResult:
     """Match the treated rows of a CSV or Parquet table to similar untreated rows."""
     frame = read_table(Path(path))
     for col in [treatment, outcome, *covariates, *exact]:
@@ -107,7 +107,7 @@ def match_table(path: str | Path, *, treatment: str, covariates: list[str], outc
     if frame.height == 0:
         raise SettingsError(f"{path}: every row has a missing value in the columns named")
     matcher = PropensityMatcher(caliper=caliper, distance=distance, ratio=ratio, replace=replace, order=order,
-                                exact=list(exact), seed=seed).fit(frame, treatment=treatment, covariates=covariates)
+                                fill=fill, exact=list(exact), seed=seed).fit(frame, treatment=treatment, covariates=covariates)
     y = frame[outcome].cast(pl.Float64).to_numpy()
     treat = frame[treatment].to_numpy() == 1
     return TableMatchResult(matcher, outcome, matched_difference(y, matcher.matches_),

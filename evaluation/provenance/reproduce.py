@@ -52,7 +52,10 @@ def settings_from_manifest(record: dict, out_dir: Path, data_dir: Path) -> Study
         recorded = StudySettings.model_validate(record)
     except ValidationError as exc:
         raise SettingsError(f"the manifest's settings are not valid ({exc.errors()[0]['msg']})") from None
-    return recorded.updated(data_dir=data_dir, out_dir=out_dir, work_dir=None, keep_work=False)
+    # runs recorded before k:1 matching filled in rounds (MatchIt's order) filled each
+    # participant's k in turn; an old manifest reproduces with the order it ran with
+    extra = {} if "fill" in record or "fill" in (record.get("matching") or {}) else {"fill": "participant"}
+    return recorded.updated(data_dir=data_dir, out_dir=out_dir, work_dir=None, keep_work=False, **extra)
 
 
 def reproduce(manifest_path: str | Path, *, data_dir: str | Path | None = None,

@@ -73,6 +73,9 @@ class MatchingSettings(_Section):
     replace: bool = Field(False, description="match with replacement")
     order: Literal["descending", "ascending", "random", "data"] = Field(
         "descending", description="order participants are matched in (MatchIt's default: descending score)")
+    fill: Literal["rounds", "participant"] = Field(
+        "rounds", description="k:1 without replacement: rounds (MatchIt's: every participant's first match, "
+                              "then every second) or participant (each participant's k in turn)")
     exact: tuple[str, ...] = Field((), description="covariates to match exactly on")
     mahalanobis: tuple[str, ...] = Field((), description="covariates for a Mahalanobis distance within the caliper")
 
@@ -154,6 +157,7 @@ FLAT: dict[str, tuple[str | None, str]] = {
     "ratio": ("matching", "ratio"),
     "replace": ("matching", "replace"),
     "order": ("matching", "order"),
+    "fill": ("matching", "fill"),
     "exact": ("matching", "exact"),
     "mahalanobis": ("matching", "mahalanobis"),
     "audience": ("audience", "kind"),

@@ -10,34 +10,43 @@ from evaluation.match.balance import balance_table
 from evaluation.match.matcher import PropensityMatcher, _greedy_without_replacement
 
 
-def brute_force_greedy(order, t_score, c_score, ratio, width):
-    """The obvious O(treated x controls) greedy matcher, to check the sorted search against."""
+def brute_force_greedy(order, t_score, c_score, ratio, width, fill="rounds"):
+    """The obvious O(treated x controls) greedy matcher, to check the sorted search against:
+    in rounds (every participant's first match, then every second) or each in turn."""
     available = np.ones(len(c_score), dtype=bool)
-    out = []
-    for t in order:
-        chosen = []
-        for _ in range(ratio):
-            dist = np.where(available, np.abs(c_score - t_score[t]), np.inf)
-            j = int(np.argmin(dist))  # ties: lowest index, as in the sorted search
-            if not np.isfinite(dist[j]) or dist[j] > width:
-                break
-            chosen.append(j)
-            available[j] = False
-        if chosen:
-            out.append((int(t), chosen))
-    return out
+    chosen = {int(t): [] for t in order}
+    done = set()
+
+    def nearest(t):
+        dist = np.where(available, np.abs(c_score - t_score[t]), np.inf)
+        j = int(np.argmin(dist))  # ties: lowest index, as in the sorted search
+        return None if not np.isfinite(dist[j]) or dist[j] > width else j
+
+    turns = [(r, int(t)) for r in range(ratio) for t in order] if fill == "rounds" else \
+        [(r, int(t)) for t in order for r in range(ratio)]
+    for r, t in turns:
+        if t in done:
+            continue
+        j = nearest(t)
+        if j is None:
+            done.add(t)
+            continue
+        chosen[t].append(j)
+        available[j] = False
+    return [(t, c) for t, c in chosen.items() if c]
 
 
+@pytest.mark.parametrize("fill", ["rounds", "participant"])
 @pytest.mark.parametrize("ratio", [1, 2, 3])
 @pytest.mark.parametrize("width", [np.inf, 0.05, 0.2])
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_sorted_search_equals_brute_force(ratio, width, seed):
+def test_sorted_search_equals_brute_force(ratio, width, seed, fill):
     rng = np.random.default_rng(seed)
     t_score = rng.normal(0.3, 1, 60)
     c_score = np.sort(rng.normal(0, 1, 250))  # the matcher receives controls sorted
     for order in (np.argsort(-t_score, kind="stable"), rng.permutation(60)):
-        fast = _greedy_without_replacement(order, t_score, c_score, ratio, width, None, None, None)
-        slow = brute_force_greedy(order, t_score, c_score, ratio, width)
+        fast = _greedy_without_replacement(order, t_score, c_score, ratio, width, None, None, None, fill)
+        slow = brute_force_greedy(order, t_score, c_score, ratio, width, fill)
         assert fast == slow
 
 
