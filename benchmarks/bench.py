@@ -241,7 +241,7 @@ def run(sizes: list[float], repeats: int, out_path: Path, seed: int, progress=pr
         "checks_at_1x": checks,
         "note": "medians over repeats; evaluation = load + cohorts + before/after + match + estimate + reports, "
                 "excluding data generation and Prefect start-up (the 60 s target); evaluation_with_checks adds the "
-                "robustness and value-for-money checks (sensitivity re-matching, placebo, subgroups, costs)",
+                "robustness and value-for-money checks (sensitivity re-matching, falsification, subgroups, costs)",
     }
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(report, indent=2) + "\n")

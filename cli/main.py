@@ -50,11 +50,15 @@ def synth(scenario: Annotated[str, typer.Argument(help="southampton (588 partici
                                                           "after starting (southampton default 0.10)")] = None,
           people: Optional[int] = None, participants: Optional[int] = None,
           format: Annotated[Optional[str], typer.Option("--format", help="csv or parquet")] = None,
+          unrecorded_trait: Annotated[bool, typer.Option(
+              help="add a trait no record shows (30% of people; referral x3, offending x0.6): selection "
+                   "matching cannot remove, for trying the falsification check")] = False,
           quiet: Quiet = False) -> None:
     """Generate synthetic records with a known programme effect (truth.json); same seed, same bytes."""
-    from synthetic_data import generate, scenario_with
+    from synthetic_data import UnrecordedTrait, generate, scenario_with
 
-    chosen = scenario_with(scenario, effect=effect, people=people, participants=participants, file_format=format)
+    chosen = scenario_with(scenario, effect=effect, people=people, participants=participants, file_format=format,
+                           trait=UnrecordedTrait() if unrecorded_trait else None)
     result = generate(chosen, out, seed=seed, progress=_say(quiet))
     for name, rows in result.rows.items():
         print(f"{name:<14}{rows:>12,} rows  {result.files[name]}")

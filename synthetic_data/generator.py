@@ -70,6 +70,17 @@ class ReferralModel:
 
 
 @dataclass(frozen=True)
+class UnrecordedTrait:
+    """A persistent trait that no record shows (motivation, say), for testing what
+    matching on records cannot fix: people with it are referred more readily and offend
+    less in every year, before and after referral. Off unless a scenario sets it."""
+
+    share: float = 0.3  # of people who have it
+    referral_multiplier: float = 3.0  # on the referral weight at each conviction
+    offending_multiplier: float = 0.6  # on the underlying offending rate, every month
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A named set of generator settings."""
 
@@ -89,6 +100,7 @@ class Scenario:
     second_start_share: float = 0.06
     offending: OffendingModel = field(default_factory=OffendingModel)
     referral: ReferralModel = field(default_factory=ReferralModel)
+    trait: UnrecordedTrait | None = None
 
 
 SOUTHAMPTON = Scenario(
@@ -227,6 +239,12 @@ def generate(
     cat_p = np.array(list(_CATEGORY_SHARES.values()))
     main_category = rng.choice(len(cat_names), size=n, p=cat_p / cat_p.sum())
     main_category = np.where(violent, int(np.where(cat_names == "violence")[0][0]), main_category)
+    # the unrecorded trait, drawn last among people's attributes so that without it every
+    # other draw is unchanged; it acts after the recorded risk flags and score are set
+    trait = np.zeros(n, dtype=bool)
+    if scenario.trait is not None:
+        trait = rng.random(n) < scenario.trait.share
+        rate = np.where(trait, rate * scenario.trait.offending_multiplier, rate)
 
     # --- monthly offending ----------------------------------------------------------
     months = _month_starts(scenario.history_start, scenario.extract_date)
@@ -309,12 +327,16 @@ def generate(
         - np.searchsorted(record, base + e_outcome - 365, side="left")
     ).astype(np.float64)
     del record, base
-    e_age = (EPOCH + dt.timedelta(days=ref_lo)).year - birth_year[e_person]
+    # age when the conviction is proven: the age a referrer sees
+    e_year = e_outcome.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+    e_age = e_year - birth_year[e_person]
     weight = (
         (1.0 + prior_year) ** rm.prior_year_power
         * np.where(e_age < 25, rm.young_multiplier, 1.0)
         * np.where(ppo[e_person] | mappa[e_person], rm.high_risk_multiplier, 1.0)
     )
+    if scenario.trait is not None:
+        weight = weight * np.where(trait[e_person], scenario.trait.referral_multiplier, 1.0)
     key = rng.exponential(1.0, len(eligible)) / weight
     person_min = np.full(n, np.inf)
     np.minimum.at(person_min, e_person, key)
@@ -360,6 +382,8 @@ def generate(
         "reoffending_rate_untreated": float((y0 > 0).mean()),
         "reoffending_rate_treated": float((y1 > 0).mean()),
         "reoffending_rate_difference": float((y1 > 0).mean() - (y0 > 0).mean()),
+        "participants_with_unrecorded_trait": float(trait[part_person].mean()),
+        "people_with_unrecorded_trait": float(trait.mean()),
         "note": "Effects on the sample of participants: treated minus untreated potential outcomes, "
         "counting offences committed in the 365 days from the start and proven within a further 182 days.",
     }
@@ -450,27 +474,33 @@ def generate(
             atomic_write_with(path, lambda tmp, frame=frame: frame.write_parquet(tmp, compression="lz4", statistics=False))
         files[name] = path
     truth["settings"] = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in asdict(scenario).items()
-                         if k not in ("offending", "referral")}
+                         if k not in ("offending", "referral", "trait")}
     truth["settings"]["offending"] = asdict(om)
     truth["settings"]["referral"] = asdict(rm)
+    truth["settings"]["trait"] = None if scenario.trait is None else asdict(scenario.trait)
     atomic_write_text(out / "truth.json", json.dumps(truth, indent=2, default=list) + "\n")
     return GeneratedData(out, files, truth, {k: v.height for k, v in tables.items()})
 
 
 def scenario_with(name: str, *, effect: float | None = None, people: int | None = None,
-                  participants: int | None = None, file_format: str | None = None) -> Scenario:
-    """A named scenario with some settings changed (None keeps the scenario's own)."""
+                  participants: int | None = None, file_format: str | None = None,
+                  trait: UnrecordedTrait | None = None) -> Scenario:
+    """A named scenario with some settings changed (None keeps the scenario's own);
+    ``trait`` adds an unrecorded persistent trait (selection on something no record shows)."""
     from evaluation.errors import SettingsError
 
     if name not in SCENARIOS:
         raise SettingsError(f"unknown scenario {name!r}; choose from {', '.join(SCENARIOS)}")
     changes = {k: v for k, v in {"effect": effect, "people": people, "participants": participants,
-                                 "file_format": file_format}.items() if v is not None}
+                                 "file_format": file_format, "trait": trait}.items() if v is not None}
     scenario = replace(SCENARIOS[name], **changes)
     if not 0 <= scenario.effect < 1:
         raise SettingsError("--effect must be at least 0 and below 1 (0.25 = 25% fewer offences)")
     if scenario.participants < 1 or scenario.participants * 10 > scenario.people:
         raise SettingsError(f"--people must be at least 10 x participants ({scenario.participants * 10:,})")
+    if scenario.trait is not None and not (0 < scenario.trait.share < 1 and scenario.trait.referral_multiplier > 0
+                                           and scenario.trait.offending_multiplier > 0):
+        raise SettingsError("the unrecorded trait needs a share between 0 and 1 and positive multipliers")
     if scenario.file_format not in ("csv", "parquet"):
         raise SettingsError("--format must be csv or parquet")
     return scenario

@@ -5,9 +5,15 @@
   reoffending to explain away the observed rate ratio (and to move its confidence
   interval to include 1). For a ratio RR >= 1, E = RR + sqrt(RR x (RR - 1)); a ratio
   below 1 is inverted first.
-- **Power** (statsmodels): the smallest difference in the one-year reoffending rate the
-  cohort as analysed could detect with 80% power at 5% significance, and the number of
-  participants needed to detect the observed difference (Justice Data Lab practice).
+- **Power for the headline** (statsmodels' normal power): for the rate ratio as it was
+  estimated, a Wald test on the log scale with the estimate's own standard error (censored,
+  weighted comparisons; sandwich SE clustered on matched set and person, read back from its
+  interval): the smallest reduction detectable with 80% power at 5% significance, and the
+  power to detect falls of 10%, 20% and 30%.
+- **Power for the reoffending rate** (statsmodels): the smallest difference in the one-year
+  reoffending rate the cohort could detect, by a two-sample test of proportions, and the
+  number of participants needed to detect the observed difference (the Justice Data Lab's
+  figure). It belongs to that test, not to the headline.
 """
 
 from __future__ import annotations
@@ -15,7 +21,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from statsmodels.stats.power import NormalIndPower
+from scipy import stats
+from statsmodels.stats.power import NormalIndPower, normal_power
 from statsmodels.stats.proportion import proportion_effectsize
 
 from evaluation.estimate.significance import ALPHA, significant
@@ -63,6 +70,32 @@ def participants_needed(treated_rate: float, comparison_rate: float, *, alpha: f
     return int(math.ceil(NormalIndPower().solve_power(effect_size=h, alpha=alpha, power=power, ratio=1.0)))
 
 
+#: Falls in the offence rate the headline's power is given for.
+POWER_AT = (0.10, 0.20, 0.30)
+POWER = 0.8
+
+
+def rate_ratio_power(estimate: float, ci95: tuple[float, float], *, alpha: float = ALPHA,
+                     power: float = POWER) -> dict | None:
+    """Power and the minimum detectable effect of the headline rate ratio as estimated: a
+    two-sided Wald test of log(rate ratio) with the standard error its interval implies."""
+    lo, hi = ci95
+    if estimate is None or lo is None or hi is None or not 0 < lo < hi:
+        return None
+    z = stats.norm.ppf(1 - alpha / 2)
+    se = (math.log(hi) - math.log(lo)) / (2 * z)
+    detectable = se * (z + stats.norm.ppf(power))
+    return {
+        "test": "Wald test of the headline rate ratio (log scale) with its own standard error: censored, weighted "
+                "comparisons, sandwich SE clustered on matched set and person",
+        "standard_error_log_rate_ratio": clean_number(se),
+        "minimum_detectable_rate_ratio": clean_number(math.exp(-detectable)),
+        "minimum_detectable_reduction": clean_number(1 - math.exp(-detectable)),
+        "power_for_reduction": {f"{round(100 * f)}%": clean_number(float(normal_power(
+            abs(math.log(1 - f)) / se, 1, alpha, alternative="two-sided"))) for f in POWER_AT},
+    }
+
+
 @dataclass(frozen=True)
 class EValueAndPower:
     """The E-value of the matched rate ratio and the cohort's power, each with its reading."""
@@ -80,12 +113,24 @@ def run_e_value_and_power(settings, estimate) -> EValueAndPower:
 def robustness_summary(matched: dict) -> dict:
     """E-value of the matched rate ratio and the cohort's power, from results["matched"]."""
     rr = matched["rate_ratio"]
+    if rr["estimate"] is None or None in rr["ci95"] or rr["estimate"] <= 0:
+        note = "not estimable: the rate ratio has no estimate or interval (no offences in a group)"
+        return {"e_value": {"estimate": None, "ci_limit": None, "reading": "E-value " + note + "."},
+                "power": {"rate_ratio": None, "minimum_detectable_effect": None, "participants_needed": None,
+                          "reading": "Power " + note + "."},
+                "direction": None}
     point, limit = e_value_for_interval(rr["estimate"], tuple(rr["ci95"]))
     rate = matched["reoffending_rate"]
     mdd = minimum_detectable_difference(matched["treated"], matched["comparison"], rate["comparison"])
     needed = None if significant(rate["p_value"]) else participants_needed(
         rate["treated"], rate["comparison"])
     direction = "lower" if rr["estimate"] < 1 else "higher"
+    headline = rate_ratio_power(rr["estimate"], tuple(rr["ci95"]))
+    headline_reading = "The headline's interval is not estimable, so neither is its power." if headline is None else (
+        f"For the headline rate ratio as estimated, the cohort could reliably (80% power, 5% significance) detect a "
+        f"fall in the offence rate of {100 * headline['minimum_detectable_reduction']:.0f}% or more (a rate ratio of "
+        f"{headline['minimum_detectable_rate_ratio']:.2f}); its power to detect a 20% fall is "
+        f"{100 * headline['power_for_reduction']['20%']:.0f}%.")
     return {
         "e_value": {
             "estimate": clean_number(point),
@@ -99,10 +144,14 @@ def robustness_summary(matched: dict) -> dict:
             ),
         },
         "power": {
+            "rate_ratio": None if headline is None else {**headline, "reading": headline_reading},
+            "reoffending_rate_test": "two-sample test of proportions on the one-year reoffending rate (the Justice "
+                                     "Data Lab's figure), not the headline's test",
             "minimum_detectable_effect": clean_number(mdd),
             "participants_needed": needed,
-            "reading": (
-                (f"As analysed, the cohort could reliably (80% power, 5% significance) detect a fall in the one-year reoffending rate of {100 * mdd:.0f} percentage points or more "
+            "reading": headline_reading + " " + (
+                (f"For the one-year reoffending rate (a two-sample test of proportions, the Justice Data Lab's figure), "
+                 f"it could detect a fall of {100 * mdd:.0f} percentage points or more "
                  f"from the comparison group's {100 * rate['comparison']:.0f}%.") if mdd is not None else
                 "The cohort is too small to compute the detectable effect."
             ) + (f" About {needed:,} participants would be needed to detect the observed difference." if needed else ""),

@@ -8,11 +8,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from evaluation.checks.rosenbaum import RosenbaumBounds, plain_reading, rosenbaum_bounds
+from evaluation.estimate.censoring import censoring_weights
 from evaluation.estimate.impact import ImpactResult
 from evaluation.match.sample import load_matched
 from evaluation.settings.model import StudySettings
 
-OUTCOME = "offences in the after window: the participant against the mean of their matched comparisons"
+OUTCOME = ("offences in the after window: the participant against the mean of their matched comparisons, each "
+           "comparison's offences counted until it started the programme and weighted for that censoring")
 
 
 @dataclass(frozen=True)
@@ -31,11 +33,15 @@ def set_differences(settings: StudySettings, direction: float) -> np.ndarray:
     data, _ = load_matched(settings)
     t = data.treat == 1
     sets, index = np.unique(data.subclass, return_inverse=True)
-    comparison = np.bincount(index[~t], weights=data.weight[~t] * data.offences_after[~t], minlength=sets.size)
+    offences = data.offences_after[~t].astype(float)
+    if data.intervals is not None:  # the censored comparisons' weighted offences, as the headline counts them
+        w = censoring_weights(data.intervals).weight
+        offences = np.bincount(data.intervals.group, weights=w * data.intervals.offences, minlength=len(offences))
+    comparison = np.bincount(index[~t], weights=data.weight[~t] * offences, minlength=sets.size)
     participant = np.bincount(index[t], weights=data.offences_after[t].astype(float), minlength=sets.size)
     return direction * (comparison - participant)
 
 
 def run_hidden_bias(settings: StudySettings, estimate: ImpactResult) -> HiddenBias:
-    fewer = estimate.rate_ratio.estimate <= 1
+    fewer = estimate.rate_ratio.estimate is None or estimate.rate_ratio.estimate <= 1
     return HiddenBias(rosenbaum_bounds(set_differences(settings, 1.0 if fewer else -1.0)), fewer)

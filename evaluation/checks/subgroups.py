@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 from statsmodels.stats.multitest import multipletests
 
-from evaluation.estimate.impact import ImpactResult, MatchedData, matched_rate_ratio
+from evaluation.estimate.impact import ImpactResult, MatchedData, headline_rate_ratio
 from evaluation.db.connection import opened
 from evaluation.db.queries import run_sql
 from evaluation.estimate.types import Estimate, clean_number
@@ -37,6 +37,14 @@ def subset(data: MatchedData, keep_sets: np.ndarray) -> MatchedData:
     rows = np.isin(data.subclass, keep_sets)
     arrays = {f.name: getattr(data, f.name)[rows] for f in fields(data)
               if isinstance(getattr(data, f.name), np.ndarray)}
+    if data.intervals is not None:  # the kept comparisons' intervals, renumbered
+        iv = data.intervals
+        kept = rows[data.treat == 0]
+        renumber = np.cumsum(kept) - 1
+        keep_iv = kept[iv.group]
+        parts = {f.name: getattr(iv, f.name)[keep_iv] for f in fields(iv)}
+        parts["group"] = renumber[iv.group[keep_iv]]
+        arrays["intervals"] = replace(iv, **parts)
     return replace(data, **arrays)
 
 
@@ -82,7 +90,7 @@ def subgroup_estimates(data: MatchedData, set_groups: dict[str, tuple[np.ndarray
                 results.append(SubgroupResult(dimension, group, n, None, None,
                                               "no reoffending in one group: a rate ratio cannot be estimated"))
                 continue
-            results.append(SubgroupResult(dimension, group, n, matched_rate_ratio(part), None, None))
+            results.append(SubgroupResult(dimension, group, n, headline_rate_ratio(part), None, None))
     tested = [i for i, r in enumerate(results) if r.estimate is not None and r.estimate.p_value is not None]
     if tested:
         _, adjusted, _, _ = multipletests([results[i].estimate.p_value for i in tested], method="holm")

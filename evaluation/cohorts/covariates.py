@@ -17,6 +17,7 @@ COVARIATE_LABELS: dict[str, str] = {
     "mappa": "MAPPA",
     "ppo": "PPO",
     "prior_offences_365": "offences in the 365 days before",
+    "proven_365": "offences proven in the 365 days before",
     "prior_offences_366_730": "offences 366-730 days before",
     "prior_offences_earlier": "offences more than 730 days before",
     "prior_person": "prior offences against the person",
@@ -38,7 +39,7 @@ PRIOR_OFFENCE_DETAIL: tuple[str, ...] = (
 )
 
 _LOG_SCALE = {
-    "prior_offences_365", "prior_offences_366_730", "prior_offences_earlier",
+    "prior_offences_365", "proven_365", "prior_offences_366_730", "prior_offences_earlier",
     "prior_person", "prior_property", "prior_drugs", "days_since_last_offence",
 }
 

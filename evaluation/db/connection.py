@@ -27,13 +27,3 @@ def opened(path: str | os.PathLike, *, read_only: bool = False) -> Iterator[duck
     finally:
         con.close()
 
-
-@contextmanager
-def placebo_schema(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Build tables in schema ``placebo`` (reading the staged tables from main), so a check
-    can re-run the cohort and match steps without touching the real run's tables."""
-    con.execute(read_sql("common/placebo_schema"))
-    try:
-        yield
-    finally:
-        con.execute(read_sql("common/main_schema"))

@@ -1,12 +1,19 @@
 """Impact estimates on a matched sample: the Justice Data Lab's measures, with inference
-that accounts for the matching.
+that accounts for the matching and for the censoring of comparisons who start.
 
-Every comparison is treated minus matched comparison, estimated by a weighted regression
-on the matched rows (participants weight 1; each of a participant's m comparisons weight
-1/m) with standard errors clustered on the matched set (as MatchIt's documentation
-recommends) and on the person, because in the risk-set pool one person can be
-several units. statsmodels does the fitting; this module only arranges the data and reads
-the results.
+The headline estimand is the effect on participants of starting the programme versus not
+starting it within the follow-up year. Comparisons who start during their own after
+window are censored on their start date and the rest are reweighted for it
+(:mod:`evaluation.estimate.censoring`); every measure is then participants' mean minus
+the comparisons' weighted mean, with a sandwich variance clustered on matched set and on
+person that accounts for estimating the weights (:mod:`evaluation.estimate.stacked`).
+Participants weight 1; each of a participant's m comparisons weights 1/m.
+
+The comparison without censoring, "starting now versus not yet" (comparisons who start
+later keep their whole after window), is kept as a labelled sensitivity result: weighted
+regressions on the matched rows (statsmodels WLS and a Poisson GLM) with standard errors
+clustered on matched set (as MatchIt's documentation recommends) and on person, because
+in the risk-set pool one person can be several units.
 """
 
 from __future__ import annotations
@@ -20,8 +27,10 @@ from statsmodels.duration.hazard_regression import PHReg
 from statsmodels.duration.survfunc import SurvfuncRight, survdiff
 from statsmodels.tools.sm_exceptions import SpecificationWarning
 
-from evaluation.estimate.types import Estimate, TestResult, clean_number
+from evaluation.estimate.censoring import CensoringWeights, ComparisonIntervals, censoring_weights
 from evaluation.estimate.significance import ALPHA
+from evaluation.estimate.stacked import GroupMeans, weighted_group_means
+from evaluation.estimate.types import Estimate, TestResult, clean_number
 
 #: The Justice Data Lab's minimum cohort size; smaller cohorts get a warning.
 MIN_PARTICIPANTS = 60
@@ -44,6 +53,11 @@ class MatchedData:
     first_after_day: np.ndarray  # NaN when no counted offence in the after window
     after_days: int
     replace: bool
+    #: days from the index date to a comparison's later start (NaN: none recorded)
+    start_day: np.ndarray | None = None
+    #: the comparisons' after windows in intervals, for the censoring weights (None: no
+    #: censoring, as for a table matched outside the pipeline)
+    intervals: ComparisonIntervals | None = None
 
     @property
     def reoffended(self) -> np.ndarray:
@@ -142,7 +156,13 @@ def time_to_first_reoffence(data: MatchedData) -> SurvivalResult:
     matched set (which handles k:1 and reused comparisons without case weights, which
     statsmodels' PHReg does not take)."""
     event = ~np.isnan(data.first_after_day)
-    time = np.where(event, np.nan_to_num(data.first_after_day) + 1, data.after_days)
+    time = np.where(event, np.nan_to_num(data.first_after_day) + 1, data.after_days).astype(float)
+    if data.start_day is not None:  # a comparison who starts is censored on its start date
+        starts = (data.treat == 0) & ~np.isnan(data.start_day) & (data.start_day < data.after_days)
+        cut = np.maximum(np.nan_to_num(data.start_day), 0.0)
+        stopped = starts & (time > cut)
+        event = event & ~stopped
+        time = np.where(stopped, np.maximum(cut, 0.5), time)
     reoffenders = int((event & (data.treat == 1)).sum())
     if reoffenders < MIN_REOFFENDERS_FOR_TIME:
         return SurvivalResult(reoffenders, False, f"fewer than {MIN_REOFFENDERS_FOR_TIME} participants reoffended "
@@ -161,15 +181,40 @@ def time_to_first_reoffence(data: MatchedData) -> SurvivalResult:
     return SurvivalResult(
         reoffenders, True, "",
         curves,
-        TestResult(float(stat), float(p), "log-rank test on the matched sample (unweighted)"),
+        TestResult(float(stat), float(p), "log-rank test on the matched sample (unweighted)" + _censor_note(data)),
         Estimate(float(np.exp(cox.params[0])), (float(lo), float(hi)), float(cox.pvalues[0]),
-                 "Cox proportional hazards, stratified on matched set"),
+                 "Cox proportional hazards, stratified on matched set" + _censor_note(data)),
     )
+
+
+def _censor_note(data: MatchedData) -> str:
+    return "" if data.start_day is None else "; comparisons censored when they start (not reweighted)"
 
 
 def percent_change(before: np.ndarray, after: np.ndarray, weight: np.ndarray) -> float | None:
     b = float((before * weight).sum())
     return None if b == 0 else 100.0 * (float((after * weight).sum()) / b - 1.0)
+
+
+#: What the headline estimates, in words (the report and results.json say it).
+ESTIMAND = ("the effect on participants of starting the programme versus not starting it within the follow-up "
+            "year: matched comparisons who start during their own follow-up are censored on their start date and "
+            "the rest are reweighted for it (inverse probability of censoring weights)")
+UNCORRECTED = ("starting now versus not yet: comparisons who start the programme later keep their whole "
+               "follow-up, so some of their offending is a participant's (biased towards no effect)")
+
+
+@dataclass(frozen=True)
+class UncorrectedResult:
+    """The comparison without censoring ("starting now versus not yet"), a sensitivity result."""
+
+    reoffending_rate: GroupComparison
+    frequency: GroupComparison
+    rate_ratio: Estimate
+
+    def to_dict(self) -> dict:
+        return {"estimand": UNCORRECTED, "reoffending_rate": self.reoffending_rate.to_dict(),
+                "frequency": self.frequency.to_dict(), "rate_ratio": self.rate_ratio.to_dict()}
 
 
 @dataclass(frozen=True)
@@ -188,9 +233,16 @@ class ImpactResult:
     warnings: tuple[str, ...]
     #: matched comparisons who started the programme during their own after window
     contaminated_comparisons: int | None = None
+    censoring: CensoringWeights | None = None
+    uncorrected: UncorrectedResult | None = None
+
+    @property
+    def estimand(self) -> str:
+        return ESTIMAND if self.censoring is not None else UNCORRECTED
 
     def to_dict(self) -> dict:
         return {
+            "estimand": self.estimand,
             "treated": self.treated,
             "comparison": self.comparison,
             "reoffending_rate": self.reoffending_rate.to_dict(),
@@ -202,6 +254,8 @@ class ImpactResult:
             "time_to_first_reoffence": self.survival.to_dict(),
             "warnings": list(self.warnings),
             **({} if self.contaminated_comparisons is None else {"contaminated_comparisons": self.contaminated_comparisons}),
+            **({} if self.censoring is None else {"censoring": self.censoring.to_dict()}),
+            **({} if self.uncorrected is None else {"uncorrected": self.uncorrected.to_dict()}),
         }
 
     def brief(self) -> str:
@@ -211,40 +265,113 @@ class ImpactResult:
         r, f = self.reoffending_rate, self.frequency
         lines = [
             f"Matched comparison: {self.treated:,} participants, {self.comparison:,} comparisons",
+            f"  estimand: {self.estimand}",
             f"  reoffending rate: {r.treated:.1%} vs {r.comparison:.1%}; "
             + r.difference.summary("difference", "{:+.3f}"),
             f"  offences per person: {f.treated:.2f} vs {f.comparison:.2f}; "
             + f.difference.summary("difference", "{:+.2f}"),
             "  " + self.rate_ratio.summary("rate ratio", "{:.2f}"),
-            f"  before/after change: participants {self.treated_percent_change:+.1f}%, "
-            f"comparisons {self.comparison_percent_change:+.1f}%",
         ]
+        if self.treated_percent_change is not None and self.comparison_percent_change is not None:
+            lines.append(f"  before/after change: participants {self.treated_percent_change:+.1f}%, "
+                         f"comparisons {self.comparison_percent_change:+.1f}%")
+        if self.contaminated_comparisons is not None:
+            lines.append(f"  comparisons who started during follow-up: {self.contaminated_comparisons:,} (censored)")
+        if self.uncorrected is not None:
+            lines.append("  uncorrected (starting now vs not yet) " + self.uncorrected.rate_ratio.summary("rate ratio", "{:.2f}"))
         lines += [f"  warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
 
+MEASURES = ("reoffended", "offences", "offences_before", "days_at_risk")
+
+
+def corrected_means(data: MatchedData, censoring: CensoringWeights) -> GroupMeans:
+    """Participants' means and the censored, weighted comparisons' means of each measure."""
+    iv = data.intervals
+    t, c = data.treat == 1, data.treat == 0
+    clusters = data.clusters()
+    n_c = int(c.sum())
+    base = np.zeros((n_c, len(MEASURES)))
+    base[:, 2] = data.offences_before[c]
+    values = np.column_stack([iv.first_offence, iv.offences, np.zeros(iv.n), iv.days_at_risk]).astype(float)
+    treated = np.column_stack([data.reoffended[t], data.offences_after[t], data.offences_before[t],
+                               data.days_at_risk_after[t]]).astype(float)
+    return weighted_group_means(
+        names=MEASURES, treated_values=treated, treated_clusters=clusters[t],
+        comparison_weight=data.weight[c], comparison_base=base, comparison_clusters=clusters[c],
+        interval_group=iv.group, interval_values=values, censoring=censoring,
+    )
+
+
+SANDWICH = "sandwich SE clustered on matched set and person, accounting for the estimated censoring weights"
+
+
+def _comparison(means: GroupMeans, name: str, minus: str | None = None, label: str = "") -> GroupComparison:
+    j = MEASURES.index(name)
+    t, c = float(means.treated[j]), float(means.comparison[j])
+    if minus is not None:
+        k = MEASURES.index(minus)
+        t, c = t - float(means.treated[k]), c - float(means.comparison[k])
+    return GroupComparison(t, c, means.difference([name], [] if minus is None else [minus],
+                                                  method=f"{label}: censored, weighted comparisons; {SANDWICH}"))
+
+
+RATE_RATIO_METHOD = (f"ratio of offences per day at risk (the Poisson rate ratio): censored, weighted comparisons; "
+                     f"{SANDWICH}")
+
+
+def headline_rate_ratio(data: MatchedData) -> Estimate:
+    """The headline's rate ratio on a matched sample: censored and reweighted comparisons
+    when their intervals are known (a re-match for a check), else the uncorrected ratio."""
+    if data.intervals is None:
+        return matched_rate_ratio(data)
+    return corrected_means(data, censoring_weights(data.intervals)).ratio_of_rates(
+        "offences", "days_at_risk", RATE_RATIO_METHOD)
+
+
 def estimate_impact(data: MatchedData, *, contaminated_comparisons: int | None = None) -> ImpactResult:
-    """The Justice Data Lab's measures on the matched sample."""
+    """The Justice Data Lab's measures on the matched sample: participants against the
+    censored, reweighted comparisons when the comparisons' intervals are known, with the
+    uncorrected comparison beside them."""
     t = data.treat == 1
     warnings = []
     n_treated = int(t.sum())
     if n_treated < MIN_PARTICIPANTS:
         warnings.append(f"fewer than {MIN_PARTICIPANTS} matched participants (the Justice Data Lab's minimum): "
                         "estimates this small are very uncertain")
-    return ImpactResult(
-        treated=n_treated,
-        comparison=int(np.unique(data.unit[~t]).size),
+    uncorrected = UncorrectedResult(
         reoffending_rate=weighted_difference(data.reoffended, data, "difference in proportions"),
         frequency=weighted_difference(data.offences_after.astype(float), data, "difference in means"),
         rate_ratio=matched_rate_ratio(data),
-        difference_in_differences=weighted_difference(
-            (data.offences_after - data.offences_before).astype(float), data, "difference in per-person change"
-        ),
+    )
+    common = dict(
+        treated=n_treated,
+        comparison=int(np.unique(data.unit[~t]).size),
         treated_percent_change=percent_change(data.offences_before[t], data.offences_after[t], data.weight[t]),
-        comparison_percent_change=percent_change(data.offences_before[~t], data.offences_after[~t], data.weight[~t]),
         survival=time_to_first_reoffence(data),
-        warnings=tuple(warnings),
         contaminated_comparisons=contaminated_comparisons,
+    )
+    if data.intervals is None:
+        return ImpactResult(
+            reoffending_rate=uncorrected.reoffending_rate, frequency=uncorrected.frequency,
+            rate_ratio=uncorrected.rate_ratio,
+            difference_in_differences=weighted_difference(
+                (data.offences_after - data.offences_before).astype(float), data, "difference in per-person change"),
+            comparison_percent_change=percent_change(data.offences_before[~t], data.offences_after[~t], data.weight[~t]),
+            warnings=tuple(warnings), **common,
+        )
+    censoring = censoring_weights(data.intervals)  # its note (a smaller model) is in its record
+    means = corrected_means(data, censoring)
+    j_off, j_before = MEASURES.index("offences"), MEASURES.index("offences_before")
+    before_c = float(means.comparison[j_before])
+    return ImpactResult(
+        reoffending_rate=_comparison(means, "reoffended", label="difference in proportions"),
+        frequency=_comparison(means, "offences", label="difference in means"),
+        rate_ratio=means.ratio_of_rates("offences", "days_at_risk", RATE_RATIO_METHOD),
+        difference_in_differences=_comparison(means, "offences", "offences_before", "difference in per-person change"),
+        comparison_percent_change=None if before_c == 0 else 100.0 * (float(means.comparison[j_off]) / before_c - 1.0),
+        warnings=tuple(warnings), censoring=censoring, uncorrected=uncorrected, **common,
     )
 
 

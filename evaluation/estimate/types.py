@@ -37,8 +37,8 @@ def finite(value):
 class Estimate:
     """A point estimate with a 95% confidence interval and a two-sided p-value."""
 
-    estimate: float
-    ci95: tuple[float, float]
+    estimate: float | None
+    ci95: tuple[float | None, float | None]
     p_value: float | None
     method: str
 
@@ -55,8 +55,10 @@ class Estimate:
         return significant(self.p_value)
 
     def summary(self, label: str = "estimate", fmt: str = "{:.3f}") -> str:
+        if self.estimate is None:
+            return f"{label}: not estimable [{self.method}]"
         p = "n/a" if self.p_value is None else (f"{self.p_value:.4f}" if self.p_value >= 0.0001 else "<0.0001")
-        lo, hi = (fmt.format(v) for v in self.ci95)
+        lo, hi = ("n/a" if v is None else fmt.format(v) for v in self.ci95)
         return f"{label}: {fmt.format(self.estimate)} (95% CI {lo} to {hi}; p = {p}) [{self.method}]"
 
 

@@ -6,9 +6,15 @@
   The same denominator is used before and after matching, so the two are comparable.
 - Variance ratio: treated variance over comparison variance (1 is ideal; 0.5-2 is the
   usual tolerance). Not computed for binary covariates.
-- eCDF max: the largest gap between the two groups' (weighted) empirical distribution
-  functions (0 is ideal).
+- eCDF mean and max: the mean and the largest gap between the two groups' (weighted)
+  empirical distribution functions over the covariate's values (0 is ideal), as MatchIt's
+  ``summary()`` reports them.
 After matching, the comparison group is weighted by its matching weights.
+
+A covariate is flagged after matching when |SMD| > 0.1, when its variance ratio lies
+outside 0.5-2 (Rubin 2001; Austin 2009), or when its eCDF max exceeds 0.15 (MatchIt sets
+no threshold; 0.15 is the project's rule of thumb, about a 0.3 SMD shift for a normal
+covariate). Each flag names the rule it broke.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ import numpy as np
 from evaluation.estimate.types import clean_number
 
 SMD_THRESHOLD = 0.1
+VARIANCE_RATIO_RANGE = (0.5, 2.0)
+ECDF_MAX_THRESHOLD = 0.15
 
 
 def _weighted_mean_var(x: np.ndarray, w: np.ndarray) -> tuple[float, float]:
@@ -33,14 +41,16 @@ def _weighted_mean_var(x: np.ndarray, w: np.ndarray) -> tuple[float, float]:
     return mean, var
 
 
-def _ecdf_max(xt: np.ndarray, wt: np.ndarray, xc: np.ndarray, wc: np.ndarray) -> float:
+def _ecdf_gaps(xt: np.ndarray, wt: np.ndarray, xc: np.ndarray, wc: np.ndarray) -> tuple[float, float]:
+    """Mean and max of |F_treated - F_comparison| over the pooled values (MatchIt's eCDF mean, max)."""
     values = np.union1d(xt, xc)
     ot, oc = np.argsort(xt, kind="stable"), np.argsort(xc, kind="stable")
     cum_t = np.concatenate([[0.0], np.cumsum(wt[ot])]) / wt.sum()
     cum_c = np.concatenate([[0.0], np.cumsum(wc[oc])]) / wc.sum()
     ft = cum_t[np.searchsorted(xt[ot], values, side="right")]
     fc = cum_c[np.searchsorted(xc[oc], values, side="right")]
-    return float(np.max(np.abs(ft - fc)))
+    gaps = np.abs(ft - fc)
+    return float(gaps.mean()), float(gaps.max())
 
 
 @dataclass(frozen=True)
@@ -57,9 +67,25 @@ class CovariateBalance:
     variance_ratio_after: float | None
     ecdf_max_before: float
     ecdf_max_after: float
+    ecdf_mean_before: float
+    ecdf_mean_after: float
+
+    @property
+    def flags(self) -> list[str]:
+        """The balance rules this covariate breaks after matching."""
+        out = []
+        if abs(self.smd_after) > SMD_THRESHOLD:
+            out.append(f"|SMD| > {SMD_THRESHOLD}")
+        lo, hi = VARIANCE_RATIO_RANGE
+        if self.variance_ratio_after is not None and not lo <= self.variance_ratio_after <= hi:
+            out.append(f"variance ratio outside {lo}-{hi:g}")
+        if self.ecdf_max_after > ECDF_MAX_THRESHOLD:
+            out.append(f"eCDF max > {ECDF_MAX_THRESHOLD}")
+        return out
 
     def to_dict(self) -> dict:
-        return {k: (clean_number(v) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
+        out = {k: (clean_number(v) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
+        return {**out, "flags": self.flags}
 
 
 @dataclass(frozen=True)
@@ -82,13 +108,19 @@ class BalanceTable:
 
     @property
     def imbalanced(self) -> list[str]:
-        """Covariates whose |SMD| after matching exceeds 0.1."""
-        return [r.covariate for r in self.rows if abs(r.smd_after) > SMD_THRESHOLD]
+        """Covariates that break a balance rule after matching (|SMD|, variance ratio, eCDF max)."""
+        return [r.covariate for r in self.rows if r.flags]
+
+    def imbalance_text(self) -> str:
+        """The flagged covariates with the rules they break, for a warning."""
+        return "; ".join(f"{r.covariate} ({', '.join(r.flags)})" for r in self.rows if r.flags)
 
     def to_dict(self) -> dict:
         return {
             "convention": self.convention,
             "threshold": SMD_THRESHOLD,
+            "variance_ratio_range": list(VARIANCE_RATIO_RANGE),
+            "ecdf_max_threshold": ECDF_MAX_THRESHOLD,
             "max_abs_smd_before": clean_number(self.max_abs_smd_before),
             "max_abs_smd_after": clean_number(self.max_abs_smd_after),
             "imbalanced_after": self.imbalanced,
@@ -96,11 +128,13 @@ class BalanceTable:
         }
 
     def summary(self) -> str:
-        lines = [f"{'covariate':<28}{'SMD before':>11}{'SMD after':>11}{'var ratio':>11}{'eCDF max':>10}"]
+        lines = [f"{'covariate':<28}{'SMD before':>11}{'SMD after':>11}{'var ratio':>11}{'eCDF mean':>10}"
+                 f"{'eCDF max':>10}"]
         for r in self.rows:
             vr = "" if r.variance_ratio_after is None else f"{r.variance_ratio_after:.2f}"
-            flag = "  <-- |SMD| > 0.1" if abs(r.smd_after) > SMD_THRESHOLD else ""
-            lines.append(f"{r.covariate:<28}{r.smd_before:>11.3f}{r.smd_after:>11.3f}{vr:>11}{r.ecdf_max_after:>10.3f}{flag}")
+            flag = f"  <-- {', '.join(r.flags)}" if r.flags else ""
+            lines.append(f"{r.covariate:<28}{r.smd_before:>11.3f}{r.smd_after:>11.3f}{vr:>11}"
+                         f"{r.ecdf_mean_after:>10.3f}{r.ecdf_max_after:>10.3f}{flag}")
         return "\n".join(lines)
 
 
@@ -128,6 +162,8 @@ def balance_table(
         if sd == 0:
             sd = np.sqrt((vt + vc) / 2) or 1.0
         wt_sel, wc_sel = t_m & ok, c_m & ok
+        mean_before, max_before = _ecdf_gaps(xt, np.ones(len(xt)), xc, np.ones(len(xc)))
+        mean_after, max_after = _ecdf_gaps(col[wt_sel], weights[wt_sel], col[wc_sel], weights[wc_sel])
         mta, vta = _weighted_mean_var(col[wt_sel], weights[wt_sel])
         mca, vca = _weighted_mean_var(col[wc_sel], weights[wc_sel])
         rows.append(
@@ -142,8 +178,10 @@ def balance_table(
                 smd_after=float((mta - mca) / sd),
                 variance_ratio_before=None if binary or vc == 0 else vt / vc,
                 variance_ratio_after=None if binary or vca == 0 else vta / vca,
-                ecdf_max_before=_ecdf_max(xt, np.ones(len(xt)), xc, np.ones(len(xc))),
-                ecdf_max_after=_ecdf_max(col[wt_sel], weights[wt_sel], col[wc_sel], weights[wc_sel]),
+                ecdf_max_before=max_before,
+                ecdf_max_after=max_after,
+                ecdf_mean_before=mean_before,
+                ecdf_mean_after=mean_after,
             )
         )
     return BalanceTable(tuple(rows))

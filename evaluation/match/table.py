@@ -60,7 +60,8 @@ class TableMatchResult:
             "treated_mean": self.effect.treated,
             "comparison_mean": self.effect.comparison,
             "balance": [{"covariate": r.covariate, "smd_before": r.smd_before, "smd_after": r.smd_after,
-                         "variance_ratio_after": r.variance_ratio_after, "ecdf_max_after": r.ecdf_max_after}
+                         "variance_ratio_after": r.variance_ratio_after, "ecdf_mean_after": r.ecdf_mean_after,
+                         "ecdf_max_after": r.ecdf_max_after, "flags": r.flags}
                         for r in m.balance_.rows],
             "max_abs_smd_after": m.balance_.max_abs_smd_after,
             "imbalanced_after": m.balance_.imbalanced,
@@ -82,7 +83,7 @@ class TableMatchResult:
                   f"matched difference in {self.outcome} (treated - comparison): {d.estimate:,.2f} "
                   f"(95% CI {d.ci95[0]:,.2f} to {d.ci95[1]:,.2f}; p = {d.p_value:.4g})"]
         if m.balance_.imbalanced:
-            lines.append("WARNING: poor balance after matching (|SMD| > 0.1): " + ", ".join(m.balance_.imbalanced))
+            lines.append("WARNING: poor balance after matching: " + m.balance_.imbalance_text())
         return "\n".join(lines)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from evaluation.checks.costs import CostResult
 from evaluation.checks.e_value_power import EValueAndPower
 from evaluation.checks.hidden_bias import HiddenBias
-from evaluation.checks.placebo import PlaceboResult
+from evaluation.checks.falsification import FalsificationResult
 from evaluation.checks.sensitivity import SensitivityRow
 from evaluation.checks.subgroups import SubgroupResult
 from evaluation.cohorts.build import MIN_PARTICIPANTS_TO_MATCH, CohortSummary
@@ -23,7 +23,7 @@ from evaluation.settings.model import StudySettings
 SCHEMA_VERSION = 1
 
 #: The results that exist only when there is a matched comparison.
-MATCHED_ONLY = ("costs", "sensitivity", "rosenbaum_gamma", "e_value", "placebo", "power", "subgroups")
+MATCHED_ONLY = ("costs", "sensitivity", "rosenbaum_gamma", "e_value", "falsification", "power", "subgroups")
 
 
 def not_matched_reason(cohorts: CohortSummary, minimum: int) -> str:
@@ -53,7 +53,7 @@ def assemble_results(
     rosenbaum_gamma: HiddenBias | None = None,
     e_value_power: EValueAndPower | None = None,
     sensitivity: list[SensitivityRow] | None = None,
-    placebo: PlaceboResult | None = None,
+    falsification: FalsificationResult | None = None,
     subgroups: list[SubgroupResult] | None = None,
 ) -> dict:
     """results.json's content. ``match`` and what follows it are None when the cohort is
@@ -76,11 +76,12 @@ def assemble_results(
         "max_abs_smd_before": matched["matching"]["balance"]["max_abs_smd_before"],
         "max_abs_smd_after": matched["matching"]["balance"]["max_abs_smd_after"],
         "imbalanced_after": balance.imbalanced,
+        "imbalance": balance.imbalance_text(),
     }
     if balance.imbalanced:
         matched["warnings"] = [
             *matched["warnings"],
-            "POOR BALANCE: after matching, |SMD| > 0.1 for " + ", ".join(balance.imbalanced)
+            "POOR BALANCE after matching: " + balance.imbalance_text()
             + "; the comparison group is not similar enough, and the estimate may be biased",
         ]
     results["matched"] = matched
@@ -88,7 +89,7 @@ def assemble_results(
     results["sensitivity"] = _rows(sensitivity)
     results["rosenbaum_gamma"] = _dict(rosenbaum_gamma)
     results["e_value"] = e_value_power.e_value if e_value_power else None
-    results["placebo"] = _dict(placebo)
+    results["falsification"] = _dict(falsification)
     results["power"] = e_value_power.power if e_value_power else None
     results["subgroups"] = _rows(subgroups)
     results["evidence"] = rate_evidence(results).to_dict()

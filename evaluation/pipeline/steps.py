@@ -21,7 +21,7 @@ from typing import Any
 from evaluation.checks.costs import run_costs
 from evaluation.checks.e_value_power import run_e_value_and_power
 from evaluation.checks.hidden_bias import run_hidden_bias
-from evaluation.checks.placebo import run_placebo
+from evaluation.checks.falsification import run_falsification
 from evaluation.checks.sensitivity import run_sensitivity
 from evaluation.checks.subgroups import run_subgroups
 from evaluation.cohorts import build as cohorts
@@ -133,10 +133,10 @@ STEPS: tuple[Step, ...] = (
     Step("rosenbaum_gamma", "hidden bias", run_hidden_bias, ("estimate",), stage="checks", when=can_match),
     Step("e_value_power", "E-value and power", run_e_value_and_power, ("estimate",), stage="checks", when=can_match),
     Step("sensitivity", "sensitivity", run_sensitivity, ("estimate",), stage="checks", when=run_checks),
-    Step("placebo", "placebo", run_placebo, ("cohorts",), stage="checks", when=run_checks),
+    Step("falsification", "falsification test", run_falsification, ("estimate",), stage="checks", when=run_checks),
     Step("subgroups", "subgroups", run_subgroups, ("estimate",), stage="checks", when=run_checks),
     Step("results", "assemble results", assemble_results,
          ("load", "validate", "cohorts", "before_after", "match", "estimate", "costs", "rosenbaum_gamma",
-          "e_value_power", "sensitivity", "placebo", "subgroups"), stage="report"),
+          "e_value_power", "sensitivity", "falsification", "subgroups"), stage="report"),
     Step("write", "write outputs", write, ("results", "started"), stage="report", io=True),
 )

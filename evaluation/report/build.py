@@ -20,7 +20,7 @@ from evaluation.report import charts
 
 from evaluation.report import jdl
 from evaluation.report.wording import (
-    can_and_cannot, count_text, fixed, headline, rate_ratio_pct, sensitivity_reading, signed_pct, value_for_money,
+    can_and_cannot, comparison_notes, count_text, fixed, headline, rate_ratio_pct, sensitivity_reading, signed_pct, value_for_money,
 )
 from evaluation.cohorts.covariates import COVARIATE_LABELS
 from evaluation.estimate.types import finite
@@ -189,6 +189,7 @@ def build_outputs(results: dict, manifest: dict, *, audience: str, threshold: in
         "labels": COVARIATE_LABELS,
         "value_for_money": value_for_money(view),
         "sensitivity_reading": sensitivity_reading(view),
+        "comparison_notes": comparison_notes(view),
         "jdl_rows": [("One-year proven reoffending rate", "reoffending_rate", "rate"),
                      ("Proven reoffences per person", "frequency", "freq")],
     }

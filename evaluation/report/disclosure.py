@@ -17,7 +17,7 @@ Lab practice; see docs/security.md):
 - **Derived statistics follow their counts.** A statistic computed from a hidden count
   (a percentage change, rate, mean, interval, test) is withheld. When any count implied
   by the matched comparison is hidden, the whole impact section is withheld, with the
-  checks that re-use it (value for money, sensitivity, placebo, hidden bias, power,
+  checks that re-use it (value for money, sensitivity, falsification, hidden bias, power,
   subgroups), and the report says why.
 - **No individual's facts.** Index dates and the data cut-off (which defaults to the
   latest outcome date) are shown to the month, or the year when the cohort itself is
@@ -44,7 +44,7 @@ COUNT_KEYS = frozenset({
 #: 0/1 covariates (a mean times n is a count of people) and count covariates (a mean times n
 #: is a count of offences).
 BINARY_COVARIATES = frozenset({"female", "mappa", "ppo", "prior_custody"})
-COUNT_COVARIATES = frozenset({"prior_offences_365", "prior_offences_366_730", "prior_offences_earlier",
+COUNT_COVARIATES = frozenset({"prior_offences_365", "proven_365", "prior_offences_366_730", "prior_offences_earlier",
                               "prior_person", "prior_property", "prior_drugs"})
 
 
@@ -226,14 +226,10 @@ def _add_checks(plan: DisclosurePlan, results: dict) -> None:
         if isinstance(row.get("matched"), int):
             plan.add(("sensitivity", i), row["matched"])
             plan.add_split(("analysed",), ("sensitivity", i), ("sensitivity", i, "unmatched"))
-    placebo = results.get("placebo") or {}
-    if isinstance(placebo.get("participants"), int):
-        plan.add(("placebo", "participants"), placebo["participants"])
-        if placebo["participants"] <= plan.values[("analysed",)]:
-            plan.add_split(("analysed",), ("placebo", "participants"), ("placebo", "not_in_placebo"))
-        if isinstance(placebo.get("matched"), int):
-            plan.add(("placebo", "matched"), placebo["matched"])
-            plan.add_split(("placebo", "participants"), ("placebo", "matched"), ("placebo", "unmatched"))
+    check = results.get("falsification") or {}
+    if isinstance(check.get("matched"), int) and check["matched"] <= plan.values[("analysed",)]:
+        plan.add(("falsification", "matched"), check["matched"])
+        plan.add_split(("analysed",), ("falsification", "matched"), ("falsification", "unmatched"))
     bounds = results.get("rosenbaum_gamma") or {}
     if isinstance(bounds.get("pairs_with_a_difference"), int):
         plan.add(("rosenbaum", "pairs"), bounds["pairs"])
@@ -341,6 +337,13 @@ def _matched_view(out: dict, plan: DisclosurePlan) -> None:
     m["treated"] = c["matched"]
     m["comparison"] = c["comparison_units"]
     m["contaminated_comparisons"] = plan.show(("contaminated",), m["contaminated_comparisons"])
+    # the uncorrected comparison's rates times n are unweighted comparison counts the plan
+    # does not register: partners see its rate ratio only; the censoring model's row counts go
+    if m.get("uncorrected"):
+        m["uncorrected"] = {k: v for k, v in m["uncorrected"].items() if k in ("estimand", "rate_ratio")}
+    if m.get("censoring"):
+        for key in ("comparisons_censored", "truncated_person_intervals"):
+            m["censoring"].pop(key, None)
     t = m["time_to_first_reoffence"]
     t.pop("curves", None)  # survival steps fall at single people's reoffences
     t["reoffenders_treated"] = plan.show(("reoffenders_treated",), t["reoffenders_treated"])
@@ -359,14 +362,13 @@ def _checks_view(out: dict, plan: DisclosurePlan) -> None:
             row["matched"] = plan.show(("sensitivity", i), row["matched"])
             if plan.is_hidden(("sensitivity", i), ("sensitivity", i, "unmatched")):
                 row.update(estimate=None, ci95=None, p_value=None, max_abs_smd_after=None, note=WITHHELD)
-    placebo = out.get("placebo") or {}
-    for key in ("participants", "matched"):
-        if isinstance(placebo.get(key), int):
-            placebo[key] = plan.show(("placebo", key), placebo[key])
-    if plan.is_hidden(("placebo", "participants"), ("placebo", "matched"), ("placebo", "not_in_placebo"),
-                      ("placebo", "unmatched")):
-        out["placebo"] = {"note": "The placebo test is withheld: its counts would reveal a small group.",
-                          "estimate": None}
+    check = out.get("falsification") or {}
+    check.pop("units_without_control_window", None)  # counts comparisons too: not for partners
+    if isinstance(check.get("matched"), int):
+        check["matched"] = plan.show(("falsification", "matched"), check["matched"])
+    if plan.is_hidden(("falsification", "matched"), ("falsification", "unmatched")):
+        out["falsification"] = {"note": "The falsification test is withheld: its counts would reveal a small group.",
+                                "estimate": None}
     bounds = out.get("rosenbaum_gamma") or {}
     if "pairs_with_a_difference" in bounds:
         bounds["pairs_with_a_difference"] = plan.show(("rosenbaum", "differing"), bounds["pairs_with_a_difference"])
@@ -379,7 +381,7 @@ def _checks_view(out: dict, plan: DisclosurePlan) -> None:
 
 
 #: What is withheld with the impact section (each re-uses the matched comparison).
-IMPACT_DEPENDENT = ("costs", "sensitivity", "placebo", "rosenbaum_gamma", "e_value", "power", "subgroups")
+IMPACT_DEPENDENT = ("costs", "sensitivity", "falsification", "rosenbaum_gamma", "e_value", "power", "subgroups")
 
 
 def partner_results(results: dict, threshold: int) -> tuple[dict, DisclosurePlan]:

@@ -51,26 +51,26 @@ def rate_evidence(results: dict) -> EvidenceRating:
     ]
     imbalanced = m["balance"]["imbalanced_after"]
     if imbalanced:
-        reasons.append("balance after matching is poor (|SMD| > 0.1 for " + ", ".join(imbalanced)
+        reasons.append("balance after matching is poor (" + (m["balance"].get("imbalance") or ", ".join(imbalanced))
                        + "), so the groups are not shown comparable: rated level 2, not 3")
         maryland, nesta = 2, 2
     else:
         reasons.append(f"every covariate is balanced after matching (largest |SMD| "
-                       f"{m['balance']['max_abs_smd_after']:.2f}, below 0.1)")
+                       f"{m['balance']['max_abs_smd_after']:.2f}, below 0.1; variance ratios within 0.5-2; "
+                       "eCDF maxima within 0.15)")
         maryland, nesta = 3, 3
     reasons.append("matching can only balance what the data record; unrecorded differences (motivation, "
                    "employment, family support) may remain, which is why this is not level 4 or 5")
-    placebo = results.get("placebo") or {}
-    if placebo.get("estimate") is not None:
-        lo, hi = placebo["ci95"]
-        if lo <= 1.0 <= hi:
-            reasons.append("the placebo test (index dates moved back by the after window) shows no difference "
-                           "between the groups, as it should")
+    check = results.get("falsification") or {}
+    if check.get("estimate") is not None:
+        if not check.get("fired"):
+            reasons.append("the falsification test (offending in the year before the selection year, left out of "
+                           "its matching) shows no difference between the groups, as selection on the records predicts")
         else:
-            reasons.append("the placebo test shows the groups already differed before the programme, so "
-                           "participants were selected on something their earlier history does not show; the "
-                           "rating stands only if that was the recent offending the main estimate matches on "
-                           "(see 'How robust is it?')")
+            reasons.append("the falsification test finds the groups differed in the year before the selection year, "
+                           "which the records matched on do not explain: something unrecorded may bias the estimate, "
+                           "so it is rated level 2, not 3")
+            maryland, nesta = min(maryland, 2), min(nesta, 2)
     if m["treated"] < 60:
         reasons.append("fewer matched participants than the Justice Data Lab's minimum of 60: treat the "
                        "estimate with great caution")

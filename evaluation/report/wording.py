@@ -54,6 +54,8 @@ def headline(view: dict) -> str:
             return text + ". " + view["not_matched"]
         return text + ", but without a comparison group this cannot show what the programme caused."
     comp = m["comparison_percent_change"]
+    if m["rate_ratio"]["estimate"] is None or None in m["rate_ratio"]["ci95"]:
+        return text + "; the matched comparison could not be estimated (no proven offences in one of the groups)."
     effect, (lo, hi) = rate_ratio_pct(m["rate_ratio"])
     verdict = ("a statistically significant reduction" if hi < 0 else
                "a statistically significant increase" if lo > 0 else "not a statistically significant difference")
@@ -75,6 +77,8 @@ def can_and_cannot(view: dict) -> tuple[list[str], list[str]]:
         return [f"Participants' proven offending changed by {signed_pct(view['before_after']['percent_change'])} "
                 "from the year before to the year after they started."], cannot
     can = []
+    if m["rate_ratio"]["estimate"] is None or None in m["rate_ratio"]["ci95"]:
+        return ["The matched comparison could not be estimated: one of the groups had no proven offences."], cannot
     effect, (lo, hi) = rate_ratio_pct(m["rate_ratio"])
     if hi < 0:
         can.append(f"This analysis shows that taking part led to a reduction in proven reoffences of between "
@@ -90,8 +94,34 @@ def can_and_cannot(view: dict) -> tuple[list[str], list[str]]:
     can += jdl.rate_sentences(m["reoffending_rate"], m["treated"] if isinstance(m["treated"], int) else 0)
     if m["balance"]["imbalanced_after"]:
         cannot.append("That the comparison group is like the participants in every recorded way: balance is poor "
-                      "for " + ", ".join(m["balance"]["imbalanced_after"]) + ".")
+                      "for " + (m["balance"].get("imbalance") or ", ".join(m["balance"]["imbalanced_after"])) + ".")
     return can, cannot
+
+
+def comparison_notes(view: dict) -> list[str]:
+    """What the matched comparison estimates, how comparisons who started were handled, and
+    the estimate without that correction."""
+    m = view.get("matched")
+    if not m or "estimand" not in m:
+        return []
+    lines = [f"What is compared: {m['estimand']}."]
+    n, total = m.get("contaminated_comparisons"), m.get("comparison")
+    censoring = m.get("censoring") or {}
+    if n is not None:
+        weights = ""
+        if censoring.get("weight_mean") is not None and n != 0:
+            weights = (f" (censoring weights: mean {censoring['weight_mean']:.2f}, largest "
+                       f"{censoring['weight_max']:.2f}, truncated at the 99.9th percentile)")
+        lines.append(f"Comparisons who started the programme during their own follow-up year: {count_text(n)} of "
+                     f"{count_text(total)}. Each was counted only until it started, and the comparisons who had not "
+                     f"yet started were reweighted for their loss{weights}.")
+    unc = (m.get("uncorrected") or {}).get("rate_ratio") or {}
+    if unc.get("estimate") is not None and None not in unc.get("ci95", [None]):
+        lines.append(f"Without that correction (\"starting now versus not yet\": comparisons who start later keep "
+                     f"their whole year, so some of their offending is a participant's), the rate ratio would be "
+                     f"{unc['estimate']:.2f} (95% interval {unc['ci95'][0]:.2f} to {unc['ci95'][1]:.2f}); corrected, "
+                     f"it is {m['rate_ratio']['estimate']:.2f}.")
+    return lines
 
 
 def and_list(items) -> str:
@@ -195,13 +225,14 @@ def cli_lines(view: dict) -> list[str]:
             line += (f"; net of the programme's cost {money(net['estimate'])} ({money(net['ci95'][0])} to "
                      f"{money(net['ci95'][1])})")
         lines.append(line + ("; the interval includes no saving." if costs["savings_interval_includes_zero"] else "."))
-    placebo = view.get("placebo")
-    if placebo and placebo.get("estimate") is not None:
-        lo, hi = placebo["ci95"]
-        lines.append(f"Placebo (index dates {-placebo['index_shift_days']} days earlier): rate ratio "
-                     f"{placebo['estimate']:.2f} (95% CI {lo:.2f} to {hi:.2f})"
-                     + (": no difference, as it should be." if lo <= 1 <= hi else
-                        ": participants already differed then; see the report's 'How robust is it?'."))
+    check = view.get("falsification")
+    if check and check.get("estimate") is not None:
+        lo, hi = check["ci95"]
+        lines.append(f"Falsification (offending in the year before the selection year): rate ratio "
+                     f"{check['estimate']:.2f} (95% CI {lo:.2f} to {hi:.2f})"
+                     + (": participants differed then, which the records do not explain; see the report's "
+                        "'How robust is it?'." if check.get("fired") else ": no difference, as selection on the "
+                        "records predicts."))
     lines += [f"WARNING: {warning}" for warning in m.get("warnings", [])]
     return lines
 

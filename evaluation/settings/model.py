@@ -56,7 +56,7 @@ class WindowSettings(_Section):
     after_days: Days = Field(365, ge=1, le=3650, description="after window in days")
     waiting_days: Days = Field(182, ge=0, le=3650,
                                description="days after a window within which an offence must be proven (MoJ: 182)")
-    index_shift_days: int = Field(0, description="moves every index date (negative = earlier); the placebo uses it")
+    index_shift_days: int = Field(0, description="moves every index date (negative = earlier)")
 
 
 class MatchingSettings(_Section):
@@ -125,7 +125,7 @@ class CostSettings(_Section):
 class CheckSettings(_Section):
     """Which checks run, and how hard the bootstrap works."""
 
-    robustness: bool = Field(True, description="run the sensitivity table, placebo test and subgroups (each re-matches)")
+    robustness: bool = Field(True, description="run the sensitivity table, falsification test and subgroups (each re-matches)")
     bootstrap_resamples: int = Field(2000, ge=100, description="bootstrap resamples for intervals")
 
 

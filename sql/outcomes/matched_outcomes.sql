@@ -12,6 +12,7 @@ SELECT
     o.offences_after,
     o.days_at_risk_after,
     o.first_after_day,
+    o.later_start_date - o.index_date AS start_day,
     m.treat = 0 AND o.later_start_date IS NOT NULL
         AND o.later_start_date < o.index_date + $after_days AS contaminated
 FROM {{ matched }} AS m

@@ -1,11 +1,13 @@
 -- unit_covariates: what was known about each unit strictly before its index date (no
 -- look-ahead): only offences proven (outcome_date) before the index date count, and only
--- custody periods that began before it.
+-- custody periods that began before it. proven_365 counts offences proven (convicted or
+-- cautioned) in the 365 days before, whenever committed: the record a referrer reads.
 CREATE OR REPLACE TABLE unit_covariates AS
 WITH prior AS (
     SELECT
         u.unit_id,
         count(*) FILTER (WHERE o.offence_date >= u.index_date - 365) AS prior_offences_365,
+        count(*) FILTER (WHERE o.outcome_date >= u.index_date - 365) AS proven_365,
         count(*) FILTER (WHERE o.offence_date < u.index_date - 365 AND o.offence_date >= u.index_date - 730) AS prior_offences_366_730,
         count(*) FILTER (WHERE o.offence_date < u.index_date - 730) AS prior_offences_earlier,
         count(*) FILTER (WHERE list_contains($person_group, o.category)) AS prior_person,
@@ -32,6 +34,7 @@ SELECT
     CAST(pe.mappa AS DOUBLE) AS mappa,
     CAST(pe.ppo AS DOUBLE) AS ppo,
     CAST(coalesce(p.prior_offences_365, 0) AS DOUBLE) AS prior_offences_365,
+    CAST(coalesce(p.proven_365, 0) AS DOUBLE) AS proven_365,
     CAST(coalesce(p.prior_offences_366_730, 0) AS DOUBLE) AS prior_offences_366_730,
     CAST(coalesce(p.prior_offences_earlier, 0) AS DOUBLE) AS prior_offences_earlier,
     CAST(coalesce(p.prior_person, 0) AS DOUBLE) AS prior_person,

@@ -1,8 +1,8 @@
 -- unit_outcomes: one row per unit of the study population with the offences that count
 -- in the before and after windows (window_offences), the same counts by offence group,
 -- the day of the first counted offence in the after window (NULL if none), and days at
--- risk (window days less days in custody inside the window, capped at the window;
--- overlapping custody periods are not merged, so the cap matters).
+-- risk (window days less days in custody inside the window; custody_periods are merged,
+-- so no day is counted twice).
 CREATE OR REPLACE TABLE unit_outcomes AS
 WITH counts AS (
     SELECT

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from evaluation.db.connection import connect, placebo_schema
+from evaluation.db.connection import connect
 from evaluation.db.queries import render_sql, run_sql
 
 
@@ -24,13 +24,3 @@ def test_a_query_gets_exactly_the_parameters_it_names():
         con.close()
 
 
-def test_the_placebo_schema_is_left_on_exit_even_after_an_error():
-    con = connect(None)
-    try:
-        with pytest.raises(RuntimeError), placebo_schema(con):
-            con.execute("CREATE TABLE t AS SELECT 1 AS x")
-            raise RuntimeError("a check failed")
-        assert con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'placebo'").fetchone()[0] == 1
-        assert con.execute("SELECT current_schema()").fetchone()[0] == "main"
-    finally:
-        con.close()
