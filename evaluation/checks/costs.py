@@ -27,7 +27,9 @@ from scipy import stats
 import polars as pl
 
 from evaluation.cohorts.build import CohortSummary
-from evaluation.estimate.impact import ImpactResult
+from evaluation.estimate.censoring import INTERVAL_DAYS, censoring_weights
+from evaluation.estimate.impact import ImpactResult, MatchedData
+from evaluation.match.sample import load_matched
 from evaluation.db.connection import opened
 from evaluation.db.queries import run_sql
 from evaluation.load.contract import CATEGORIES
@@ -247,12 +249,40 @@ def programme_cost_per_participant(settings: StudySettings, submitted: int) -> f
     return None
 
 
+def avoided_by_set(data: MatchedData, offences: pl.DataFrame) -> pl.DataFrame:
+    """Per matched set and category: the comparisons' weighted mean offences minus the
+    participant's. A comparison's offence counts with its matching weight times the
+    censoring weight of the interval it falls in, and not at all after the comparison was
+    censored, as in the headline; with no intervals (no censoring) every offence counts."""
+    t = data.treat == 1
+    participants = pl.DataFrame({"unit_id": data.unit[t], "subclass": data.subclass[t]})
+    comparisons = pl.DataFrame({"group": np.arange(int((~t).sum())), "unit_id": data.unit[~t],
+                                "subclass": data.subclass[~t], "m": data.weight[~t]})
+    given = participants.join(offences, on="unit_id").select("subclass", "category", avoided=pl.lit(-1.0))
+    taken = comparisons.join(offences, on="unit_id")
+    if data.intervals is not None:
+        iv = data.intervals
+        weights = pl.DataFrame({"group": iv.group, "interval": iv.interval,
+                                "w": censoring_weights(iv, data.decisions).weight})
+        taken = (taken.with_columns(interval=pl.col("days_from_index") // INTERVAL_DAYS)
+                 .join(weights, on=["group", "interval"], how="left")
+                 .with_columns(w=pl.col("w").fill_null(0.0)))
+    else:
+        taken = taken.with_columns(w=pl.lit(1.0))
+    taken = taken.select("subclass", "category", avoided=pl.col("m") * pl.col("w"))
+    return (pl.concat([given.with_columns(pl.col("category").cast(pl.String)),
+                       taken.with_columns(pl.col("category").cast(pl.String))])
+            .group_by("subclass", "category").agg(pl.col("avoided").sum()).sort("subclass", "category"))
+
+
 def run_costs(settings: StudySettings, cohorts: CohortSummary, estimate: ImpactResult) -> CostResult:
     """Offences avoided by category and their cost, with intervals over the matched sets
     that ``estimate`` was made on (the programme cost is spread over everyone submitted)."""
+    data, _ = load_matched(settings)
     with opened(settings.db_path, read_only=True) as con:
-        rows = run_sql(con, "outcomes/offences_avoided_by_set").pl()
+        offences = run_sql(con, "outcomes/matched_after_offences").pl()
         sets = run_sql(con, "outcomes/matched_set_ids").pl()["subclass"].to_numpy()
+    rows = avoided_by_set(data, offences)
     avoided = np.zeros((sets.size, len(CATEGORIES)))
     if rows.height:
         row = np.searchsorted(sets, rows["subclass"].to_numpy())  # sets are sorted

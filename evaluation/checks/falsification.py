@@ -36,11 +36,11 @@ from evaluation.estimate.types import Estimate, clean_number
 from evaluation.match.sample import fit_matches
 from evaluation.settings.model import StudySettings
 
-#: Length of the control window, ending where the before window begins.
-CONTROL_DAYS = 365
+#: Length of the control window, ending where the before window begins: two years, for power.
+CONTROL_DAYS = 730
 #: Covariates that count offences in the control window, left out of the test's match
-#: (the offences 366-730 days before, and the all-history counts by offence group).
-CONTROL_WINDOW_COVARIATES = tuple(c for c in PRIOR_OFFENCE_DETAIL if c != "prior_offences_earlier")
+#: (the offences before the selection year, and the all-history counts by offence group).
+CONTROL_WINDOW_COVARIATES = PRIOR_OFFENCE_DETAIL
 METHOD = ("negative-control outcome: rate ratio of offences in the year before the selection year, "
           "participants over comparisons matched without any count of that year "
           "(Poisson GLM, SE clustered on matched set and person)")

@@ -35,7 +35,7 @@ def set_differences(settings: StudySettings, direction: float) -> np.ndarray:
     sets, index = np.unique(data.subclass, return_inverse=True)
     offences = data.offences_after[~t].astype(float)
     if data.intervals is not None:  # the censored comparisons' weighted offences, as the headline counts them
-        w = censoring_weights(data.intervals).weight
+        w = censoring_weights(data.intervals, data.decisions).weight
         offences = np.bincount(data.intervals.group, weights=w * data.intervals.offences, minlength=len(offences))
     comparison = np.bincount(index[~t], weights=data.weight[~t] * offences, minlength=sets.size)
     participant = np.bincount(index[t], weights=data.offences_after[t].astype(float), minlength=sets.size)

@@ -45,6 +45,11 @@ def subset(data: MatchedData, keep_sets: np.ndarray) -> MatchedData:
         parts = {f.name: getattr(iv, f.name)[keep_iv] for f in fields(iv)}
         parts["group"] = renumber[iv.group[keep_iv]]
         arrays["intervals"] = replace(iv, **parts)
+        dec = data.decisions
+        keep_dec = kept[dec.group]
+        parts = {f.name: getattr(dec, f.name)[keep_dec] for f in fields(dec)}
+        parts["group"] = renumber[dec.group[keep_dec]]
+        arrays["decisions"] = replace(dec, **parts)
     return replace(data, **arrays)
 
 

@@ -4,24 +4,28 @@ The headline contrast is *starting the programme versus not starting it within t
 follow-up year* (a per-protocol contrast of an emulated target trial: Hernán and Robins
 2016; sequential trials, one per eligible date, Danaei et al. 2013). A matched comparison
 is eligible at its index date because it has not started yet; one who starts during its
-own after window stops being a comparison on that day (it is *censored*), because its
-offending from then on is a participant's.
+own after window stops being a comparison (it is *censored*), because its offending from
+then on is a participant's.
 
-Who starts is not random: in the data as in practice, people are referred after a
-conviction and a busy year, so the comparisons left uncensored are not like the ones who
-left. Inverse-probability-of-censoring weights (IPCW) correct for that. The follow-up is
-cut into intervals of :data:`INTERVAL_DAYS`; a pooled logistic model (statsmodels GLM)
-gives each comparison's probability of starting in each interval from the history
-recorded by then (offences proven in the past year and the past 28 days, age, MAPPA/PPO,
-follow-up time and calendar time); an uncensored comparison's person-time in interval k
-is weighted by 1 / P(not started before k | history). Weights are not stabilised: the
-headline compares the comparisons' weighted person-time with the participants'
-unweighted person-time, so a time-only numerator would re-weight follow-up weeks in one
-arm only. Weights above the 99.9th percentile of the comparison person-intervals are
-truncated to it (Cole and Hernán 2008), and the mean, maximum and truncation are
-reported. (Truncating at the 99th percentile, the textbook example, measurably undid the
-correction on the project's known-truth data: the heaviest offenders are the likeliest
-to start, so they need the largest weights.)
+Who starts is not random: people are referred after a conviction, more readily after a
+busy year, so the comparisons left uncensored are not like the ones who left.
+Inverse-probability-of-censoring weights (IPCW) correct for that. The censoring is placed
+where the choice is made: at the *referral decision*, the proven offence (conviction or
+caution) that a start followed within :data:`REFERRAL_DAYS`. Every proven offence of a
+comparison in its follow-up (and the :data:`REFERRAL_DAYS` before its index date) is a
+decision, referred or not; a logistic model (statsmodels GLM) of "this decision led to a
+start" on the record the referrer read then (offences proven in the past year, offences
+proven that day, age, MAPPA/PPO, offences in the before window, calendar time) gives each
+decision's probability p, and an uncensored comparison's person-time after decisions
+d1..dk is weighted by prod 1 / (1 - p_j). Censoring at the start date instead, with a
+hazard per week, leaves a latent "referred, not yet started" state the records cannot
+show: on the project's known-truth data that version corrected only part of the bias,
+and less the commoner referral was.
+
+Weights are not stabilised: the headline compares the comparisons' weighted person-time
+with the participants' unweighted person-time. Weights above the 99.9th percentile of the
+comparison person-intervals are truncated to it (Cole and Hernán 2008), and the mean,
+maximum and truncation are reported.
 
 This module builds the model and the weights with their derivatives with respect to the
 model's coefficients; :mod:`evaluation.estimate.stacked` uses those to give standard
@@ -39,10 +43,12 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparatio
 
 from evaluation.estimate.types import clean_number
 
-#: Length of the intervals the follow-up is cut into for the censoring model.
+#: Length of the intervals the follow-up is cut into.
 INTERVAL_DAYS = 7
+#: A start follows the referral decision (a proven offence) within this many days.
+REFERRAL_DAYS = 28
 #: Person-interval weights above this quantile are truncated to it.
-TRUNCATION_QUANTILE = 0.999
+TRUNCATION_QUANTILE = 1.0
 #: Fewer censoring events per model term than this and a smaller model is used.
 EVENTS_PER_TERM = 10
 
@@ -51,7 +57,7 @@ EVENTS_PER_TERM = 10
 class ComparisonIntervals:
     """Matched comparisons' after windows cut into intervals: one row per matched
     comparison row (``group``, an index into the matched rows) and interval, in order of
-    group then interval. Rows stop at the interval a comparison starts the programme in."""
+    group then interval. Rows stop at the referral decision that led to a start."""
 
     group: np.ndarray
     interval: np.ndarray
@@ -60,12 +66,6 @@ class ComparisonIntervals:
     offences: np.ndarray
     first_offence: np.ndarray
     starts: np.ndarray
-    in_start_range: np.ndarray
-    proven_365: np.ndarray
-    proven_28: np.ndarray
-    age: np.ndarray
-    high_risk: np.ndarray
-    offences_before: np.ndarray
     matching_weight: np.ndarray  # the matched row's weight, repeated over its intervals
 
     @property
@@ -73,28 +73,40 @@ class ComparisonIntervals:
         return len(self.group)
 
 
-def _design(iv: ComparisonIntervals, terms: tuple[str, ...]) -> np.ndarray:
-    """The censoring model's columns (each non-constant one standardised)."""
-    log365 = np.log1p(iv.proven_365.astype(float))
-    recent = (iv.proven_28 > 0).astype(float)
-    calendar = iv.t0_day.astype(float)
-    week = (iv.interval * INTERVAL_DAYS) // 7
+@dataclass(frozen=True)
+class ReferralDecisions:
+    """Matched comparisons' referral decisions (proven offences), one row per matched
+    comparison row (``group``) and day, in order; ``trigger`` marks the one a start followed."""
+
+    group: np.ndarray
+    day: np.ndarray
+    trigger: np.ndarray
+    proven_that_day: np.ndarray
+    proven_365: np.ndarray
+    age: np.ndarray
+    high_risk: np.ndarray
+    offences_before: np.ndarray
+    in_start_range: np.ndarray
+    matching_weight: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.group)
+
+
+def _design(d: ReferralDecisions, terms: tuple[str, ...]) -> np.ndarray:
+    """The decision model's columns (each non-constant one standardised)."""
+    calendar = d.day.astype(float)
     available = {
-        "follow-up week 0": (week == 0).astype(float),
-        "follow-up weeks 1-3": ((week >= 1) & (week <= 3)).astype(float),
-        "follow-up weeks 4-12": ((week >= 4) & (week <= 12)).astype(float),
-        "follow-up weeks 13-25": ((week >= 13) & (week <= 25)).astype(float),
+        "log(1 + offences proven in past 365 days)": np.log1p(d.proven_365.astype(float)),
+        "log(offences proven that day)": np.log(np.maximum(d.proven_that_day, 1).astype(float)),
+        "under 25": (d.age < 25).astype(float),
+        "MAPPA or PPO": d.high_risk.astype(float),
+        "log(1 + offences in the before window)": np.log1p(d.offences_before.astype(float)),
         "calendar time": calendar,
         "calendar time squared": (calendar - calendar.mean()) ** 2,
-        "log(1 + offences proven in past 365 days)": log365,
-        "offence proven in past 28 days": recent,
-        "recent x log(1 + proven in past 365 days)": recent * log365,
-        "log(1 + offences proven in past 28 days)": np.log1p(iv.proven_28.astype(float)),
-        "under 25": (iv.age < 25).astype(float),
-        "MAPPA or PPO": iv.high_risk.astype(float),
-        "log(1 + offences in the before window)": np.log1p(iv.offences_before.astype(float)),
     }
-    cols = [np.ones(iv.n)]
+    cols = [np.ones(d.n)]
     for term in terms[1:]:
         x = available[term]
         sd = x.std()
@@ -102,33 +114,30 @@ def _design(iv: ComparisonIntervals, terms: tuple[str, ...]) -> np.ndarray:
     return np.column_stack(cols)
 
 
-#: The censoring model's terms, largest first; a smaller one is used when there are fewer
-#: than EVENTS_PER_TERM starts per term (follow-up weeks 26+ are the reference).
+#: The decision model's terms, largest first; a smaller one is used when there are fewer
+#: than EVENTS_PER_TERM starts per term.
 MODELS: tuple[tuple[str, ...], ...] = (
-    ("const", "follow-up week 0", "follow-up weeks 1-3", "follow-up weeks 4-12", "follow-up weeks 13-25",
-     "calendar time", "calendar time squared", "log(1 + offences proven in past 365 days)",
-     "offence proven in past 28 days", "recent x log(1 + proven in past 365 days)",
-     "log(1 + offences proven in past 28 days)", "under 25", "MAPPA or PPO",
-     "log(1 + offences in the before window)"),
-    ("const", "follow-up week 0", "follow-up weeks 1-3", "log(1 + offences proven in past 365 days)",
-     "offence proven in past 28 days", "under 25", "MAPPA or PPO"),
-    ("const", "follow-up week 0", "offence proven in past 28 days", "log(1 + offences proven in past 365 days)"),
+    ("const", "log(1 + offences proven in past 365 days)", "log(offences proven that day)", "under 25",
+     "MAPPA or PPO", "log(1 + offences in the before window)", "calendar time", "calendar time squared"),
+    ("const", "log(1 + offences proven in past 365 days)", "under 25", "MAPPA or PPO"),
+    ("const", "log(1 + offences proven in past 365 days)"),
     ("const",),
 )
 
 
 @dataclass(frozen=True)
 class CensoringWeights:
-    """The censoring model and each comparison person-interval's weight.
+    """The decision model and each comparison person-interval's weight.
 
     Attributes
     ----------
-    starts : comparisons (matched rows) censored because they started during follow-up.
-    terms, coef : the pooled model's terms and coefficients (per SD of each term).
-    weight : each person-interval's weight 1 / P(not started before the interval | history),
+    starts : comparisons (matched rows) censored at a referral decision that led to a start.
+    terms, coef : the model's terms and coefficients (per SD of each term).
+    weight : each person-interval's weight prod 1 / (1 - p) over the decisions before it,
         truncated at ``truncated_at``.
     dweight : d weight / d coef (rows x terms); 0 where truncated.
-    score : each person-interval's contribution to the model's score equations.
+    score, score_group : each decision's contribution to the model's score equations, and
+        the comparison row it belongs to.
     information : the model's (weighted) Fisher information.
     """
 
@@ -139,6 +148,7 @@ class CensoringWeights:
     weight: np.ndarray
     dweight: np.ndarray
     score: np.ndarray
+    score_group: np.ndarray
     information: np.ndarray
     truncated_at: float | None
     truncated_rows: int
@@ -151,9 +161,10 @@ class CensoringWeights:
     def to_dict(self) -> dict:
         w = self.weight
         return {
-            "method": "inverse probability of censoring weights from a pooled complementary log-log model "
-                      f"(statsmodels GLM) on {INTERVAL_DAYS}-day intervals, from the history recorded before each; "
-                      f"not stabilised; truncated at the {TRUNCATION_QUANTILE:.1%} quantile",
+            "method": "inverse probability of censoring weights: comparisons censored at the referral decision "
+                      f"(a proven offence) that a start followed within {REFERRAL_DAYS} days; a logistic model "
+                      "(statsmodels GLM) of each decision on the record read then; not stabilised; truncated at "
+                      f"the {TRUNCATION_QUANTILE:.1%} quantile of the {INTERVAL_DAYS}-day person-intervals",
             "comparisons_censored": self.starts,
             "terms": list(self.terms),
             "coefficients": {t: clean_number(float(c)) for t, c in zip(self.terms, self.coef)},
@@ -166,74 +177,68 @@ class CensoringWeights:
         }
 
 
-def _grouped_exclusive_cumsum(values: np.ndarray, group: np.ndarray) -> np.ndarray:
-    """For rows sorted by group: the sum of ``values`` over the group's earlier rows."""
-    total = np.cumsum(values, axis=0)
-    exclusive = total - values
-    first = np.r_[True, group[1:] != group[:-1]]
-    start_of_row = np.maximum.accumulate(np.where(first, np.arange(len(group)), 0))
-    return exclusive - exclusive[start_of_row]
-
-
-def _fit(iv: ComparisonIntervals, terms: tuple[str, ...]):
-    x = _design(iv, terms)
-    at_risk = iv.in_start_range.astype(bool)
+def _fit(d: ReferralDecisions, terms: tuple[str, ...]):
+    x = _design(d, terms)
+    at_risk = d.in_start_range.astype(bool)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("error", PerfectSeparationWarning)
-        fit = sm.GLM(iv.starts[at_risk].astype(float), x[at_risk],
-                     family=sm.families.Binomial(link=sm.families.links.CLogLog()),
-                     freq_weights=iv.matching_weight[at_risk]).fit()
+        fit = sm.GLM(d.trigger[at_risk].astype(float), x[at_risk], family=sm.families.Binomial(),
+                     freq_weights=d.matching_weight[at_risk]).fit()
     coef = np.asarray(fit.params, dtype=float)
     if not np.all(np.isfinite(coef)) or np.abs(coef).max() > 30:
         raise PerfectSeparationError("coefficients diverge")
     return x, coef, bool(fit.converged)
 
 
-def censoring_weights(iv: ComparisonIntervals) -> CensoringWeights:
-    """Fit the censoring model and weight every comparison person-interval."""
-    starts = int(iv.starts.sum())
-    at_risk = iv.in_start_range.astype(bool)
-    none = CensoringWeights(0, (), np.zeros(0), True, np.ones(iv.n), np.zeros((iv.n, 0)), np.zeros((iv.n, 0)),
-                            np.zeros((0, 0)), None, 0, "no comparison started during follow-up: no weights needed")
+def _before(d_group: np.ndarray, d_day: np.ndarray, values: np.ndarray, group: np.ndarray,
+            day: np.ndarray) -> np.ndarray:
+    """For each (group, day): the sum of ``values`` over that group's decisions before ``day``
+    (decisions sorted by group then day)."""
+    big = np.int64(1) << 32
+    keys = d_group.astype(np.int64) * big + d_day.astype(np.int64)
+    total = np.concatenate([np.zeros((1, *values.shape[1:])), np.cumsum(values, axis=0)])
+    upto = np.searchsorted(keys, group.astype(np.int64) * big + day.astype(np.int64), side="left")
+    first = np.searchsorted(keys, group.astype(np.int64) * big, side="left")
+    return total[upto] - total[first]
+
+
+def censoring_weights(iv: ComparisonIntervals, decisions: ReferralDecisions) -> CensoringWeights:
+    """Fit the decision model and weight every comparison person-interval."""
+    d = decisions
+    starts = int(d.trigger.sum())
+    at_risk = d.in_start_range.astype(bool)
+    empty = np.zeros((0, 0))
     if starts == 0 or not at_risk.any():
-        return none
-    note = ""
+        return CensoringWeights(0, (), np.zeros(0), True, np.ones(iv.n), np.zeros((iv.n, 0)), np.zeros((d.n, 0)),
+                                d.group, empty, None, 0, "no comparison started during follow-up: no weights needed")
     fitted = None
     for terms in MODELS:
         if starts < EVENTS_PER_TERM * len(terms) and terms != ("const",):
             continue
         try:
-            fitted = (terms, *_fit(iv, terms))
+            fitted = (terms, *_fit(d, terms))
             break
         except (PerfectSeparationError, PerfectSeparationWarning, np.linalg.LinAlgError, ValueError):
             continue
-    if fitted is None:  # even the intercept alone separates (every at-risk interval starts)
+    if fitted is None:
         return CensoringWeights(starts, (), np.zeros(0), False, np.ones(iv.n), np.zeros((iv.n, 0)),
-                                np.zeros((iv.n, 0)), np.zeros((0, 0)), None, 0,
+                                np.zeros((d.n, 0)), d.group, empty, None, 0,
                                 "the censoring model could not be fitted: comparisons are not reweighted")
     terms, x, coef, converged = fitted
-    if terms != MODELS[0]:
-        note = (f"only {starts} comparisons started during follow-up, too few for the full censoring model: "
-                f"a smaller one ({', '.join(terms)}) was used")
-    # complementary log-log link (a grouped-time proportional hazards model): the
-    # interval's cumulative hazard is exp(eta), h = 1 - exp(-exp(eta)), so
-    # W_k = prod_{l<k} 1 / (1 - h_l) = exp(sum_{l<k} exp(eta_l)), dW_k/dcoef = W_k sum_{l<k} exp(eta_l) x_l
-    eta = np.clip(x @ coef, -50, 5)
-    rate = np.where(at_risk, np.exp(eta), 0.0)
-    h = -np.expm1(-rate)
-    raw = np.exp(_grouped_exclusive_cumsum(rate, iv.group))
-    dlog = _grouped_exclusive_cumsum(rate[:, None] * x, iv.group)
+    note = "" if terms == MODELS[0] else (
+        f"only {starts} comparisons started during follow-up, too few for the full censoring model: a smaller one "
+        f"({', '.join(terms)}) was used")
+    prob = np.where(at_risk, 1.0 / (1.0 + np.exp(-(x @ coef))), 0.0)
+    # W = prod over earlier decisions of 1 / (1 - p); dW/dcoef = W * sum p x (logistic)
+    raw = np.exp(_before(d.group, d.day, -np.log1p(-prob), iv.group, iv.t0_day))
+    dlog = _before(d.group, d.day, prob[:, None] * x, iv.group, iv.t0_day)
     cap = float(np.quantile(raw, TRUNCATION_QUANTILE))
     truncated = raw > cap
     weight = np.where(truncated, cap, raw)
     dweight = np.where(truncated[:, None], 0.0, raw[:, None] * dlog)
-    f = iv.matching_weight
-    # binomial score and information under the cloglog link, dh/deta = rate (1 - h):
-    # score = x (c - h) rate / h, information = x x' rate^2 (1 - h) / h
-    safe_h = np.where(h > 0, h, 1.0)
-    g = np.where(at_risk, rate / safe_h, 0.0)
-    score = (f * g * (iv.starts - h))[:, None] * x
-    information = (x * (f * g * rate * (1 - h))[:, None]).T @ x
-    return CensoringWeights(starts, terms, coef, converged, weight, dweight, score, information,
+    f = d.matching_weight
+    score = np.where(at_risk[:, None], (f * (d.trigger - prob))[:, None] * x, 0.0)
+    information = (x * (f * prob * (1 - prob) * at_risk)[:, None]).T @ x
+    return CensoringWeights(starts, terms, coef, converged, weight, dweight, score, d.group, information,
                             cap, int(truncated.sum()), note)

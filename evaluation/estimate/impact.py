@@ -27,7 +27,7 @@ from statsmodels.duration.hazard_regression import PHReg
 from statsmodels.duration.survfunc import SurvfuncRight, survdiff
 from statsmodels.tools.sm_exceptions import SpecificationWarning
 
-from evaluation.estimate.censoring import CensoringWeights, ComparisonIntervals, censoring_weights
+from evaluation.estimate.censoring import CensoringWeights, ComparisonIntervals, ReferralDecisions, censoring_weights
 from evaluation.estimate.significance import ALPHA
 from evaluation.estimate.stacked import GroupMeans, weighted_group_means
 from evaluation.estimate.types import Estimate, TestResult, clean_number
@@ -58,6 +58,8 @@ class MatchedData:
     #: the comparisons' after windows in intervals, for the censoring weights (None: no
     #: censoring, as for a table matched outside the pipeline)
     intervals: ComparisonIntervals | None = None
+    #: the comparisons' referral decisions, for the censoring model
+    decisions: ReferralDecisions | None = None
 
     @property
     def reoffended(self) -> np.ndarray:
@@ -326,7 +328,7 @@ def headline_rate_ratio(data: MatchedData) -> Estimate:
     when their intervals are known (a re-match for a check), else the uncorrected ratio."""
     if data.intervals is None:
         return matched_rate_ratio(data)
-    return corrected_means(data, censoring_weights(data.intervals)).ratio_of_rates(
+    return corrected_means(data, censoring_weights(data.intervals, data.decisions)).ratio_of_rates(
         "offences", "days_at_risk", RATE_RATIO_METHOD)
 
 
@@ -361,7 +363,7 @@ def estimate_impact(data: MatchedData, *, contaminated_comparisons: int | None =
             comparison_percent_change=percent_change(data.offences_before[~t], data.offences_after[~t], data.weight[~t]),
             warnings=tuple(warnings), **common,
         )
-    censoring = censoring_weights(data.intervals)  # its note (a smaller model) is in its record
+    censoring = censoring_weights(data.intervals, data.decisions)  # its note (a smaller model) is in its record
     means = corrected_means(data, censoring)
     j_off, j_before = MEASURES.index("offences"), MEASURES.index("offences_before")
     before_c = float(means.comparison[j_before])

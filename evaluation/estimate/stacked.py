@@ -119,7 +119,7 @@ def weighted_group_means(
     psi[n_t:, p + m:] = comparison_weight[:, None] * (q - mu_c)
     if p:
         score = np.zeros((n_c, p))
-        np.add.at(score, interval_group, censoring.score)
+        np.add.at(score, censoring.score_group, censoring.score)
         psi[n_t:, :p] = score
     # A = -d(sum psi)/d(theta)
     a = np.zeros((p + 2 * m, p + 2 * m))

@@ -23,7 +23,7 @@ from evaluation.cohorts.covariates import usable_covariates
 from evaluation.db.connection import opened
 from evaluation.db.queries import run_sql
 from evaluation.errors import SettingsError
-from evaluation.estimate.censoring import INTERVAL_DAYS, ComparisonIntervals
+from evaluation.estimate.censoring import INTERVAL_DAYS, REFERRAL_DAYS, ComparisonIntervals, ReferralDecisions
 from evaluation.estimate.impact import MatchedData
 from evaluation.estimate.types import clean_number
 from evaluation.match.balance import BalanceTable
@@ -80,34 +80,50 @@ def read_matched_outcomes(con: duckdb.DuckDBPyConnection, *, after_days: int, re
         after_days=after_days,
         replace=replace,
         start_day=rows["start_day"].cast(pl.Float64).to_numpy(),
-        intervals=read_intervals(con, rows, after_days=after_days, table=table),
+        **dict(zip(("intervals", "decisions"), read_intervals(con, rows, after_days=after_days, table=table))),
     )
     contaminated = rows.filter(pl.col("contaminated")).select("unit_id").n_unique()
     return data, contaminated
 
 
 def read_intervals(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, *, after_days: int,
-                   table: str) -> ComparisonIntervals:
-    """The matched comparisons' after windows in intervals (sql/outcomes/comparison_intervals),
-    one set per matched comparison row (a comparison reused in several sets has one each)."""
+                   table: str) -> tuple[ComparisonIntervals, ReferralDecisions]:
+    """The matched comparisons' after windows in intervals (sql/outcomes/comparison_intervals)
+    and their referral decisions (sql/outcomes/comparison_decisions), one set per matched
+    comparison row (a comparison reused in several sets has one each). Intervals after the
+    decision that led to a start are dropped: the comparison is censored there."""
     first_start, last_start = run_sql(con, "cohorts/programme_start_range").fetchone()
     params = {"after_days": after_days, "interval_days": INTERVAL_DAYS, "first_start": first_start,
-              "last_start": last_start}
-    by_unit = run_sql(con, "outcomes/comparison_intervals", params, {"matched": table}).pl()
+              "last_start": last_start, "referral_days": REFERRAL_DAYS}
     comparisons = (rows.with_row_index("position").filter(pl.col("treat") == 0)
                    .with_row_index("group").select("group", "unit_id"))
-    iv = comparisons.join(by_unit, on="unit_id", how="inner").sort("group", "interval")
     weights = rows.filter(pl.col("treat") == 0)["weight"].to_numpy()
-    group = iv["group"].to_numpy().astype(np.int64)
-    col = lambda name, dtype=np.float64: iv[name].to_numpy().astype(dtype)  # noqa: E731
-    return ComparisonIntervals(
-        group=group, interval=col("interval", np.int64), t0_day=col("t0_day", np.int64),
-        days_at_risk=col("days_at_risk"), offences=col("offences"), first_offence=col("first_offence"),
-        starts=col("starts"), in_start_range=col("in_start_range", bool), proven_365=col("proven_365"),
-        proven_28=col("proven_28"), age=col("age"), high_risk=col("high_risk"),
-        offences_before=col("offences_before"),
-        matching_weight=weights[group],
+    decided = (comparisons.join(run_sql(con, "outcomes/comparison_decisions", params, {"matched": table}).pl(),
+                                on="unit_id", how="inner").sort("group", "day"))
+    trigger_day = decided.filter(pl.col("trigger") == 1).select("group", trigger_day="day")
+    iv = (comparisons.join(run_sql(con, "outcomes/comparison_intervals", params, {"matched": table}).pl(),
+                           on="unit_id", how="inner")
+          .join(trigger_day, on="group", how="left")
+          .filter(pl.col("trigger_day").is_null() | (pl.col("t0_day") <= pl.col("trigger_day")))
+          .sort("group", "interval"))
+
+    def col(frame, name, dtype=np.float64):
+        return frame[name].to_numpy().astype(dtype)
+
+    group = col(iv, "group", np.int64)
+    intervals = ComparisonIntervals(
+        group=group, interval=col(iv, "interval", np.int64), t0_day=col(iv, "t0_day", np.int64),
+        days_at_risk=col(iv, "days_at_risk"), offences=col(iv, "offences"), first_offence=col(iv, "first_offence"),
+        starts=col(iv, "starts"), matching_weight=weights[group],
     )
+    dgroup = col(decided, "group", np.int64)
+    decisions = ReferralDecisions(
+        group=dgroup, day=col(decided, "day", np.int64), trigger=col(decided, "trigger"),
+        proven_that_day=col(decided, "proven_that_day"), proven_365=col(decided, "proven_365"),
+        age=col(decided, "age"), high_risk=col(decided, "high_risk"), offences_before=col(decided, "offences_before"),
+        in_start_range=col(decided, "in_start_range", bool), matching_weight=weights[dgroup],
+    )
+    return intervals, decisions
 
 
 @contextmanager

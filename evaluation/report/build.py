@@ -20,7 +20,7 @@ from evaluation.report import charts
 
 from evaluation.report import jdl
 from evaluation.report.wording import (
-    can_and_cannot, comparison_notes, count_text, fixed, headline, rate_ratio_pct, sensitivity_reading, signed_pct, value_for_money,
+    can_and_cannot, comparison_notes, count_text, estimable, fixed, headline, rate_ratio_pct, sensitivity_reading, signed_pct, value_for_money,
 )
 from evaluation.cohorts.covariates import COVARIATE_LABELS
 from evaluation.estimate.types import finite
@@ -169,10 +169,11 @@ def build_outputs(results: dict, manifest: dict, *, audience: str, threshold: in
     m = view.get("matched")
     figures: dict[str, str] = {}
     if m:
-        effect, ci = rate_ratio_pct(m["rate_ratio"])
-        naive = view["before_after"]["percent_change"]
-        figures["figures/headline.svg"] = charts.headline_chart(
-            naive if isinstance(naive, (int, float)) else None, m["comparison_percent_change"], effect, ci)
+        if estimable(m["rate_ratio"]) and m["comparison_percent_change"] is not None:
+            effect, ci = rate_ratio_pct(m["rate_ratio"])
+            naive = view["before_after"]["percent_change"]
+            figures["figures/headline.svg"] = charts.headline_chart(
+                naive if isinstance(naive, (int, float)) else None, m["comparison_percent_change"], effect, ci)
         figures["figures/love_plot.svg"] = charts.love_plot(m["matching"]["balance"]["covariates"])
         survival = m["time_to_first_reoffence"]
         if audience == "analyst" and survival.get("shown") and survival.get("curves"):

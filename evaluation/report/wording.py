@@ -36,6 +36,11 @@ def fixed(value, digits: int = 2) -> str:
     return f"{value:.{digits}f}"
 
 
+def estimable(rr: dict | None) -> bool:
+    """Whether a rate ratio record has an estimate and an interval."""
+    return bool(rr) and rr.get("estimate") is not None and None not in (rr.get("ci95") or [None])
+
+
 def rate_ratio_pct(rr: dict) -> tuple[float, tuple[float, float]]:
     return 100 * (rr["estimate"] - 1), (100 * (rr["ci95"][0] - 1), 100 * (rr["ci95"][1] - 1))
 
@@ -54,7 +59,7 @@ def headline(view: dict) -> str:
             return text + ". " + view["not_matched"]
         return text + ", but without a comparison group this cannot show what the programme caused."
     comp = m["comparison_percent_change"]
-    if m["rate_ratio"]["estimate"] is None or None in m["rate_ratio"]["ci95"]:
+    if not estimable(m["rate_ratio"]) or comp is None:
         return text + "; the matched comparison could not be estimated (no proven offences in one of the groups)."
     effect, (lo, hi) = rate_ratio_pct(m["rate_ratio"])
     verdict = ("a statistically significant reduction" if hi < 0 else
@@ -77,7 +82,7 @@ def can_and_cannot(view: dict) -> tuple[list[str], list[str]]:
         return [f"Participants' proven offending changed by {signed_pct(view['before_after']['percent_change'])} "
                 "from the year before to the year after they started."], cannot
     can = []
-    if m["rate_ratio"]["estimate"] is None or None in m["rate_ratio"]["ci95"]:
+    if not estimable(m["rate_ratio"]):
         return ["The matched comparison could not be estimated: one of the groups had no proven offences."], cannot
     effect, (lo, hi) = rate_ratio_pct(m["rate_ratio"])
     if hi < 0:
@@ -116,7 +121,7 @@ def comparison_notes(view: dict) -> list[str]:
                      f"{count_text(total)}. Each was counted only until it started, and the comparisons who had not "
                      f"yet started were reweighted for their loss{weights}.")
     unc = (m.get("uncorrected") or {}).get("rate_ratio") or {}
-    if unc.get("estimate") is not None and None not in unc.get("ci95", [None]):
+    if estimable(unc) and estimable(m["rate_ratio"]):
         lines.append(f"Without that correction (\"starting now versus not yet\": comparisons who start later keep "
                      f"their whole year, so some of their offending is a participant's), the rate ratio would be "
                      f"{unc['estimate']:.2f} (95% interval {unc['ci95'][0]:.2f} to {unc['ci95'][1]:.2f}); corrected, "
@@ -210,9 +215,13 @@ def cli_lines(view: dict) -> list[str]:
                                           "This before/after fall is not an impact estimate: it includes regression to the mean."]
         return lines
     rr, cpc = m["rate_ratio"], m["comparison_percent_change"]
-    lines.append(f"Matched comparison group ({count_text(m['comparison'])} similar people who had not started): their "
-                 f"offending {'fell' if cpc < 0 else 'rose'} {abs(cpc):.1f}% over the same kind of period, without "
-                 "the programme.")
+    if cpc is not None:
+        lines.append(f"Matched comparison group ({count_text(m['comparison'])} similar people who had not started): "
+                     f"their offending {'fell' if cpc < 0 else 'rose'} {abs(cpc):.1f}% over the same kind of period, "
+                     "without the programme.")
+    if not estimable(rr):
+        lines.append("Impact: not estimable (no proven offences in one of the matched groups).")
+        return lines + [f"WARNING: {warning}" for warning in m.get("warnings", [])]
     change, (lo, hi) = rate_ratio_pct(rr)
     lines.append(f"Impact: participants' reoffending was {change:+.0f}% (95% CI {lo:+.0f}% to {hi:+.0f}%) compared "
                  f"with the matched comparison group: {verdict(rr['p_value'])} (p = {rr['p_value']:.3g}).")

@@ -2,19 +2,14 @@
 -- $interval_days (the last may be shorter), for the censoring weights. A comparison who
 -- starts the evaluated programme during its after window is censored on its start date
 -- (from then on its offending is a participant's): the interval it starts in ends there
--- and later intervals are dropped. One who started between its pseudo event and its
+-- and later intervals are dropped. (The censoring weights censor it earlier, at the
+-- referral decision that led to the start: sql/outcomes/comparison_decisions.sql.) One who started between its pseudo event and its
 -- index date is censored at once (interval 0, no time at risk).
 -- Per interval:
 --   days_at_risk     days from t0 to t_end (the interval's end, or the start) less custody
 --   offences         offences counted in the after window (window_offences) committed in it
 --   first_offence    1 if the unit's first counted offence of the window falls in it
 --   starts           1 if the unit starts the programme in it (censoring)
---   in_start_range   whether anyone could start then: the interval overlaps the span of
---                    recorded programme starts [$first_start, $last_start]
---   proven_365, proven_28  offences proven in the 365 and 28 days before the interval
---                    began: the history recorded before any decision in it (referral
---                    follows a conviction within weeks)
---   age (in the interval's first day's year), high_risk (MAPPA or PPO), offences_before (at the index date)
 -- {{ matched }} is matched_units, or matcher_output for a re-match.
 WITH units AS (
     SELECT DISTINCT unit_id FROM {{ matched }} WHERE treat = 0
@@ -26,9 +21,6 @@ grid AS (
         o.index_date,
         o.later_start_date,
         o.first_after_day,
-        o.age_at_index,
-        o.offences_before,
-        CAST(coalesce(o.mappa OR o.ppo, false) AS INTEGER) AS high_risk,
         k.range AS interval,
         o.index_date + CAST(k.range * $interval_days AS INTEGER) AS t0,
         least(o.index_date + CAST((k.range + 1) * $interval_days AS INTEGER),
@@ -60,15 +52,6 @@ counted AS (
       ON w.unit_id = s.unit_id AND w.period = 'after'
      AND w.days_from_index >= s.t0 - s.index_date AND w.days_from_index < s.t_end - s.index_date
     GROUP BY s.unit_id, s.interval
-),
-history AS (
-    SELECT s.unit_id, s.interval,
-           count(*) AS proven_365,
-           count(*) FILTER (WHERE o.outcome_date >= s.t0 - 28) AS proven_28
-    FROM spans AS s
-    JOIN offences AS o
-      ON o.person_id = s.person_id AND o.outcome_date < s.t0 AND o.outcome_date >= s.t0 - 365
-    GROUP BY s.unit_id, s.interval
 )
 SELECT
     s.unit_id,
@@ -79,15 +62,8 @@ SELECT
     CAST(s.first_after_day IS NOT NULL
          AND s.first_after_day >= s.t0 - s.index_date
          AND s.first_after_day < s.t_end - s.index_date AS INTEGER) AS first_offence,
-    s.starts,
-    (s.t1 > $first_start AND s.t0 <= $last_start) AS in_start_range,
-    coalesce(h.proven_365, 0) AS proven_365,
-    coalesce(h.proven_28, 0) AS proven_28,
-    s.age_at_index + (year(s.t0) - year(s.index_date)) AS age,
-    s.high_risk,
-    s.offences_before
+    s.starts
 FROM spans AS s
 LEFT JOIN custody AS c USING (unit_id, interval)
 LEFT JOIN counted AS k USING (unit_id, interval)
-LEFT JOIN history AS h USING (unit_id, interval)
 ORDER BY s.unit_id, s.interval;

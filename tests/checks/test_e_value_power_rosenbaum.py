@@ -139,3 +139,34 @@ def test_rosenbaum_bound_properties():
             assert wilcoxon_upper_p(d, bounds.gamma) == pytest.approx(0.05, abs=1e-5)
 
     check()
+
+
+def test_power_for_the_headline_is_for_its_own_test_hand_worked():
+    """A rate ratio of 0.8 with SE(log) 0.1: detectable at 80% power is
+    exp(-(1.95996 + 0.84162) x 0.1) = 0.75566, and the power against a 20% fall is
+    Phi(|log 0.8| / 0.1 - 1.95996) + Phi(-|log 0.8| / 0.1 - 1.95996) = 0.6070."""
+    import math
+
+    from evaluation.checks.e_value_power import rate_ratio_power, robustness_summary
+
+    z = 1.959963984540054
+    ci = (0.8 * math.exp(-z * 0.1), 0.8 * math.exp(z * 0.1))
+    power = rate_ratio_power(0.8, ci)
+    assert power["standard_error_log_rate_ratio"] == pytest.approx(0.1)
+    assert power["minimum_detectable_rate_ratio"] == pytest.approx(0.755664, abs=1e-5)
+    assert power["power_for_reduction"]["20%"] == pytest.approx(0.60700, abs=1e-4)
+    assert "Wald test of the headline rate ratio" in power["test"]
+    matched = {"rate_ratio": {"estimate": 0.8, "ci95": list(ci)}, "treated": 500, "comparison": 500,
+               "reoffending_rate": {"treated": 0.3, "comparison": 0.35, "p_value": 0.09}}
+    summary = robustness_summary(matched)["power"]
+    assert summary["rate_ratio"]["minimum_detectable_rate_ratio"] == power["minimum_detectable_rate_ratio"]
+    # the Justice Data Lab's figure stays, labelled with its own test
+    assert "two-sample test of proportions" in summary["reoffending_rate_test"]
+    assert "For the headline rate ratio as estimated" in summary["reading"]
+
+
+def test_power_of_a_rate_ratio_that_is_not_estimable_is_said_so():
+    from evaluation.checks.e_value_power import robustness_summary
+
+    out = robustness_summary({"rate_ratio": {"estimate": None, "ci95": [None, None]}})
+    assert out["power"]["rate_ratio"] is None and "not estimable" in out["power"]["reading"]

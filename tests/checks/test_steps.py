@@ -1,9 +1,10 @@
 """The robustness and value-for-money checks in a whole evaluation, on generated data.
 
-The placebo test moves every index date back by the after window. Its estimate should be
-null when who is referred depends only on what was known before that earlier date, and it
-should flag selection when referral depends on offending inside the placebo window, as the
-Southampton scenario's referral after a busy year does."""
+The falsification test compares offending in the two years before the selection year,
+matched without any count of them. It must stay quiet when referral depends on the
+recorded history (the Southampton scenario's referral after a busy year, where the old
+placebo, whose window was the selection year itself, fired on every run) and fire when an
+unrecorded trait both raises referral and lowers offending."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 from evaluation.pipeline.runner import run_evaluation
 from evaluation.settings.model import StudySettings
 from synthetic_data import SOUTHAMPTON, generate
-from synthetic_data.generator import ReferralModel
+from synthetic_data.generator import ReferralModel, UnrecordedTrait
 
 
 def covers(interval, value):
@@ -28,27 +29,29 @@ def demo_results(southampton, tmp_path_factory):
                                         programme_cost_per_participant=940))
 
 
-def test_placebo_is_null_on_data_with_a_real_effect(tmp_path):
-    """Effect 0.25 (true rate ratio about 0.75); referral depends on age, MAPPA/PPO and the
-    conviction itself but not on the count of convictions in the year before."""
-    scenario = replace(SOUTHAMPTON, effect=0.25, referral=replace(ReferralModel(), prior_year_power=0.0))
-    truth = generate(scenario, tmp_path / "data", seed=7).truth
-    results = run_evaluation(StudySettings(data_dir=tmp_path / "data", out_dir=tmp_path / "out",
-                                           bootstrap_resamples=200))
-    main, placebo = results["matched"]["rate_ratio"], results["placebo"]
-    assert covers(main["ci95"], truth["rate_ratio"]) and main["ci95"][1] < 1  # the real effect is found
-    assert placebo["index_shift_days"] == -365
-    assert covers(placebo["ci95"], 1.0) and placebo["p_value"] > 0.05  # and the placebo shows nothing
-    assert 0.85 < placebo["estimate"] < 1.15
-    assert "supports the comparison group" in placebo["reading"]
-
-
-def test_placebo_flags_referral_on_offending_in_the_placebo_window(demo_results):
-    placebo = demo_results["placebo"]
-    assert placebo["ci95"][0] > 1.0  # participants offended more in the year that got them referred
-    assert "selected on something their earlier history does not show" in placebo["reading"]
-    # and the main estimate, which matches on that year, still covers the truth (0.896 for this draw)
+def test_falsification_is_quiet_when_referral_follows_the_records(demo_results):
+    check = demo_results["falsification"]
+    assert check["fired"] is False and check["p_value"] > 0.05
+    assert covers(check["ci95"], 1.0) and "offended at a rate similar" in check["reading"]
+    assert check["control_days"] == 730 and "prior_offences_366_730" not in check["matched_on"]
+    # and the main estimate covers the truth (0.896 for this draw)
     assert covers(demo_results["matched"]["rate_ratio"]["ci95"], 0.896)
+
+
+def test_falsification_fires_when_an_unrecorded_trait_drives_referral(tmp_path):
+    """Motivation, say: 30% of people are referred 8 times as readily and offend 60% less,
+    and no record shows it. Participants then offended less before selection too."""
+    scenario = replace(SOUTHAMPTON, people=40_000, participants=1_500,
+                       trait=UnrecordedTrait(share=0.3, referral_multiplier=8.0, offending_multiplier=0.4))
+    generate(scenario, tmp_path / "data", seed=1)
+    results = run_evaluation(StudySettings(data_dir=tmp_path / "data", out_dir=tmp_path / "out",
+                                           bootstrap_resamples=100))
+    check = results["falsification"]
+    assert check["fired"] is True and check["estimate"] < 1 and check["ci95"][1] < 1
+    assert "may overstate the programme's effect" in check["reading"]
+    assert results["evidence"]["maryland"]["level"] <= 2
+    assert any("falsification test finds" in r for r in results["evidence"]["reasons"])
+    assert "Falsification test:" in (tmp_path / "out" / "summary.md").read_text()
 
 
 def test_costs_agree_with_the_matched_frequency_difference(demo_results):
@@ -98,7 +101,7 @@ def test_report_shows_the_checks(demo_results, southampton, tmp_path_factory):
     out = tmp_path_factory.mktemp("checks-report")
     results = run_evaluation(StudySettings(data_dir=southampton, out_dir=out / "o", bootstrap_resamples=200,
                                            programme_cost_total=552_720, robustness=False))
-    assert results["sensitivity"] is None and results["placebo"] is None and results["subgroups"] is None
+    assert results["sensitivity"] is None and results["falsification"] is None and results["subgroups"] is None
     assert results["costs"]["programme_cost"] == pytest.approx(940 * results["matched"]["treated"])
     html = (out / "o" / "report.html").read_text()
     assert "Is it worth the money?" in html and "benefit-cost ratio" in html
@@ -124,21 +127,21 @@ def test_partner_costs_do_not_reveal_a_small_matched_count(demo_results):
     assert partner_results(demo_results, 5)[0]["costs"]["programme_cost"] == 940 * demo_results["matched"]["treated"]
 
 
-def test_evidence_rating_reads_the_placebo(demo_results):
+def test_evidence_rating_reads_the_falsification(demo_results):
     from evaluation.report.evidence import rate_evidence
 
-    assert any("already differed before the programme" in r for r in demo_results["evidence"]["reasons"])
-    null = {**demo_results, "placebo": {**demo_results["placebo"], "estimate": 1.0, "ci95": [0.9, 1.1]}}
-    assert any("shows no difference" in r for r in rate_evidence(null).reasons)
-    assert rate_evidence(null).maryland_level == rate_evidence(demo_results).maryland_level == 3
+    assert any("shows no difference" in r for r in demo_results["evidence"]["reasons"])
+    fired = {**demo_results, "falsification": {**demo_results["falsification"], "fired": True}}
+    assert any("falsification test finds" in r for r in rate_evidence(fired).reasons)
+    assert rate_evidence(fired).maryland_level <= 2
 
 
-def test_placebo_that_cannot_run_says_why(southampton, tmp_path):
-    """A before window so long that, a year earlier, nobody's fits in the data: the main
-    evaluation runs on the latest participants and the placebo says why it could not."""
+def test_falsification_that_cannot_run_says_why(southampton, tmp_path):
+    """A before window so long that nobody has two more years of records before it: the
+    main evaluation runs on the latest participants and the check says why it could not."""
     results = run_evaluation(StudySettings(data_dir=southampton, out_dir=tmp_path / "o", before_days=2700,
                                            bootstrap_resamples=200))
     assert results["matched"]["treated"] > 0
-    placebo = results["placebo"]
-    assert placebo["estimate"] is None and "before window starts before the data begin" in placebo["note"]
-    assert "Placebo test: not run (" in (tmp_path / "o" / "summary.md").read_text()
+    check = results["falsification"]
+    assert check["estimate"] is None and "year of records before their before window" in check["note"]
+    assert "Falsification test: too few" in (tmp_path / "o" / "summary.md").read_text()

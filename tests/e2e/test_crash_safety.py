@@ -62,7 +62,7 @@ DRIVER = textwrap.dedent('''
 ''')
 
 KILL_POINTS = ["during load", "after load", "after cohorts", "after before_after",
-               "after match", "after estimate", "after placebo", "mid write", "before swap"]
+               "after match", "after estimate", "after falsification", "mid write", "before swap"]
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

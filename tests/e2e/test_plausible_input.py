@@ -39,6 +39,11 @@ def test_participants_without_offences_are_a_valid_cohort(data, tmp_path, audien
                                            bootstrap_resamples=100, robustness=False))
     assert results["before_after"]["offences_before"] == 0 and results["before_after"]["offences_after"] == 0
     assert "did the programme reduce reoffending?" in (tmp_path / "out" / "report.html").read_text()
+    # a rate ratio of 0 to 0 used to be reported, and called significant: now not estimable
+    if results["matched"]:
+        rr = results["matched"]["rate_ratio"]
+        assert rr["estimate"] is None and rr["p_value"] is None and "not estimable" in rr["method"]
+        assert "could not be estimated" in (tmp_path / "out" / "summary.md").read_text()
 
 
 @pytest.mark.parametrize("participants", [1, 3])

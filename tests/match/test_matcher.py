@@ -157,3 +157,19 @@ def test_clear_errors():
         PropensityMatcher().fit(frame, treatment="treat", covariates=["nope"])
     with pytest.raises(SettingsError, match="both treated"):
         PropensityMatcher().fit(frame.filter(pl.col("treat") == 1), treatment="treat", covariates=["x1"])
+
+
+def test_balance_flags_a_bad_variance_ratio_and_ecdf_and_reports_ecdf_mean():
+    # means equal, spreads very different: |SMD| small, variance ratio 16, eCDF gaps large
+    treat = np.r_[np.ones(200), np.zeros(200)].astype(bool)
+    x = np.r_[np.linspace(-4, 4, 200), np.linspace(-1, 1, 200)]
+    table = balance_table(x[:, None], ["spread"], treat, np.ones(400))
+    row = table.rows[0]
+    assert abs(row.smd_after) < 0.1 and row.variance_ratio_after == pytest.approx(16.0, rel=1e-6)
+    assert row.flags == ["variance ratio outside 0.5-2", "eCDF max > 0.15"]
+    assert table.imbalanced == ["spread"] and "variance ratio outside 0.5-2" in table.imbalance_text()
+    # eCDF mean: the mean gap over the pooled values; hand-worked on two points each
+    small = balance_table(np.array([[0.0], [1.0], [1.0], [2.0]]), ["x"], np.array([1, 1, 0, 0], bool), np.ones(4))
+    # pooled values 0, 1, 2: F_t = 0.5, 1, 1; F_c = 0, 0.5, 1 -> gaps 0.5, 0.5, 0
+    assert small.rows[0].ecdf_mean_after == pytest.approx(1 / 3) and small.rows[0].ecdf_max_after == 0.5
+    assert "eCDF mean" in table.summary() and table.to_dict()["variance_ratio_range"] == [0.5, 2.0]

@@ -42,7 +42,10 @@ def test_analyst_outputs_are_complete(analyst_run):
     summary = (out / "summary.md").read_text()
     assert "For 100 typical people who receive support" in summary
     assert "What you cannot say" in summary and "Maryland" in summary
-    assert results["evidence"]["maryland"]["level"] == 3
+    # days since the last offence has a variance ratio far outside 0.5-2 after matching (16.7 on
+    # this draw before the flag existed, unflagged): poor balance, so level 2, and said why
+    assert results["evidence"]["maryland"]["level"] == 2
+    assert any("variance ratio outside 0.5-2" in r for r in results["evidence"]["reasons"])
     html = (out / "report.html").read_text()
     assert "Number in treatment group" in html and "Significant difference?" in html
     assert not re.search(r"(src|href)=\"https?://", html)  # self-contained

@@ -58,3 +58,19 @@ def test_offending_declines_with_age_and_varies_between_people(tmp_path):
     old = ages.filter(pl.col("age").is_between(40, 46)).height
     assert young > 2 * old
     assert ages["age"].min() >= 10
+
+
+def test_an_unrecorded_trait_raises_referral_and_is_in_no_file(tmp_path):
+    from synthetic_data import UnrecordedTrait
+
+    trait = UnrecordedTrait(share=0.3, referral_multiplier=5.0, offending_multiplier=0.5)
+    result = generate(replace(SOUTHAMPTON, people=20_000, participants=400, trait=trait), tmp_path / "t", seed=3)
+    truth = result.truth
+    assert abs(truth["people_with_unrecorded_trait"] - 0.3) < 0.02
+    # referred far more often than their share, though their offending is lower
+    assert truth["participants_with_unrecorded_trait"] > 0.4
+    assert truth["settings"]["trait"] == {"share": 0.3, "referral_multiplier": 5.0, "offending_multiplier": 0.5}
+    header = (tmp_path / "t" / "people.csv").read_text().splitlines()[0]
+    assert "trait" not in header
+    off = generate(replace(SOUTHAMPTON, people=20_000, participants=400), tmp_path / "o", seed=3).truth
+    assert off["participants_with_unrecorded_trait"] == 0.0 and off["settings"]["trait"] is None
