@@ -1,8 +1,8 @@
 """The falsification test: a negative-control outcome from before selection.
 
 Participants and comparisons are matched again, leaving out every covariate that counts
-offences in the year before the selection year (the *control window*: the year that ends
-where the before window begins), and their offending in that window is compared. The
+offences before the selection year, and their offending in the *control window* (the two
+years that end where the before window begins) is compared. The
 programme cannot have affected it, and referral, made on the recent record, did not look
 at it directly, so when selection is on the recorded history the matched groups offend
 alike there (the test is quiet). When something no record shows (motivation, say) both
@@ -41,8 +41,8 @@ CONTROL_DAYS = 730
 #: Covariates that count offences in the control window, left out of the test's match
 #: (the offences before the selection year, and the all-history counts by offence group).
 CONTROL_WINDOW_COVARIATES = PRIOR_OFFENCE_DETAIL
-METHOD = ("negative-control outcome: rate ratio of offences in the year before the selection year, "
-          "participants over comparisons matched without any count of that year "
+METHOD = ("negative-control outcome: rate ratio of offences in the two years before the selection year, "
+          "participants over comparisons matched without any count of those years "
           "(Poisson GLM, SE clustered on matched set and person)")
 
 
@@ -125,8 +125,8 @@ def falsification_reading(estimate: Estimate) -> str:
         return "The falsification test could not be estimated: nobody offended in the control window."
     lo, hi = estimate.ci95
     span = f"rate ratio {estimate.estimate:.2f}, 95% interval {lo:.2f} to {hi:.2f}"
-    where = ("In the year before the year they were selected on, which the programme cannot have affected and "
-             "which was left out of this check's matching, ")
+    where = ("In the two years before the year they were selected on, which the programme cannot have affected and "
+             "which were left out of this check's matching, ")
     if not significant(estimate.p_value):
         return (where + f"participants offended at a rate similar to their matched comparisons ({span}). This is what "
                 "selection on the recorded history predicts; it does not rule out an unrecorded difference too "

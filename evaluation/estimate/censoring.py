@@ -23,9 +23,11 @@ show: on the project's known-truth data that version corrected only part of the 
 and less the commoner referral was.
 
 Weights are not stabilised: the headline compares the comparisons' weighted person-time
-with the participants' unweighted person-time. Weights above the 99.9th percentile of the
-comparison person-intervals are truncated to it (Cole and Hernán 2008), and the mean,
-maximum and truncation are reported.
+with the participants' unweighted person-time. They are not truncated either
+(:data:`TRUNCATION_QUANTILE` is 1): truncating at the 99th or 99.9th percentile (Cole and
+Hernán 2008) measurably undid the correction on the project's known-truth data, because
+the heaviest offenders are the likeliest to be referred and need the largest weights.
+Their mean and maximum are reported.
 
 This module builds the model and the weights with their derivatives with respect to the
 model's coefficients; :mod:`evaluation.estimate.stacked` uses those to give standard
@@ -47,7 +49,7 @@ from evaluation.estimate.types import clean_number
 INTERVAL_DAYS = 7
 #: A start follows the referral decision (a proven offence) within this many days.
 REFERRAL_DAYS = 28
-#: Person-interval weights above this quantile are truncated to it.
+#: Person-interval weights above this quantile are truncated to it (1: none are).
 TRUNCATION_QUANTILE = 1.0
 #: Fewer censoring events per model term than this and a smaller model is used.
 EVENTS_PER_TERM = 10
@@ -163,8 +165,9 @@ class CensoringWeights:
         return {
             "method": "inverse probability of censoring weights: comparisons censored at the referral decision "
                       f"(a proven offence) that a start followed within {REFERRAL_DAYS} days; a logistic model "
-                      "(statsmodels GLM) of each decision on the record read then; not stabilised; truncated at "
-                      f"the {TRUNCATION_QUANTILE:.1%} quantile of the {INTERVAL_DAYS}-day person-intervals",
+                      "(statsmodels GLM) of each decision on the record read then; not stabilised; "
+                      + ("not truncated" if TRUNCATION_QUANTILE >= 1 else
+                         f"truncated at the {TRUNCATION_QUANTILE:.1%} quantile of the person-intervals"),
             "comparisons_censored": self.starts,
             "terms": list(self.terms),
             "coefficients": {t: clean_number(float(c)) for t, c in zip(self.terms, self.coef)},
@@ -233,9 +236,9 @@ def censoring_weights(iv: ComparisonIntervals, decisions: ReferralDecisions) -> 
     # W = prod over earlier decisions of 1 / (1 - p); dW/dcoef = W * sum p x (logistic)
     raw = np.exp(_before(d.group, d.day, -np.log1p(-prob), iv.group, iv.t0_day))
     dlog = _before(d.group, d.day, prob[:, None] * x, iv.group, iv.t0_day)
-    cap = float(np.quantile(raw, TRUNCATION_QUANTILE))
-    truncated = raw > cap
-    weight = np.where(truncated, cap, raw)
+    cap = float(np.quantile(raw, TRUNCATION_QUANTILE)) if TRUNCATION_QUANTILE < 1 else None
+    truncated = raw > cap if cap is not None else np.zeros(len(raw), dtype=bool)
+    weight = np.where(truncated, cap if cap is not None else 0.0, raw)
     dweight = np.where(truncated[:, None], 0.0, raw[:, None] * dlog)
     f = d.matching_weight
     score = np.where(at_risk[:, None], (f * (d.trigger - prob))[:, None] * x, 0.0)

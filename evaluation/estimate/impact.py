@@ -3,7 +3,8 @@ that accounts for the matching and for the censoring of comparisons who start.
 
 The headline estimand is the effect on participants of starting the programme versus not
 starting it within the follow-up year. Comparisons who start during their own after
-window are censored on their start date and the rest are reweighted for it
+window are censored at the referral decision that led to the start and the rest are
+reweighted for it
 (:mod:`evaluation.estimate.censoring`); every measure is then participants' mean minus
 the comparisons' weighted mean, with a sandwich variance clustered on matched set and on
 person that accounts for estimating the weights (:mod:`evaluation.estimate.stacked`).
@@ -200,7 +201,8 @@ def percent_change(before: np.ndarray, after: np.ndarray, weight: np.ndarray) ->
 
 #: What the headline estimates, in words (the report and results.json say it).
 ESTIMAND = ("the effect on participants of starting the programme versus not starting it within the follow-up "
-            "year: matched comparisons who start during their own follow-up are censored on their start date and "
+            "year: matched comparisons who start during their own follow-up are censored at the referral that led to "
+            "the start and "
             "the rest are reweighted for it (inverse probability of censoring weights)")
 UNCORRECTED = ("starting now versus not yet: comparisons who start the programme later keep their whole "
                "follow-up, so some of their offending is a participant's (biased towards no effect)")

@@ -64,10 +64,10 @@ def rate_evidence(results: dict) -> EvidenceRating:
     check = results.get("falsification") or {}
     if check.get("estimate") is not None:
         if not check.get("fired"):
-            reasons.append("the falsification test (offending in the year before the selection year, left out of "
+            reasons.append("the falsification test (offending in the two years before the selection year, left out of "
                            "its matching) shows no difference between the groups, as selection on the records predicts")
         else:
-            reasons.append("the falsification test finds the groups differed in the year before the selection year, "
+            reasons.append("the falsification test finds the groups differed in the two years before the selection year, "
                            "which the records matched on do not explain: something unrecorded may bias the estimate, "
                            "so it is rated level 2, not 3")
             maryland, nesta = min(maryland, 2), min(nesta, 2)

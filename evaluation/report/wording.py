@@ -116,10 +116,12 @@ def comparison_notes(view: dict) -> list[str]:
         weights = ""
         if censoring.get("weight_mean") is not None and n != 0:
             weights = (f" (censoring weights: mean {censoring['weight_mean']:.2f}, largest "
-                       f"{censoring['weight_max']:.2f}, truncated at the 99.9th percentile)")
+                       f"{censoring['weight_max']:.2f}"
+                       + ("" if censoring.get("truncated_at") is None else f", truncated at {censoring['truncated_at']:.2f}")
+                       + ")")
         lines.append(f"Comparisons who started the programme during their own follow-up year: {count_text(n)} of "
-                     f"{count_text(total)}. Each was counted only until it started, and the comparisons who had not "
-                     f"yet started were reweighted for their loss{weights}.")
+                     f"{count_text(total)}. Each was counted only until the referral that led to its start, and the "
+                     f"comparisons not referred were reweighted for their loss{weights}.")
     unc = (m.get("uncorrected") or {}).get("rate_ratio") or {}
     if estimable(unc) and estimable(m["rate_ratio"]):
         lines.append(f"Without that correction (\"starting now versus not yet\": comparisons who start later keep "
@@ -237,7 +239,7 @@ def cli_lines(view: dict) -> list[str]:
     check = view.get("falsification")
     if check and check.get("estimate") is not None:
         lo, hi = check["ci95"]
-        lines.append(f"Falsification (offending in the year before the selection year): rate ratio "
+        lines.append(f"Falsification (offending in the two years before the selection year): rate ratio "
                      f"{check['estimate']:.2f} (95% CI {lo:.2f} to {hi:.2f})"
                      + (": participants differed then, which the records do not explain; see the report's "
                         "'How robust is it?'." if check.get("fired") else ": no difference, as selection on the "

@@ -145,3 +145,17 @@ def test_falsification_that_cannot_run_says_why(southampton, tmp_path):
     check = results["falsification"]
     assert check["estimate"] is None and "year of records before their before window" in check["note"]
     assert "Falsification test: too few" in (tmp_path / "o" / "summary.md").read_text()
+
+
+def test_the_falsification_reading_is_true_both_ways():
+    from evaluation.checks.falsification import FalsificationResult, falsification_reading
+    from evaluation.estimate.types import Estimate
+
+    quiet = falsification_reading(Estimate(1.02, (0.9, 1.15), 0.7, "m"))
+    fewer = falsification_reading(Estimate(0.8, (0.7, 0.9), 0.001, "m"))
+    more = falsification_reading(Estimate(1.3, (1.1, 1.5), 0.002, "m"))
+    assert "offended at a rate similar" in quiet and "does not rule out" in quiet
+    assert "offended less" in fewer and "overstate" in fewer
+    assert "offended more" in more and "understate" in more
+    out = FalsificationResult(730, note="not run (nobody matched)").to_dict()
+    assert out["estimate"] is None and out["note"] == "not run (nobody matched)" and out["control_days"] == 730
