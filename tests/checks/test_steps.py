@@ -15,7 +15,7 @@ import pytest
 from evaluation.pipeline.runner import run_evaluation
 from evaluation.settings.model import StudySettings
 from synthetic_data import SOUTHAMPTON, generate
-from synthetic_data.generator import ReferralModel, UnrecordedTrait
+from synthetic_data.generator import UnrecordedTrait
 
 
 def covers(interval, value):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import pytest
 
 from evaluation.pipeline.runner import run_evaluation
 from evaluation.settings.model import StudySettings
