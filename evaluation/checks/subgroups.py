@@ -22,7 +22,7 @@ from evaluation.estimate.types import Estimate, clean_number
 from evaluation.match.sample import load_matched
 from evaluation.settings.model import StudySettings
 
-#: The estimate fields of a subgroup, sensitivity setting or placebo that was not estimated.
+#: The estimate fields of a subgroup, sensitivity setting or falsification test that was not estimated.
 NOT_ESTIMATED = {"estimate": None, "ci95": None, "p_value": None}
 
 #: Smallest subgroup (matched participants) given an estimate.

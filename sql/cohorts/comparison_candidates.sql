@@ -1,7 +1,7 @@
 -- comparison_candidates: one row per potential comparison unit: a person at a pseudo
 -- index date from an event of the kind that triggers referral, a proven offence's
 -- outcome date (or a release from custody), plus $index_lag_days, inside the analysed
--- participants' index-date range [$first_index, $last_index]. A placebo run moves every
+-- participants' index-date range [$first_index, $last_index]. A run with index_shift_days moves every
 -- pseudo index date by $index_shift_days, as it moves the participants' (eligibility is
 -- still judged at the unmoved event date).
 -- Every such event of an eligible person is a unit (risk-set sampling). Choosing one

@@ -2,7 +2,7 @@
 -- index date: comparison candidates' pseudo index dates are set this long after one of
 -- their own outcome dates, so both groups start follow-up at the same point after a
 -- conviction. The median over analysed participants with an outcome in the 365 days
--- before their first start (not the index date, which a placebo run moves); 0 when there
+-- before their first start (not the index date, which index_shift_days moves); 0 when there
 -- are none.
 SELECT coalesce(CAST(round(median(gap)) AS INTEGER), 0)
 FROM (

@@ -1,6 +1,6 @@
 -- participant_cohort: one row per person submitted (anyone with a start on the evaluated
 -- programmes), with their first start, the index date (that start moved by
--- $index_shift_days; a placebo run moves it back by the after window), the half-open windows
+-- $index_shift_days, a setting that moves every index date), the half-open windows
 --   before = [index - $before_days, index),  after = [index, index + $after_days),
 -- and the reason they are excluded, if they are. Follow-up is complete when every
 -- offence committed in the after window and proven within $waiting_days of its end
