@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 DEMO_DATA := data/southampton
 DEMO_OUT  := out/southampton
 
-.PHONY: venv demo test test-fast bench clean
+.PHONY: venv demo test test-fast bench screenshots clean
 
 venv: $(STAMP)
 
@@ -34,6 +34,12 @@ bench: $(STAMP)
 	@$(PY) -m pip install --disable-pip-version-check -q -r requirements-bench.lock > $(VENV)/bench-install.log 2>&1 \
 		|| { cat $(VENV)/bench-install.log; exit 1; }
 	$(VENV)/bin/reoffend bench --out benchmarks/results/bench.json
+
+# docs/img/: the demo's analyst and partner reports, on screen and as A4 pages.
+screenshots: $(STAMP)
+	$(VENV)/bin/reoffend demo --quiet --data $(DEMO_DATA) --out $(DEMO_OUT)
+	$(VENV)/bin/reoffend evaluate studies/southampton.toml --audience partner --out out/southampton-partner --quiet
+	$(PY) tools/screenshots.py analyst=$(DEMO_OUT)/report.html partner=out/southampton-partner/report.html
 
 clean:
 	rm -rf $(VENV) data out .prefect .pytest_cache test-artifacts

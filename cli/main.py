@@ -120,7 +120,8 @@ def demo(data: Path = Path("data/southampton"), out: Path = Path("out/southampto
     check_output_folder(out, data_dir=data)
     generate(SOUTHAMPTON, data, progress=_say(quiet))
     # Southampton spent about £750,000 a year on about 800 people (as in studies/southampton.toml)
-    _evaluate(StudySettings(data_dir=data, out_dir=out, name="southampton", programme_cost_per_participant=940,
+    _evaluate(StudySettings(data_dir=data, out_dir=out, name="southampton", title="Southampton skills and jobs projects",
+                            programme_cost_per_participant=940,
                             keep_work=keep_work), verbose=verbose, quiet=quiet)
 
 

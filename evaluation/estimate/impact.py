@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import statsmodels.api as sm
+from scipy import stats
 from statsmodels.duration.hazard_regression import PHReg
 from statsmodels.duration.survfunc import SurvfuncRight, survdiff
 from statsmodels.tools.sm_exceptions import SpecificationWarning
@@ -173,9 +174,12 @@ def time_to_first_reoffence(data: MatchedData) -> SurvivalResult:
     curves = {}
     for name, group in (("treated", data.treat == 1), ("comparison", data.treat == 0)):
         sf = SurvfuncRight(time[group], event[group].astype(float), freq_weights=data.weight[group])
+        lower, upper = _log_band(sf.surv_prob, sf.surv_prob_se)
         curves[name] = {
             "days": sf.surv_times.tolist(),
             "survival": sf.surv_prob.tolist(),
+            "lower": lower.tolist(),
+            "upper": upper.tolist(),
             "at_risk": sf.n_risk.tolist(),
         }
     stat, p = survdiff(time, event.astype(float), data.treat)
@@ -188,6 +192,15 @@ def time_to_first_reoffence(data: MatchedData) -> SurvivalResult:
         Estimate(float(np.exp(cox.params[0])), (float(lo), float(hi)), float(cox.pvalues[0]),
                  "Cox proportional hazards, stratified on matched set" + _censor_note(data)),
     )
+
+
+def _log_band(surv: np.ndarray, se: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pointwise 95% band for a Kaplan-Meier curve from statsmodels' Greenwood standard
+    errors, on the log scale (R survival's default, conf.type = "log"), capped at 1."""
+    z = stats.norm.ppf(1 - ALPHA / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        half = np.where(surv > 0, z * se / surv, np.nan)
+    return np.clip(surv * np.exp(-half), 0, 1), np.clip(surv * np.exp(half), 0, 1)
 
 
 def _censor_note(data: MatchedData) -> str:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from evaluation.estimate.types import clean_number
+from evaluation.cohorts.covariates import COVARIATE_LABELS
 
 SMD_THRESHOLD = 0.1
 VARIANCE_RATIO_RANGE = (0.5, 2.0)
@@ -113,7 +114,8 @@ class BalanceTable:
 
     def imbalance_text(self) -> str:
         """The flagged covariates with the rules they break, for a warning."""
-        return "; ".join(f"{r.covariate} ({', '.join(r.flags)})" for r in self.rows if r.flags)
+        return "; ".join(f"{COVARIATE_LABELS.get(r.covariate, r.covariate)} ({', '.join(r.flags)})"
+                         for r in self.rows if r.flags)
 
     def to_dict(self) -> dict:
         return {

@@ -167,6 +167,39 @@ def _nearest_with_replacement(
     return out
 
 
+#: Bins of the overlap chart's histogram.
+OVERLAP_BINS = 30
+
+
+@dataclass(frozen=True)
+class PropensityOverlap:
+    """The distance measure's distribution in equal bins: people (units) per bin for
+    participants and comparisons before matching, and matching weight per bin after."""
+
+    scale: str
+    edges: tuple[float, ...]
+    treated_before: tuple[float, ...]
+    comparison_before: tuple[float, ...]
+    treated_after: tuple[float, ...]
+    comparison_after: tuple[float, ...]
+
+    @classmethod
+    def of(cls, distance: np.ndarray, treat: np.ndarray, weights: np.ndarray, *, scale: str) -> "PropensityOverlap":
+        edges = np.histogram_bin_edges(distance, bins=OVERLAP_BINS)
+
+        def hist(mask, w=None):
+            return tuple(float(v) for v in np.histogram(distance[mask], bins=edges,
+                                                        weights=None if w is None else w[mask])[0])
+
+        return cls(scale, tuple(float(e) for e in edges), hist(treat), hist(~treat),
+                   hist(treat, weights), hist(~treat, weights))
+
+    def to_dict(self) -> dict:
+        return {"scale": self.scale, "edges": list(self.edges),
+                "treated_before": list(self.treated_before), "comparison_before": list(self.comparison_before),
+                "treated_after": list(self.treated_after), "comparison_after": list(self.comparison_after)}
+
+
 class PropensityMatcher:
     """Greedy nearest-neighbour propensity score matching.
 
@@ -207,6 +240,8 @@ class PropensityMatcher:
         a participant's m comparisons.
     weights_ : ndarray, each input row's total matching weight (0 = unmatched).
     balance_ : BalanceTable, before and after matching.
+    overlap_ : PropensityOverlap, the distance measure's distribution by group, before
+        and after matching, in bins (for the overlap chart).
     counts_ : MatchCounts.
     """
 
@@ -364,6 +399,7 @@ class PropensityMatcher:
         balance_x = frame.select([pl.col(c).cast(pl.Float64) for c in covariates]).to_numpy()
         balance_x = np.column_stack([balance_x, self.distance_])
         self.balance_: BalanceTable = balance_table(balance_x, [*covariates, "distance"], treat, self.weights_)
+        self.overlap_ = PropensityOverlap.of(self.distance_, treat, self.weights_, scale=self.distance)
         return self
 
 

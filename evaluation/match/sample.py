@@ -27,7 +27,7 @@ from evaluation.estimate.censoring import INTERVAL_DAYS, REFERRAL_DAYS, Comparis
 from evaluation.estimate.impact import MatchedData
 from evaluation.estimate.types import clean_number
 from evaluation.match.balance import BalanceTable
-from evaluation.match.matcher import MatchCounts, PropensityMatcher
+from evaluation.match.matcher import MatchCounts, PropensityMatcher, PropensityOverlap
 from evaluation.settings.model import StudySettings
 
 
@@ -182,6 +182,7 @@ class MatchResult:
     coefficients: dict[str, float]
     converged: bool
     balance: BalanceTable
+    overlap: PropensityOverlap | None = None
 
     @classmethod
     def from_matcher(cls, matcher: PropensityMatcher, settings: StudySettings, used, dropped) -> "MatchResult":
@@ -198,7 +199,7 @@ class MatchResult:
                 "mahalanobis": list(settings.matching.mahalanobis),
             },
             counts=matcher.counts_, coefficients=dict(matcher.coef_), converged=matcher.converged_,
-            balance=matcher.balance_,
+            balance=matcher.balance_, overlap=matcher.overlap_,
         )
 
     def to_dict(self) -> dict:
@@ -213,6 +214,7 @@ class MatchResult:
                 "converged": self.converged,
             },
             "balance": self.balance.to_dict(),
+            **({"propensity_overlap": self.overlap.to_dict()} if self.overlap is not None else {}),
         }
 
     def brief(self) -> str:

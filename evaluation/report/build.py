@@ -16,13 +16,11 @@ import re
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from evaluation.report import charts
-
-from evaluation.report import jdl
+from evaluation.report import charts, jdl
 from evaluation.report.wording import (
-    can_and_cannot, comparison_notes, count_text, estimable, fixed, headline, rate_ratio_pct, sensitivity_reading, signed_pct, value_for_money,
+    can_and_cannot, comparison_notes, count_text, covariate_label, display_title, estimable, fixed, headline,
+    rate_ratio_pct, sensitivity_reading, signed_pct, value_for_money,
 )
-from evaluation.cohorts.covariates import COVARIATE_LABELS
 from evaluation.estimate.types import finite
 from evaluation.report.disclosure import partner_results
 
@@ -159,6 +157,65 @@ def partner_manifest(manifest: dict) -> dict:
     return out
 
 
+def settings_changed(study: dict) -> list[tuple[str, str]]:
+    """The study settings that differ from the defaults, as (name, value text), for the
+    provenance table (the full record is in results.json and manifest.json)."""
+    from pathlib import Path
+
+    from evaluation.settings.model import StudySettings
+
+    defaults = StudySettings(data_dir=Path("."), out_dir=Path("out")).to_dict()
+    rows = []
+    for name, value in study.items():
+        if name in ("name", "title") or value == defaults.get(name, value) and name in defaults:
+            continue
+        text = ", ".join(map(str, value)) if isinstance(value, list) else (
+            json.dumps(value) if isinstance(value, dict) else str(value))
+        rows.append((name, text or "(none)"))
+    return rows
+
+
+def _figures(view: dict, audience: str) -> dict[str, charts.Figure]:
+    """The charts for this audience's view, by file name."""
+    figures: dict[str, charts.Figure] = {}
+    m = view.get("matched")
+    ba = view["before_after"]
+    if m and estimable(m["rate_ratio"]) and m["comparison_percent_change"] is not None:
+        effect, ci = rate_ratio_pct(m["rate_ratio"])
+        naive = ba["percent_change"]
+        figures["figures/headline.svg"] = charts.headline_chart(
+            naive if isinstance(naive, (int, float)) else None, m["comparison_percent_change"], effect, ci)
+    if ba.get("by_group"):
+        figures["figures/before_after.svg"] = charts.before_after_chart(ba["by_group"])
+    if m:
+        overlap = m["matching"].get("propensity_overlap")
+        if overlap and audience == "analyst":
+            figures["figures/overlap.svg"] = charts.overlap_chart(overlap)
+        figures["figures/love_plot.svg"] = charts.love_plot(m["matching"]["balance"]["covariates"],
+                                                            distance=m["matching"]["settings"]["distance"])
+        survival = m["time_to_first_reoffence"]
+        if audience == "analyst" and survival.get("shown") and survival.get("curves"):
+            figures["figures/km.svg"] = charts.km_chart(survival["curves"], after_days=view["study"]["after_days"])
+    if view.get("costs") and charts.finite_interval(view["costs"].get("savings")):
+        figures["figures/costs.svg"] = charts.cost_chart(view["costs"])
+    check = view.get("falsification")
+    if m and check and charts.finite_interval(check) and estimable(m["rate_ratio"]):
+        figures["figures/falsification.svg"] = charts.falsification_chart(m["rate_ratio"], check)
+    if view.get("sensitivity"):
+        figures["figures/sensitivity.svg"] = charts.forest_plot(
+            view["sensitivity"], label_key=lambda r: r["setting"], title="Other ways of matching",
+            caption="Look for the intervals to agree with the first row (as analysed): if a reasonable change of "
+                    "method moves the estimate a long way, the headline depends on that choice.",
+            what="the rate ratio under other matching settings")
+    if view.get("subgroups"):
+        figures["figures/subgroups.svg"] = charts.forest_plot(
+            view["subgroups"], label_key=lambda r: f"{r['dimension']}: {r['group']}", title="Subgroups (exploratory)",
+            caption="Wide intervals that overlap each other are the rule in small groups: a difference between "
+                    "subgroups here is a question for the next evaluation, not a finding.",
+            what="the rate ratio in subgroups")
+    return figures
+
+
 def build_outputs(results: dict, manifest: dict, *, audience: str, threshold: int) -> dict[str, str]:
     """Every output file (relative path -> text) for one audience."""
     if audience == "partner":
@@ -166,28 +223,19 @@ def build_outputs(results: dict, manifest: dict, *, audience: str, threshold: in
         manifest = partner_manifest(manifest)
     else:
         view = results
-    m = view.get("matched")
-    figures: dict[str, str] = {}
-    if m:
-        if estimable(m["rate_ratio"]) and m["comparison_percent_change"] is not None:
-            effect, ci = rate_ratio_pct(m["rate_ratio"])
-            naive = view["before_after"]["percent_change"]
-            figures["figures/headline.svg"] = charts.headline_chart(
-                naive if isinstance(naive, (int, float)) else None, m["comparison_percent_change"], effect, ci)
-        figures["figures/love_plot.svg"] = charts.love_plot(m["matching"]["balance"]["covariates"])
-        survival = m["time_to_first_reoffence"]
-        if audience == "analyst" and survival.get("shown") and survival.get("curves"):
-            figures["figures/km.svg"] = charts.km_chart(survival["curves"])
+    figures = _figures(view, audience)
     can, cannot = can_and_cannot(view)
     context = {
         "r": view,
         "audience": audience,
+        "title": display_title(view["study"]),
         "headline": headline(view),
         "can": can,
         "cannot": cannot,
         "figures": figures,
         "manifest": manifest,
-        "labels": COVARIATE_LABELS,
+        "settings_changed": settings_changed(view["study"]),
+        "covariate_label": covariate_label,
         "value_for_money": value_for_money(view),
         "sensitivity_reading": sensitivity_reading(view),
         "comparison_notes": comparison_notes(view),
@@ -200,6 +248,6 @@ def build_outputs(results: dict, manifest: dict, *, audience: str, threshold: in
         "summary.md": _markdown_env.get_template("summary.md.j2").render(context),
         "report.html": _env.get_template("report.html.j2").render(context),
         **_tables(view),
-        **figures,
+        **{name: figure.svg for name, figure in figures.items()},
     }
     return files

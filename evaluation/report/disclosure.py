@@ -312,6 +312,7 @@ def _before_after_view(out: dict, plan: DisclosurePlan) -> None:
 def _balance_view(m: dict, plan: DisclosurePlan, balance_facts: dict[str, list[tuple]]) -> None:
     balance = m["matching"]["balance"]
     m["matching"].pop("propensity_model", None)  # coefficients are not for partners
+    m["matching"].pop("propensity_overlap", None)  # people per narrow band of the score: not for partners
     any_hidden = False
     for row in balance["covariates"]:
         if plan.is_hidden(*balance_facts.get(row["covariate"], [])):

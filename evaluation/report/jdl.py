@@ -54,7 +54,8 @@ def rate_sentences(rate: dict, treated: int) -> list[str]:
         need = (f" About {needed:,} people in each group would be needed to detect a difference of this size."
                 if needed else "")
         lines.append(
-            f"The difference is not statistically significant (p = {p_value(rate['p_value'])}): with {treated:,} "
+            f"The difference in the reoffending rate is not statistically significant (p = {p_value(rate['p_value'])} "
+            f"for that difference): with {treated:,} "
             f"people, the data cannot tell whether the programme changed the reoffending rate.{need} This should "
             "not be taken to mean that the programme fails to affect reoffending."
         )

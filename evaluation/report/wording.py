@@ -8,8 +8,34 @@ significance verdicts come from here and from :mod:`evaluation.report.jdl`.
 
 from __future__ import annotations
 
+from evaluation.cohorts.covariates import COVARIATE_LABELS
 from evaluation.estimate.significance import significant
 from evaluation.report import jdl
+
+
+def display_title(study: dict) -> str:
+    """The study's title for reports: its ``title``, or a readable form of its name
+    ("southampton_2024-pilot" -> "Southampton 2024 pilot")."""
+    title = (study.get("title") or "").strip()
+    if title:
+        return title
+    words = " ".join(str(study.get("name") or "evaluation").replace("_", " ").replace("-", " ").split())
+    return words[:1].upper() + words[1:]
+
+
+def covariate_label(name: str, distance: str = "logit") -> str:
+    """A covariate's name for readers, the same in the balance table and the love plot."""
+    if name == "distance":
+        return f"propensity score ({distance})"
+    return COVARIATE_LABELS.get(name, name.replace("_", " "))
+
+
+def effect_words(effect_pct: float) -> str:
+    """A percent difference as words: -7.2 -> "7% fewer", 2 -> "2% more"."""
+    rounded = round(effect_pct)
+    if rounded == 0:
+        return "no difference (0%)"
+    return f"{abs(rounded):.0f}% {'fewer' if rounded < 0 else 'more'}"
 
 
 def count_text(value, fmt: str = "{:,}") -> str:
@@ -65,8 +91,9 @@ def headline(view: dict) -> str:
     verdict = ("a statistically significant reduction" if hi < 0 else
                "a statistically significant increase" if lo > 0 else "not a statistically significant difference")
     return (f"{text}; similar people who did not take part {'fell' if comp < 0 else 'changed'} "
-            f"{abs(comp):.0f}% anyway. Compared with them, participants' offending was {effect:+.0f}% "
-            f"(95% interval {lo:+.0f}% to {hi:+.0f}%): {verdict}.")
+            f"{abs(comp):.0f}% anyway. Compared with them, participants committed {effect_words(effect)} proven "
+            f"offences per day at risk (95% interval {lo:+.0f}% to {hi:+.0f}%; rate ratio p = "
+            f"{jdl.p_value(m['rate_ratio']['p_value'])}): {verdict}.")
 
 
 def can_and_cannot(view: dict) -> tuple[list[str], list[str]]:
@@ -177,9 +204,6 @@ def value_for_money(view: dict) -> list[str]:
     if uncosted:
         lines.append(f"Offences of {and_list(uncosted)} have no unit cost here and are left out of the savings, "
                      "which are therefore a lower bound.")
-    if costs["unit_costs"]["to_verify"]:
-        lines.append(f"The unit costs used for {and_list(costs['unit_costs']['to_verify'])} are marked for checking "
-                     "against Table 1 of the Home Office report.")
     return lines
 
 
@@ -225,8 +249,9 @@ def cli_lines(view: dict) -> list[str]:
         lines.append("Impact: not estimable (no proven offences in one of the matched groups).")
         return lines + [f"WARNING: {warning}" for warning in m.get("warnings", [])]
     change, (lo, hi) = rate_ratio_pct(rr)
-    lines.append(f"Impact: participants' reoffending was {change:+.0f}% (95% CI {lo:+.0f}% to {hi:+.0f}%) compared "
-                 f"with the matched comparison group: {verdict(rr['p_value'])} (p = {rr['p_value']:.3g}).")
+    lines.append(f"Impact: participants committed {effect_words(change)} proven offences per day at risk (95% CI "
+                 f"{lo:+.0f}% to {hi:+.0f}%) than the matched comparison group: {verdict(rr['p_value'])} "
+                 f"(rate ratio {rr['estimate']:.2f}, p = {rr['p_value']:.3g}).")
     costs = view.get("costs")
     if costs:
         savings, net = costs["savings"], costs["net_benefit"]

@@ -147,6 +147,7 @@ FLAT: dict[str, tuple[str | None, str]] = {
     "cutoff": ("data", "cutoff"),
     "seed": (None, "seed"),
     "name": (None, "name"),
+    "title": (None, "title"),
     "bootstrap_resamples": ("checks", "bootstrap_resamples"),
     "comparison_pool": ("matching", "comparison_pool"),
     "max_comparison_units": ("matching", "max_comparison_units"),
@@ -232,7 +233,8 @@ class StudySettings(BaseModel):
 
     Attributes
     ----------
-    name : a short name for the study, used in reports.
+    name : a short name for the study (a slug), used in file names and the library.
+    title : the study's display title in reports; None: a readable form of the name.
     seed : seed for every random step (bootstrap, matching ties), so runs are reproducible.
     out_dir : folder the evaluation writes its outputs into.
     work_dir : folder under which the person-level working database is kept; None uses the
@@ -244,6 +246,8 @@ class StudySettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = Field("evaluation", description="a short name for the study, used in reports")
+    title: str | None = Field(None, max_length=120,
+                              description="display title in reports (default: a readable form of the name)")
     seed: int = Field(20130401, description="seed for the bootstrap and matching")
     out_dir: Path = Field(description="output folder (replaced atomically, only if the tool wrote it)")
     work_dir: Path | None = Field(None, description="where the person-level working database goes")
