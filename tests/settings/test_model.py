@@ -10,7 +10,7 @@ from evaluation.errors import SettingsError
 from evaluation.settings.model import FLAT, StudySettings, load_study
 
 #: results.json's ``study`` record, key for key, as it was before the settings were nested.
-RECORD_KEYS = ["programmes", "before_days", "after_days", "waiting_days", "cutoff", "seed", "name",
+RECORD_KEYS = ["programmes", "before_days", "after_days", "waiting_days", "cutoff", "seed", "name", "title",
                "bootstrap_resamples", "comparison_pool", "max_comparison_units", "index_shift_days", "covariates",
                "caliper", "distance", "ratio", "replace", "order", "fill", "exact", "mahalanobis", "audience",
                "suppression_threshold", "programme_cost_per_participant", "programme_cost_total", "cost_uplift",
