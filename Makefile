@@ -35,11 +35,12 @@ bench: $(STAMP)
 		|| { cat $(VENV)/bench-install.log; exit 1; }
 	$(VENV)/bin/reoffend bench --out benchmarks/results/bench.json
 
-# docs/img/: the demo's analyst and partner reports, on screen and as A4 pages.
+# docs/img/: the demo's analyst and partner reports, on screen and as A4 pages, and its evidence library.
 screenshots: $(STAMP)
 	$(VENV)/bin/reoffend demo --quiet --data $(DEMO_DATA) --out $(DEMO_OUT)
 	$(VENV)/bin/reoffend evaluate studies/southampton.toml --audience partner --out out/southampton-partner --quiet
-	$(PY) tools/screenshots.py analyst=$(DEMO_OUT)/report.html partner=out/southampton-partner/report.html
+	$(PY) tools/screenshots.py analyst=$(DEMO_OUT)/report.html partner=out/southampton-partner/report.html \
+		library=out/library/site/index.html
 
 clean:
 	rm -rf $(VENV) data out .prefect .pytest_cache test-artifacts

@@ -110,9 +110,13 @@ app.command()(evaluate)
 
 
 @app.command()
-def demo(data: Path = Path("data/southampton"), out: Path = Path("out/southampton"), keep_work: bool = False,
-         verbose: Verbose = False, quiet: Quiet = False) -> None:
-    """Generate the southampton scenario (a known 10% effect) and evaluate it end to end."""
+def demo(data: Path = Path("data/southampton"), out: Path = Path("out/southampton"),
+         library: Annotated[Path, typer.Option(help="evidence library the demo builds (its site goes beside it)")]
+         = Path("out/library/library.duckdb"),
+         councils: Annotated[bool, typer.Option(help="also evaluate six synthetic councils for the library")] = True,
+         keep_work: bool = False, verbose: Verbose = False, quiet: Quiet = False) -> None:
+    """Generate the southampton scenario (a known 10% effect) and evaluate it end to end; then
+    evaluate six synthetic councils and pool them all in an evidence library."""
     from evaluation.files.output_folder import check_output_folder
     from evaluation.settings.model import StudySettings
     from synthetic_data import SOUTHAMPTON, generate
@@ -121,8 +125,41 @@ def demo(data: Path = Path("data/southampton"), out: Path = Path("out/southampto
     generate(SOUTHAMPTON, data, progress=_say(quiet))
     # Southampton spent about £750,000 a year on about 800 people (as in studies/southampton.toml)
     _evaluate(StudySettings(data_dir=data, out_dir=out, name="southampton", title="Southampton skills and jobs projects",
-                            programme_cost_per_participant=940,
+                            programme_cost_per_participant=940, council="Southampton", programme_type="employment",
+                            programme_setting="community", library=library,
                             keep_work=keep_work), verbose=verbose, quiet=quiet)
+    if councils:
+        _demo_councils(data.parent / "councils", out.parent / "councils", library, quiet=quiet)
+
+
+def _demo_councils(data_root: Path, out_root: Path, library: Path, *, quiet: bool) -> None:
+    """The library demo: each synthetic council generated and evaluated (partner audience,
+    without the re-matching checks, for speed), each run adding itself to the library."""
+    from evaluation.files.output_folder import check_output_folder
+    from evaluation.pipeline.runner import run_evaluation
+    from evaluation.library.update import site_folder
+    from evaluation.settings.model import StudySettings
+    from synthetic_data import generate
+    from synthetic_data.councils import DEMO_COUNCILS
+
+    say = _say(quiet)
+    last = None
+    for council in DEMO_COUNCILS:
+        data, out = data_root / council.name, out_root / council.name
+        check_output_folder(out, data_dir=data)
+        generate(council.scenario(), data, seed=council.seed)
+        say(f"council {council.council}: {council.programme_type}, true effect {council.effect:.0%}")
+        last = StudySettings(data_dir=data, out_dir=out, name=council.name, title=council.title, council=council.council,
+                             programme_type=council.programme_type, programme_setting=council.setting, seed=council.seed,
+                             audience="partner", robustness=False, library=library)
+        run_evaluation(last)
+    from evaluation.library.pooling import pool_library
+    from evaluation.library.store import read_library
+
+    for result in pool_library(read_library(library)):
+        print(result.summary())
+    if last is not None:
+        print(f"library: {site_folder(last) / 'index.html'}")
 
 
 @app.command()
@@ -195,6 +232,34 @@ def bench(sizes: str = "0.25,0.5,1", repeats: int = 3, out: Path = Path("bench.j
     from benchmarks import bench as run
 
     raise typer.Exit(run.main(["--sizes", sizes, "--repeats", str(repeats), "--out", str(out)]))
+
+
+library_app = typer.Typer(name="library", no_args_is_help=True, rich_markup_mode=None,
+                          help="An evidence library: partner evaluation outputs from many councils, pooled by programme type.")
+app.add_typer(library_app)
+
+
+@library_app.command("add")
+def library_add(out_dirs: Annotated[list[Path], typer.Argument(help="partner evaluation output folders")],
+                library: Annotated[Path, typer.Option("--library", help="library file (DuckDB), created if new")],
+                keep_older: Annotated[bool, typer.Option(help="keep an older version of a re-run evaluation "
+                                                          "(only the newest is pooled)")] = False) -> None:
+    """Add partner evaluation outputs (results.json and manifest.json) to a library."""
+    from evaluation.library.store import add_outputs
+
+    print(add_outputs(library, out_dirs, keep_older=keep_older).summary())
+
+
+@library_app.command("build")
+def library_build(library: Annotated[Path, typer.Argument(help="library file")],
+                  out: Annotated[Path, typer.Option("--out", help="site folder (replaced whole if this tool wrote it)")]) -> None:
+    """Write the library's static site: pooled results per programme type and a page per evaluation."""
+    from evaluation.library.site import build_site
+
+    folder, pooled = build_site(library, out)
+    for result in pooled:
+        print(result.summary())
+    print(f"site:    {folder / 'index.html'}")
 
 
 def _disk_full(exc: BaseException | None) -> bool:

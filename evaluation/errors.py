@@ -37,3 +37,10 @@ class OutputFolderBusy(ReoffendError):
     """Another evaluation is writing the same output folder (see evaluation.files.workspace)."""
 
     exit_code = 2
+
+
+class LibraryError(ReoffendError):
+    """An evidence-library input or file cannot be used (not a partner output, malformed,
+    older than the version held)."""
+
+    exit_code = 2

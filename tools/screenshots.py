@@ -44,6 +44,24 @@ def shoot(audience: str, report: Path, out: Path, chromium: str) -> list[Path]:
     return [screen, sheet_path]
 
 
+def shoot_library(index: Path, out: Path, chromium: str) -> list[Path]:
+    """The library site's index: its first screen, and each programme type's forest plot."""
+    written = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1000, "height": 1100}, device_scale_factor=0.8)
+        page.goto(index.resolve().as_uri())
+        written.append(out / "library-index-screen.png")
+        page.screenshot(path=str(written[-1]))
+        for i, figure in enumerate(page.locator("figure.chart[id^=forest]").all(), start=1):
+            written.append(out / f"library-forest-{i}.png")
+            figure.screenshot(path=str(written[-1]))
+        browser.close()
+    for path in written:
+        _small(Image.open(path)).save(path, optimize=True)
+    return written
+
+
 def main(argv: list[str]) -> int:
     chromium = shutil.which("chromium")
     if chromium is None:
@@ -53,7 +71,8 @@ def main(argv: list[str]) -> int:
     out.mkdir(parents=True, exist_ok=True)
     for arg in argv:
         audience, _, path = arg.partition("=")
-        for written in shoot(audience, Path(path), out, chromium):
+        shots = shoot_library(Path(path), out, chromium) if audience == "library" else shoot(audience, Path(path), out, chromium)
+        for written in shots:
             print(f"{written} ({written.stat().st_size // 1024} KB)")
     return 0
 

@@ -35,6 +35,7 @@ from evaluation.pipeline.assemble import assemble_results
 from evaluation.provenance.manifest import build_manifest
 from evaluation.report.build import build_outputs
 from evaluation.files.output_folder import write_outputs
+from evaluation.library.update import update_library
 from evaluation.settings.model import StudySettings
 
 Values = Mapping[str, Any]
@@ -51,6 +52,11 @@ def run_checks(settings: StudySettings, values: Values) -> bool:
 
 def always(settings: StudySettings, values: Values) -> bool:
     return True
+
+
+def has_library(settings: StudySettings, values: Values) -> bool:
+    """The study names an evidence library to add its partner results to."""
+    return settings.library.path is not None
 
 
 @dataclass(frozen=True)
@@ -139,4 +145,6 @@ STEPS: tuple[Step, ...] = (
          ("load", "validate", "cohorts", "before_after", "match", "estimate", "costs", "rosenbaum_gamma",
           "e_value_power", "sensitivity", "falsification", "subgroups"), stage="report"),
     Step("write", "write outputs", write, ("results", "started"), stage="report", io=True),
+    Step("library", "update the evidence library", update_library, ("results", "write"), stage="report", io=True,
+         when=has_library),
 )

@@ -153,6 +153,8 @@ def partner_manifest(manifest: dict) -> dict:
     for key in ("data_dir", "out_dir", "work_dir", "keep_work"):
         settings.pop(key, None)
     settings.get("data", {}).pop("folder", None)
+    for key in ("path", "site"):
+        settings.get("library", {}).pop(key, None)
     out["audience"] = "partner"
     return out
 

@@ -137,6 +137,20 @@ class AudienceSettings(_Section):
     suppression_threshold: int = Field(5, ge=2, le=100, description="partner outputs hide counts from 1 to this minus 1")
 
 
+class LibrarySettings(_Section):
+    """The evidence library this study's partner results join after each run, and the
+    tags that say which programmes it is pooled with (``[study.library]``)."""
+
+    type: str | None = Field(None, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _-]*$",
+                             description="programme type for pooling in an evidence library, e.g. employment")
+    setting: str | None = Field(None, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _-]*$",
+                                description="where the programme runs, e.g. community or custody")
+    council: str | None = Field(None, max_length=80, description="the council or partnership that ran it")
+    path: Path | None = Field(None, description="evidence library (a DuckDB file) to add this study's partner "
+                                                "results to after each run, and rebuild")
+    site: Path | None = Field(None, description="folder for the library's static site (default: site/ beside the library)")
+
+
 #: Every setting by its flat name: (section, field). Top-level settings have section None.
 #: The order is that of results.json's ``study`` record.
 FLAT: dict[str, tuple[str | None, str]] = {
@@ -169,15 +183,20 @@ FLAT: dict[str, tuple[str | None, str]] = {
     "cost_price_year": ("costs", "price_year"),
     "unit_cost_overrides": ("costs", "unit_costs"),
     "robustness": ("checks", "robustness"),
+    "programme_type": ("library", "type"),
+    "programme_setting": ("library", "setting"),
+    "council": ("library", "council"),
     # not in results.json: where things are, not what the results are
     "data_dir": ("data", "folder"),
     "out_dir": (None, "out_dir"),
     "work_dir": (None, "work_dir"),
     "keep_work": (None, "keep_work"),
+    "library": ("library", "path"),
+    "library_site": ("library", "site"),
 }
 #: The flat names that are not part of the results (machine paths and housekeeping).
-NOT_IN_RESULTS = ("data_dir", "out_dir", "work_dir", "keep_work")
-SECTIONS = ("data", "windows", "matching", "costs", "checks", "audience")
+NOT_IN_RESULTS = ("data_dir", "out_dir", "work_dir", "keep_work", "library", "library_site")
+SECTIONS = ("data", "windows", "matching", "costs", "checks", "audience", "library")
 
 
 def _route(values: dict[str, Any]) -> dict[str, Any]:
@@ -240,7 +259,7 @@ class StudySettings(BaseModel):
     work_dir : folder under which the person-level working database is kept; None uses the
         private per-user state folder (evaluation.files.workspace); never beside the outputs.
     keep_work : keep the work folder after the run (it is removed by default).
-    data, windows, matching, costs, checks, audience : the sections (see each class).
+    data, windows, matching, costs, checks, audience, library : the sections (see each class).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -258,6 +277,7 @@ class StudySettings(BaseModel):
     costs: CostSettings = CostSettings()
     checks: CheckSettings = CheckSettings()
     audience: AudienceSettings = AudienceSettings()
+    library: LibrarySettings = LibrarySettings()
 
     def __init__(self, **values: Any) -> None:
         try:
@@ -336,9 +356,13 @@ def load_study(path: str | Path, overrides: dict[str, Any] | None = None) -> Stu
         raise SettingsError(f"{path}: not valid TOML ({exc})") from None
     study = dict(raw.get("study", raw))
     study.pop("schedule", None)  # read by study_schedule: it does not change results
-    for key in ("data_dir", "out_dir", "work_dir"):
+    for key in ("data_dir", "out_dir", "work_dir", "library", "library_site"):
         if isinstance(study.get(key), str):
             study[key] = (path.parent / study[key]).resolve()
+    library = study.get("library")
+    if isinstance(library, dict):
+        study["library"] = {k: (path.parent / v).resolve() if k in ("path", "site") and isinstance(v, str) else v
+                            for k, v in library.items()}
     try:
         nested = _route(study)
         for flat, value in (overrides or {}).items():

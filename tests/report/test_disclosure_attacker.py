@@ -178,6 +178,8 @@ def attack(folder: Path) -> tuple[Attacker, dict]:
         costs = r.get("costs") or {}
         per_head = r["study"].get("programme_cost_per_participant")
         a.quotient("n = programme cost / cost per participant", costs.get("programme_cost"), per_head)
+    if not (folder / "tables").is_dir():  # a library's copy holds results.json only
+        return a, r
     # tables: every CSV's counts are the results' counts (checked) and carry no others
     flow = list(csv.DictReader(io.StringIO((folder / "tables" / "cohort_flow.csv").read_text())))
     shown = [int(x["people"]) if x["people"].isdigit() else None for x in flow]
@@ -201,11 +203,13 @@ def partner_runs(tmp_path_factory, southampton) -> dict[str, Path]:
         generate(replace(SOUTHAMPTON, people=3000, participants=size), data, seed=size)
         out = tmp_path_factory.mktemp(f"partner{size}") / "out"
         run_evaluation(StudySettings(data_dir=data, out_dir=out, audience="partner", bootstrap_resamples=200,
-                                     programme_cost_per_participant=940))
+                                     programme_cost_per_participant=940, name=f"cohort{size}", council="Testshire",
+                                     programme_type="employment"))
         runs[f"cohort of {size}"] = out
     out = tmp_path_factory.mktemp("partner-southampton") / "out"
     run_evaluation(StudySettings(data_dir=southampton, out_dir=out, audience="partner", bootstrap_resamples=300,
-                                 programme_cost_per_participant=940, name="southampton"))
+                                 programme_cost_per_participant=940, name="southampton", council="Southampton",
+                                 programme_type="employment"))
     runs["southampton"] = out
     return runs
 
@@ -267,3 +271,40 @@ def test_the_attacker_finds_small_counts_in_analyst_outputs(tmp_path):
     run_evaluation(StudySettings(data_dir=data, out_dir=out, bootstrap_resamples=200))
     attacker, _ = attack(out)
     assert attacker.small(), "the attack derives no small count even from unsuppressed outputs"
+
+
+def test_the_library_and_its_site_leak_nothing(partner_runs, tmp_path):
+    """The evidence library and its site, built from these partner outputs, are attacked the
+    same way: every stored results file, the site's data file and every page."""
+    from evaluation.library.site import build_site
+    from evaluation.library.store import add_outputs, read_library
+
+    library = tmp_path / "library.duckdb"
+    add_outputs(library, [partner_runs[case] for case in CASES])
+    site, pooled = build_site(library, tmp_path / "site")
+    stored = read_library(library)
+    assert len(stored) == len(CASES)
+    for evaluation in stored:
+        folder = tmp_path / "stored" / evaluation.name
+        folder.mkdir(parents=True)
+        (folder / "results.json").write_text(evaluation.results_json)
+        attacker, results = attack(folder)
+        assert results["audience"] == "partner" and attacker.derived
+        assert direct_counts(results) == [] and attacker.small() == [], evaluation.name
+        manifest = json.loads(evaluation.manifest_json)
+        assert "sha256" not in evaluation.manifest_json and "rows_read" not in evaluation.manifest_json
+        assert manifest["audience"] == "partner"
+    assert direct_counts(json.loads((site / "library.json").read_text())) == []
+    allowed = {e.finished[:10] for e in stored if e.finished}
+    for page in site.rglob("*.html"):
+        text = page.read_text()
+        assert not re.search(r"\bSYN\d", text), page
+        assert set(re.findall(r"\d{4}-\d{2}-\d{2}", text)) <= allowed, page
+        cells = re.findall(r'class="count">([^<]*)<', text)
+        assert cells, page
+        for cell in cells:
+            number = cell.replace(",", "")
+            assert not (number.isdigit() and 0 < int(number) < THRESHOLD), (page, cell)
+    # the pooled participants are a sum of counts each shown: no hidden one is in it
+    shown = sum(e.participants for e in stored if e.is_current and e.estimable)
+    assert sum(p.participants for p in pooled) == shown

@@ -14,7 +14,7 @@ RECORD_KEYS = ["programmes", "before_days", "after_days", "waiting_days", "cutof
                "bootstrap_resamples", "comparison_pool", "max_comparison_units", "index_shift_days", "covariates",
                "caliper", "distance", "ratio", "replace", "order", "fill", "exact", "mahalanobis", "audience",
                "suppression_threshold", "programme_cost_per_participant", "programme_cost_total", "cost_uplift",
-               "cost_price_year", "unit_cost_overrides", "robustness"]
+               "cost_price_year", "unit_cost_overrides", "robustness", "programme_type", "programme_setting", "council"]
 
 
 def test_flat_and_nested_construction_agree(tmp_path):

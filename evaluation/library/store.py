@@ -1,0 +1,255 @@
+"""The library file: one DuckDB table of evaluations, one row per version.
+
+Only partner outputs are accepted (``results.json`` and ``manifest.json`` whose audience is
+``partner``), so nothing person-level, and no count a partner may not see, enters a
+library; a library can be shared between councils as it is. Each evaluation is known by
+its council and study name; a run on newer data (a later data cut-off) replaces the older
+version, unless the older one is kept on purpose (``keep_older``), when both stay and only
+the newest is pooled.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from evaluation.errors import LibraryError
+
+#: 95% normal quantile, for the standard error of a log rate ratio from its interval.
+Z95 = 1.959963984540054
+COLUMNS = (
+    "study_key", "name", "title", "council", "programme_type", "programme_setting", "data_cutoff", "index_from",
+    "index_to", "finished", "code_version", "participants", "comparison", "rate_ratio", "ci_low", "ci_high",
+    "p_value", "log_rate_ratio", "se_log_rate_ratio", "maryland", "nesta", "falsification_fired", "headline",
+    "results_json", "manifest_json", "is_current", "added",
+)
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS evaluations (
+    study_key VARCHAR NOT NULL, name VARCHAR NOT NULL, title VARCHAR, council VARCHAR,
+    programme_type VARCHAR, programme_setting VARCHAR, data_cutoff VARCHAR, index_from VARCHAR, index_to VARCHAR,
+    finished VARCHAR, code_version VARCHAR, participants BIGINT, comparison BIGINT,
+    rate_ratio DOUBLE, ci_low DOUBLE, ci_high DOUBLE, p_value DOUBLE, log_rate_ratio DOUBLE,
+    se_log_rate_ratio DOUBLE, maryland INTEGER, nesta INTEGER, falsification_fired BOOLEAN, headline VARCHAR,
+    results_json VARCHAR NOT NULL, manifest_json VARCHAR NOT NULL, is_current BOOLEAN NOT NULL, added VARCHAR NOT NULL
+)
+"""
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One evaluation as the library holds it (a row of ``evaluations``)."""
+
+    study_key: str
+    name: str
+    title: str | None
+    council: str | None
+    programme_type: str | None
+    programme_setting: str | None
+    data_cutoff: str | None
+    index_from: str | None
+    index_to: str | None
+    finished: str | None
+    code_version: str | None
+    participants: int | None
+    comparison: int | None
+    rate_ratio: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    log_rate_ratio: float | None
+    se_log_rate_ratio: float | None
+    maryland: int | None
+    nesta: int | None
+    falsification_fired: bool | None
+    headline: str | None
+    results_json: str
+    manifest_json: str
+    is_current: bool
+    added: str
+
+    @property
+    def estimable(self) -> bool:
+        """Whether it has a rate ratio with a finite interval (it can be pooled)."""
+        return self.se_log_rate_ratio is not None and self.se_log_rate_ratio > 0
+
+    @property
+    def results(self) -> dict:
+        return json.loads(self.results_json)
+
+    @property
+    def label(self) -> str:
+        return f"{self.council or 'unnamed council'}: {self.title or self.name}"
+
+
+@dataclass(frozen=True)
+class AddReport:
+    """What ``add`` did with each output folder."""
+
+    added: tuple[str, ...]
+    replaced: tuple[str, ...]
+    kept_older: tuple[str, ...]
+
+    def summary(self) -> str:
+        lines = [f"added {len(self.added)} evaluation(s): {', '.join(self.added) or 'none'}"]
+        if self.replaced:
+            lines.append(f"replaced older versions of: {', '.join(self.replaced)}")
+        if self.kept_older:
+            lines.append(f"kept older versions on purpose of: {', '.join(self.kept_older)}")
+        return "\n".join(lines)
+
+
+def _number(value, *, name: str, where: str, positive: bool = False) -> float | None:
+    """A finite number from a results file, None when withheld; anything else is refused."""
+    if value is None or isinstance(value, str):  # withheld, or a suppression marker
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise LibraryError(f"{where}: {name} is not a finite number")
+    if positive and value <= 0:
+        raise LibraryError(f"{where}: {name} must be positive")
+    return float(value)
+
+
+def _count(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LibraryError(f"{path}: not found (give the output folder of a partner evaluation)") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise LibraryError(f"{path}: not valid JSON ({exc.__class__.__name__})") from None
+    if not isinstance(value, dict):
+        raise LibraryError(f"{path}: not a JSON object")
+    return value
+
+
+def study_key(council: str | None, name: str) -> str:
+    return f"{(council or '').strip().lower()}/{name.strip().lower()}"
+
+
+def evaluation_from(results: dict, manifest: dict, *, where: str, added: str) -> Evaluation:
+    """An evaluation row from a partner evaluation's results and manifest (refused, with
+    the reason in one line, when either is not a partner output or is malformed)."""
+    if results.get("audience") != "partner" or manifest.get("audience") != "partner" or "suppression" not in results:
+        raise LibraryError(f"{where}: not a partner output (run the evaluation with --audience partner); a library "
+                         "takes partner outputs only, so that nothing person-level enters it")
+    study = results.get("study")
+    if not isinstance(study, dict) or not isinstance(study.get("name"), str) or not study["name"].strip():
+        raise LibraryError(f"{where}: results.json has no study name")
+    m = results.get("matched") or None
+    rr = (m or {}).get("rate_ratio") or {}
+    estimate = _number(rr.get("estimate"), name="matched.rate_ratio.estimate", where=where, positive=True)
+    ci = rr.get("ci95") or [None, None]
+    if not isinstance(ci, list) or len(ci) != 2:
+        raise LibraryError(f"{where}: matched.rate_ratio.ci95 is not a pair")
+    low = _number(ci[0], name="matched.rate_ratio.ci95", where=where, positive=True)
+    high = _number(ci[1], name="matched.rate_ratio.ci95", where=where, positive=True)
+    se = None
+    if estimate is not None and low is not None and high is not None:
+        if not low <= estimate <= high:
+            raise LibraryError(f"{where}: the rate ratio lies outside its own interval")
+        se = (math.log(high) - math.log(low)) / (2 * Z95) if high > low else None
+    evidence = results.get("evidence") or {}
+    index_dates = (results.get("cohort") or {}).get("index_dates") or [None, None]
+    check = results.get("falsification") or {}
+    from evaluation.report.wording import headline
+
+    try:
+        text = headline(results)
+    except (KeyError, TypeError, ValueError):
+        text = None
+    return Evaluation(
+        study_key=study_key(study.get("council"), study["name"]), name=study["name"], title=study.get("title"),
+        council=study.get("council"), programme_type=study.get("programme_type"),
+        programme_setting=study.get("programme_setting"),
+        data_cutoff=(results.get("cohort") or {}).get("data_cutoff"),
+        index_from=index_dates[0] if index_dates else None, index_to=index_dates[-1] if index_dates else None,
+        finished=manifest.get("finished"), code_version=manifest.get("code_version"),
+        participants=_count((m or {}).get("treated")), comparison=_count((m or {}).get("comparison")),
+        rate_ratio=estimate, ci_low=low, ci_high=high,
+        p_value=_number(rr.get("p_value"), name="matched.rate_ratio.p_value", where=where),
+        log_rate_ratio=None if estimate is None else math.log(estimate), se_log_rate_ratio=se,
+        maryland=_count((evidence.get("maryland") or {}).get("level")),
+        nesta=_count((evidence.get("nesta") or {}).get("level")),
+        falsification_fired=check.get("fired") if isinstance(check.get("fired"), bool) else None,
+        headline=text, results_json=json.dumps(results, sort_keys=True), manifest_json=json.dumps(manifest, sort_keys=True),
+        is_current=True, added=added,
+    )
+
+
+def _connect(library: Path, *, create: bool) -> duckdb.DuckDBPyConnection:
+    library = Path(library)
+    if not create and not library.is_file():
+        raise LibraryError(f"{library}: no such library (make one with reoffend library add OUT_DIR --library {library})")
+    if create:
+        library.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(library))
+        con.execute(SCHEMA)
+    except duckdb.Error as exc:
+        raise LibraryError(f"{library}: not a library file ({str(exc).splitlines()[0]})") from None
+    return con
+
+
+def add_evaluation(library: Path, evaluation: Evaluation, *, keep_older: bool = False) -> str:
+    """Put one evaluation in the library; returns "added", "replaced" or "kept older"."""
+    with _connect(library, create=True) as con:
+        existing = con.execute("SELECT data_cutoff, finished FROM evaluations WHERE study_key = $k AND is_current",
+                               {"k": evaluation.study_key}).fetchall()
+        outcome = "added"
+        if existing:
+            cutoff, finished = existing[0]
+            if (evaluation.data_cutoff or "", evaluation.finished or "") < (cutoff or "", finished or ""):
+                raise LibraryError(f"{evaluation.label}: the library already holds a version on newer data "
+                                 f"(to {cutoff}); this one is to {evaluation.data_cutoff}")
+            if keep_older:
+                con.execute("UPDATE evaluations SET is_current = false WHERE study_key = $k", {"k": evaluation.study_key})
+                outcome = "kept older"
+            else:
+                con.execute("DELETE FROM evaluations WHERE study_key = $k AND is_current", {"k": evaluation.study_key})
+                outcome = "replaced"
+        values = {c: getattr(evaluation, c) for c in COLUMNS}
+        con.execute(f"INSERT INTO evaluations ({', '.join(COLUMNS)}) VALUES ({', '.join('$' + c for c in COLUMNS)})",
+                    values)
+    return outcome
+
+
+def add_outputs(library: Path, out_dirs: list[Path], *, keep_older: bool = False) -> AddReport:
+    """Add partner evaluation output folders (each with results.json and manifest.json).
+    Every folder is checked before any is added, so a bad one adds nothing."""
+    added = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    rows = []
+    for folder in map(Path, out_dirs):
+        if not folder.is_dir():
+            raise LibraryError(f"{folder}: not a folder (give an evaluation's output folder)")
+        rows.append(evaluation_from(_read_json(folder / "results.json"), _read_json(folder / "manifest.json"),
+                                    where=str(folder), added=added))
+    keys = [r.study_key for r in rows]
+    if len(set(keys)) != len(keys):
+        raise LibraryError("two of the folders are the same evaluation (same council and study name); add one at a time")
+    report = {"added": [], "replaced": [], "kept older": []}
+    for row in rows:
+        report[add_evaluation(library, row, keep_older=keep_older)].append(row.label)
+    return AddReport(tuple(report["added"] + report["replaced"] + report["kept older"]), tuple(report["replaced"]),
+                     tuple(report["kept older"]))
+
+
+def read_library(library: Path) -> list[Evaluation]:
+    """Every evaluation in the library (current and kept older versions), in a stable order."""
+    with _connect(library, create=False) as con:
+        rows = con.execute(f"SELECT {', '.join(COLUMNS)} FROM evaluations "
+                           "ORDER BY programme_type NULLS LAST, council NULLS LAST, name, data_cutoff").fetchall()
+    return [Evaluation(*row) for row in rows]
+
+
+def slug(text: str) -> str:
+    """A safe file name from any text (hostile names included)."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "evaluation"

@@ -1,0 +1,44 @@
+"""After an evaluation: add its partner view to the study's evidence library and rebuild
+the library's site (the pipeline's last step when ``[study.library] path`` is set)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from evaluation.library.pooling import PooledResult
+from evaluation.library.site import build_site
+from evaluation.library.store import add_evaluation, evaluation_from
+from evaluation.report.build import build_outputs
+from evaluation.settings.model import StudySettings
+
+
+@dataclass(frozen=True)
+class LibraryUpdate:
+    """What the update did: ``outcome`` (added, replaced), the library and the site."""
+
+    outcome: str
+    library: Path
+    site: Path
+    pooled: tuple[PooledResult, ...]
+
+    def brief(self) -> str:
+        return f"{self.outcome} in {self.library}; site {self.site / 'index.html'}"
+
+
+def site_folder(settings: StudySettings) -> Path:
+    return settings.library.site or Path(settings.library.path).parent / "site"
+
+
+def update_library(settings: StudySettings, results: dict, write) -> LibraryUpdate:
+    """Add the run's partner results (whatever the run's own audience) and rebuild the site."""
+    manifest = json.loads((Path(write) / "manifest.json").read_text(encoding="utf-8"))
+    partner = build_outputs(results, manifest, audience="partner", threshold=settings.audience.suppression_threshold)
+    evaluation = evaluation_from(json.loads(partner["results.json"]), json.loads(partner["manifest.json"]),
+                                 where=str(settings.out_dir),
+                                 added=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+    outcome = add_evaluation(Path(settings.library.path), evaluation)
+    folder, pooled = build_site(Path(settings.library.path), site_folder(settings))
+    return LibraryUpdate(outcome, Path(settings.library.path), folder, tuple(pooled))
