@@ -176,3 +176,19 @@ def test_a_deployment_parameter_gives_the_same_settings_as_the_cli(tmp_path):
     via_json = TypeAdapter(StudySettings).validate_python(json.loads(json.dumps(direct.record())))
     assert json.dumps(via_json.to_dict()) == json.dumps(direct.to_dict())
     assert direct.to_dict()["programme_cost_per_participant"] == 940.0
+
+
+def test_the_flow_rebuilds_the_library_as_its_last_task(small_data, tmp_path):
+    """Issue 18: each (scheduled) run of a study with [study.library] adds its partner view
+    to the library and rebuilds the site; a re-run replaces its own earlier version."""
+    from evaluation.library.store import read_library
+
+    library = tmp_path / "library" / "lib.duckdb"
+    study = settings(small_data, tmp_path / "out", robustness=False, library=library, council="Smallville",
+                     programme_type="employment")
+    evaluate(study)
+    evaluate(study)
+    rows = read_library(library)
+    assert [(r.council, r.is_current) for r in rows] == [("Smallville", True)]
+    assert json.loads(rows[0].results_json)["audience"] == "partner"
+    assert (tmp_path / "library" / "site" / "index.html").is_file()
