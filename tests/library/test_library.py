@@ -28,7 +28,7 @@ from evaluation.pipeline.runner import run_evaluation
 from evaluation.settings.model import StudySettings
 from synthetic_data import generate
 from synthetic_data.councils import DemoCouncil
-from tests.report.test_build import chromium  # noqa: F401  (the fixture)
+from tests.report.test_build import OFFLINE_CHROMIUM, chromium  # noqa: F401  (the fixture)
 
 
 def row(name: str, rr: float, se: float, *, council: str | None = None, maryland: int = 3, participants: int = 400,
@@ -244,7 +244,7 @@ def test_the_site_renders_offline_and_every_page_is_reachable(councils, tmp_path
     assert reached == pages
     requests: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        browser = p.chromium.launch(executable_path=chromium, args=OFFLINE_CHROMIUM)
         page = browser.new_page(viewport={"width": 1100, "height": 900})
         page.on("request", lambda r: requests.append(r.url))
         for name in sorted(pages):

@@ -183,6 +183,12 @@ def test_partner_outputs_hold_no_person_ids_and_no_small_counts(southampton, tmp
 # --- the report in a real browser ----------------------------------------------------------
 
 
+#: Headless Chromium with nothing of its own reaching the network, so that any request a
+#: test sees came from the page.
+OFFLINE_CHROMIUM = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
 @pytest.fixture(scope="module")
 def chromium() -> str:
     path = shutil.which("chromium")
@@ -204,9 +210,7 @@ def test_report_in_headless_chromium(analyst_run, chromium):
     artifacts.mkdir(exist_ok=True)
     requests: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
+        browser = p.chromium.launch(executable_path=chromium, args=OFFLINE_CHROMIUM)
         page = browser.new_page(viewport={"width": 1100, "height": 900})
         page.on("request", lambda r: requests.append(r.url))
         page.goto((out / "report.html").as_uri())

@@ -20,7 +20,7 @@ from evaluation.report import charts
 from evaluation.report.build import build_outputs, settings_changed
 from evaluation.report.wording import covariate_label, display_title, effect_words, headline
 from evaluation.settings.model import StudySettings
-from tests.report.test_build import chromium  # noqa: F401  (the fixture)
+from tests.report.test_build import OFFLINE_CHROMIUM, chromium  # noqa: F401  (the fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 ANALYST_FIGURES = {"headline-chart", "before-after-chart", "overlap", "love-plot", "km", "costs-chart",
@@ -196,9 +196,7 @@ def test_report_pages_in_headless_chromium(reports, chromium, audience):  # noqa
     expected = ANALYST_FIGURES if audience == "analyst" else PARTNER_FIGURES
     requests: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
+        browser = p.chromium.launch(executable_path=chromium, args=OFFLINE_CHROMIUM)
         page = browser.new_page(viewport={"width": 1100, "height": 900})
         page.on("request", lambda r: requests.append(r.url))
         page.goto((out / "report.html").as_uri())
