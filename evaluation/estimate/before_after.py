@@ -21,6 +21,7 @@ from statsmodels.stats.contingency_tables import mcnemar
 from evaluation.cohorts.build import GROUP_COLUMNS
 from evaluation.estimate.types import Estimate, TestResult, clean_number
 from evaluation.estimate.significance import ALPHA, CONFIDENCE
+from evaluation.estimate.resampling import bca_interval, leave_one_out_ratio
 
 MSMS_LEVEL_1_CAVEAT = (
     "A before/after comparison of participants alone is Maryland Scientific Methods Scale level 1. "
@@ -131,11 +132,9 @@ def bootstrap_percent_change(
     if np.all(after * before.sum() == before * after.sum()):  # every person changes by the same ratio
         value = float(pct(before, after))
         return (value, value)
-    res = stats.bootstrap(
-        (before, after), pct, paired=True, vectorized=True, n_resamples=n_resamples,
-        confidence_level=CONFIDENCE, method="BCa", random_state=np.random.default_rng(seed),
-    )
-    lo, hi = res.confidence_interval
+    # scipy's BCa, with the jackknife of a ratio of sums in closed form (O(n), not O(n²))
+    lo, hi = bca_interval((before, after), pct, 100.0 * (leave_one_out_ratio(after, before) - 1.0),
+                          n_resamples=n_resamples, seed=seed, confidence_level=CONFIDENCE, paired=True)
     if not (np.isfinite(lo) and np.isfinite(hi)):
         res = stats.bootstrap(
             (before, after), pct, paired=True, vectorized=True, n_resamples=n_resamples,
