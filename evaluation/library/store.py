@@ -202,23 +202,31 @@ def _connect(library: Path, *, create: bool) -> duckdb.DuckDBPyConnection:
 def add_evaluation(library: Path, evaluation: Evaluation, *, keep_older: bool = False) -> str:
     """Put one evaluation in the library; returns "added", "replaced" or "kept older"."""
     with _connect(library, create=True) as con:
-        existing = con.execute("SELECT data_cutoff, finished FROM evaluations WHERE study_key = $k AND is_current",
-                               {"k": evaluation.study_key}).fetchall()
-        outcome = "added"
-        if existing:
-            cutoff, finished = existing[0]
-            if (evaluation.data_cutoff or "", evaluation.finished or "") < (cutoff or "", finished or ""):
-                raise LibraryError(f"{evaluation.label}: the library already holds a version on newer data "
-                                 f"(to {cutoff}); this one is to {evaluation.data_cutoff}")
-            if keep_older:
-                con.execute("UPDATE evaluations SET is_current = false WHERE study_key = $k", {"k": evaluation.study_key})
-                outcome = "kept older"
-            else:
-                con.execute("DELETE FROM evaluations WHERE study_key = $k AND is_current", {"k": evaluation.study_key})
-                outcome = "replaced"
-        values = {c: getattr(evaluation, c) for c in COLUMNS}
-        con.execute(f"INSERT INTO evaluations ({', '.join(COLUMNS)}) VALUES ({', '.join('$' + c for c in COLUMNS)})",
-                    values)
+        con.execute("BEGIN TRANSACTION")  # replace and insert together: a killed run leaves the old version
+        try:
+            existing = con.execute("SELECT data_cutoff, finished FROM evaluations WHERE study_key = $k AND is_current",
+                                   {"k": evaluation.study_key}).fetchall()
+            outcome = "added"
+            if existing:
+                cutoff, finished = existing[0]
+                if (evaluation.data_cutoff or "", evaluation.finished or "") < (cutoff or "", finished or ""):
+                    raise LibraryError(f"{evaluation.label}: the library already holds a version on newer data "
+                                       f"(to {cutoff}); this one is to {evaluation.data_cutoff}")
+                if keep_older:
+                    con.execute("UPDATE evaluations SET is_current = false WHERE study_key = $k",
+                                {"k": evaluation.study_key})
+                    outcome = "kept older"
+                else:
+                    con.execute("DELETE FROM evaluations WHERE study_key = $k AND is_current",
+                                {"k": evaluation.study_key})
+                    outcome = "replaced"
+            values = {c: getattr(evaluation, c) for c in COLUMNS}
+            con.execute(f"INSERT INTO evaluations ({', '.join(COLUMNS)}) "
+                        f"VALUES ({', '.join('$' + c for c in COLUMNS)})", values)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
     return outcome
 
 

@@ -321,3 +321,24 @@ path = "library/lib.duckdb"
     assert json.loads(rows[0].results_json)["audience"] == "partner"
     assert str(tmp_path) not in rows[0].manifest_json  # no machine paths in a shared library
     assert (tmp_path / "library" / "site" / "index.html").is_file()
+
+
+def test_a_failed_replacement_keeps_the_old_version(councils, tmp_path, monkeypatch):
+    """Replacing is one transaction: if the insert fails (a killed process, a full disk),
+    the library still holds the version it had."""
+    import evaluation.library.store as store
+
+    library = tmp_path / "lib.duckdb"
+    add_outputs(library, [councils["Riverside-partner"]])
+    newer = tmp_path / "newer"
+    shutil.copytree(councils["Riverside-partner"], newer)
+    results = json.loads((newer / "results.json").read_text())
+    results["cohort"]["data_cutoff"] = "2099-01"
+    (newer / "results.json").write_text(json.dumps(results))
+    monkeypatch.setattr(store, "COLUMNS", (*store.COLUMNS, "no_such_column"))
+    monkeypatch.setattr(store.Evaluation, "no_such_column", None, raising=False)
+    with pytest.raises(Exception):
+        add_outputs(library, [newer])
+    monkeypatch.undo()
+    assert [e.data_cutoff for e in read_library(library)] == [read_library(library)[0].data_cutoff]
+    assert read_library(library)[0].data_cutoff != "2099-01"
