@@ -26,7 +26,7 @@ from scipy import stats
 import polars as pl
 
 from evaluation.cohorts.build import CohortSummary
-from evaluation.estimate.censoring import INTERVAL_DAYS, censoring_weights
+from evaluation.estimate.censoring import INTERVAL_DAYS
 from evaluation.estimate.impact import ImpactResult, MatchedData
 from evaluation.match.sample import load_matched
 from evaluation.db.connection import opened
@@ -259,7 +259,7 @@ def avoided_by_set(data: MatchedData, offences: pl.DataFrame) -> pl.DataFrame:
     if data.intervals is not None:
         iv = data.intervals
         weights = pl.DataFrame({"group": iv.group, "interval": iv.interval,
-                                "w": censoring_weights(iv, data.decisions).weight})
+                                "w": data.censoring.weight})
         taken = (taken.with_columns(interval=pl.col("days_from_index") // INTERVAL_DAYS)
                  .join(weights, on=["group", "interval"], how="left")
                  .with_columns(w=pl.col("w").fill_null(0.0)))

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from evaluation.checks.rosenbaum import RosenbaumBounds, plain_reading, rosenbaum_bounds
-from evaluation.estimate.censoring import censoring_weights
 from evaluation.estimate.impact import ImpactResult
 from evaluation.match.sample import load_matched
 from evaluation.settings.model import StudySettings
@@ -35,7 +34,7 @@ def set_differences(settings: StudySettings, direction: float) -> np.ndarray:
     sets, index = np.unique(data.subclass, return_inverse=True)
     offences = data.offences_after[~t].astype(float)
     if data.intervals is not None:  # the censored comparisons' weighted offences, as the headline counts them
-        w = censoring_weights(data.intervals, data.decisions).weight
+        w = data.censoring.weight
         offences = np.bincount(data.intervals.group, weights=w * data.intervals.offences, minlength=len(offences))
     comparison = np.bincount(index[~t], weights=data.weight[~t] * offences, minlength=sets.size)
     participant = np.bincount(index[t], weights=data.offences_after[t].astype(float), minlength=sets.size)

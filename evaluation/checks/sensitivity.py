@@ -2,7 +2,9 @@
 settings, each changing one thing from the study's (caliper, ratio, replacement, the
 prior-offence detail), and the uncorrected "starting now versus not yet" comparison on the
 study's own matched sets. Each variant re-runs the match step's matcher on the stored
-covariates; the stored matched sets are untouched."""
+covariates (one propensity fit per covariate set, one read of the matched units' records
+for all variants: :func:`evaluation.match.sample.match_and_read`); the stored matched
+sets are untouched."""
 
 from __future__ import annotations
 
@@ -72,13 +74,17 @@ def run_sensitivity(settings: StudySettings, estimate: ImpactResult) -> list[Sen
     if estimate.uncorrected is not None:  # the same matched sets, comparisons who start later not censored
         rows.append(SensitivityRow("starting now versus not yet (comparisons who start later kept uncensored)",
                                    estimate.uncorrected.rate_ratio, estimate.treated, as_analysed=True))
+    variants = sensitivity_variants(settings)
     with opened(settings.db_path, read_only=True) as con:
-        frame = cohorts.unit_covariates(con)
-        for label, variant in sensitivity_variants(settings):
-            try:
-                matcher, data = match_and_read(con, frame, variant)
-                rows.append(SensitivityRow(label, headline_rate_ratio(data), matcher.counts_.matched,
-                                           matcher.balance_.max_abs_smd_after))
-            except ReoffendError as exc:  # e.g. nobody matched at a narrow caliper
-                rows.append(SensitivityRow(label, None, 0, note=str(exc)))
+        matched = match_and_read(con, cohorts.unit_covariates(con), [variant for _, variant in variants])
+    for (label, _), result in zip(variants, matched):
+        if isinstance(result, ReoffendError):  # e.g. nobody matched at a narrow caliper
+            rows.append(SensitivityRow(label, None, 0, note=str(result)))
+            continue
+        matcher, data = result
+        try:
+            rows.append(SensitivityRow(label, headline_rate_ratio(data), matcher.counts_.matched,
+                                       matcher.balance_.max_abs_smd_after))
+        except ReoffendError as exc:
+            rows.append(SensitivityRow(label, None, 0, note=str(exc)))
     return rows

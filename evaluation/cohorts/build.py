@@ -111,6 +111,28 @@ def group_params() -> dict[str, list[str]]:
     return {param: list(OFFENCE_GROUPS[group]) for param, group in GROUP_PARAMS.items()}
 
 
+#: The comparison pool holds at least this many eligible candidates per analysed
+#: participant, or every candidate when there are fewer.
+CANDIDATES_PER_PARTICIPANT = 50
+#: The sample is drawn this much larger than its target, so that the random sample's size
+#: (binomial: a spread of about the square root of the target) stays above it.
+POOL_MARGIN = 1.02
+
+
+def pool_size(participants: int, max_comparison_units: int) -> int:
+    """The comparison pool's target size: ``max_comparison_units`` or
+    :data:`CANDIDATES_PER_PARTICIPANT` per analysed participant, whichever is larger."""
+    return max(max_comparison_units, CANDIDATES_PER_PARTICIPANT * participants)
+
+
+def pool_fraction(eligible_events: int, participants: int, max_comparison_units: int) -> float:
+    """The share of the eligible candidate events to sample: 1 (all of them) unless there
+    are more than :data:`POOL_MARGIN` times :func:`pool_size`."""
+    if eligible_events == 0:
+        return 1.0
+    return min(1.0, POOL_MARGIN * pool_size(participants, max_comparison_units) / eligible_events)
+
+
 def build_cohorts(con: duckdb.DuckDBPyConnection, settings: StudySettings) -> CohortSummary:
     """Create the participant cohort, the comparison candidates, the study population and
     its outcomes and covariates in the database."""
@@ -139,8 +161,9 @@ def build_cohorts(con: duckdb.DuckDBPyConnection, settings: StudySettings) -> Co
     pool_params = {**windows, "index_lag_days": lag, "first_index": first, "last_index": last,
                    "pool": settings.matching.comparison_pool, "seed": settings.seed,
                    "index_shift_days": settings.windows.index_shift_days}
+    run_sql(con, "cohorts/candidate_events")
     events = run_sql(con, "cohorts/candidate_event_count", pool_params).fetchone()[0]
-    fraction = min(1.0, settings.matching.max_comparison_units / events) if events else 1.0
+    fraction = pool_fraction(events, analysed, settings.matching.max_comparison_units)
     run_sql(con, "cohorts/comparison_candidates", {**pool_params, "sample_fraction": fraction})
     rows = run_sql(con, "cohorts/comparison_exclusions").fetchall()
     pool = {status: units for status, units, _ in rows}

@@ -28,6 +28,8 @@ ALLOWED_IDENTIFIERS: frozenset[str] = frozenset(
         "comparison_candidates", "study_population", "unit_outcomes", "unit_covariates", "matched_units",
         "matcher_output",
     }
+    # the session variables the staging checks read (sql/load/set_check_value.sql)
+    | {"cutoff", "true_words", "false_words", "person_id_pattern", "sexes", "categories", "disposals", "min_age"}
 )
 
 

@@ -19,16 +19,18 @@ in the risk-set pool one person can be several units.
 
 from __future__ import annotations
 
+import functools
+
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import statsmodels.api as sm
 from scipy import stats
-from statsmodels.duration.hazard_regression import PHReg
 from statsmodels.duration.survfunc import SurvfuncRight, survdiff
 from statsmodels.tools.sm_exceptions import SpecificationWarning
 
+from evaluation.estimate.cox import stratified_cox
 from evaluation.estimate.censoring import CensoringWeights, ComparisonIntervals, ReferralDecisions, censoring_weights
 from evaluation.estimate.significance import ALPHA
 from evaluation.estimate.stacked import GroupMeans, weighted_group_means
@@ -66,6 +68,14 @@ class MatchedData:
     @property
     def reoffended(self) -> np.ndarray:
         return (self.offences_after > 0).astype(float)
+
+    @functools.cached_property
+    def censoring(self) -> CensoringWeights | None:
+        """The comparisons' censoring weights (None without intervals), fitted on first use:
+        the estimate and the checks that read the same sample share one fit."""
+        if self.intervals is None:
+            return None
+        return censoring_weights(self.intervals, self.decisions)
 
     def clusters(self) -> np.ndarray:
         """Two-way clusters: matched set, and person (a person can be in several sets: as a
@@ -157,8 +167,8 @@ class SurvivalResult:
 
 def time_to_first_reoffence(data: MatchedData) -> SurvivalResult:
     """Kaplan-Meier curves (weighted), a log-rank test and a Cox hazard ratio stratified on
-    matched set (which handles k:1 and reused comparisons without case weights, which
-    statsmodels' PHReg does not take)."""
+    matched set (which handles k:1 and reused comparisons without case weights;
+    :func:`evaluation.estimate.cox.stratified_cox`, equal to statsmodels' PHReg)."""
     event = ~np.isnan(data.first_after_day)
     time = np.where(event, np.nan_to_num(data.first_after_day) + 1, data.after_days).astype(float)
     if data.start_day is not None:  # a comparison who starts is censored on its start date
@@ -183,14 +193,18 @@ def time_to_first_reoffence(data: MatchedData) -> SurvivalResult:
             "at_risk": sf.n_risk.tolist(),
         }
     stat, p = survdiff(time, event.astype(float), data.treat)
-    cox = PHReg(time, data.treat.astype(float)[:, None], status=event.astype(float), strata=data.subclass).fit()
-    lo, hi = np.exp(cox.conf_int(alpha=ALPHA)[0])
+    cox = stratified_cox(time, event, data.treat, data.subclass)
+    method = "Cox proportional hazards, stratified on matched set (Breslow ties)" + _censor_note(data)
+    if cox.converged and np.isfinite(cox.se):
+        lo, hi = np.exp(cox.conf_int(ALPHA))
+        hazard_ratio = Estimate(float(np.exp(cox.log_hazard_ratio)), (float(lo), float(hi)), cox.p_value, method)
+    else:
+        hazard_ratio = Estimate(None, (None, None), None, method + "; not estimable (the fit did not converge)")
     return SurvivalResult(
         reoffenders, True, "",
         curves,
         TestResult(float(stat), float(p), "log-rank test on the matched sample (unweighted)" + _censor_note(data)),
-        Estimate(float(np.exp(cox.params[0])), (float(lo), float(hi)), float(cox.pvalues[0]),
-                 "Cox proportional hazards, stratified on matched set" + _censor_note(data)),
+        hazard_ratio,
     )
 
 
@@ -343,7 +357,7 @@ def headline_rate_ratio(data: MatchedData) -> Estimate:
     when their intervals are known (a re-match for a check), else the uncorrected ratio."""
     if data.intervals is None:
         return matched_rate_ratio(data)
-    return corrected_means(data, censoring_weights(data.intervals, data.decisions)).ratio_of_rates(
+    return corrected_means(data, data.censoring).ratio_of_rates(
         "offences", "days_at_risk", RATE_RATIO_METHOD)
 
 
@@ -378,7 +392,7 @@ def estimate_impact(data: MatchedData, *, contaminated_comparisons: int | None =
             comparison_percent_change=percent_change(data.offences_before[~t], data.offences_after[~t], data.weight[~t]),
             warnings=tuple(warnings), **common,
         )
-    censoring = censoring_weights(data.intervals, data.decisions)  # its note (a smaller model) is in its record
+    censoring = data.censoring  # its note (a smaller model) is in its record
     means = corrected_means(data, censoring)
     j_off, j_before = MEASURES.index("offences"), MEASURES.index("offences_before")
     before_c = float(means.comparison[j_before])

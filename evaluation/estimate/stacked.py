@@ -75,13 +75,29 @@ def _normal(est: float, var: float, method: str) -> Estimate:
     return Estimate(est, (est - z * se, est + z * se), float(2 * stats.norm.sf(abs(est / se))), method)
 
 
+def _group_sums(index: np.ndarray, values: np.ndarray, groups: int) -> np.ndarray:
+    """Row sums of ``values`` (n x k) by ``index`` (n codes in 0..groups-1): a bincount per
+    column, which adds in the same order as ``np.add.at`` and is many times faster."""
+    return np.column_stack([np.bincount(index, weights=values[:, j], minlength=groups)
+                            for j in range(values.shape[1])]) if values.shape[1] else np.zeros((groups, 0))
+
+
+def _cluster_codes(clusters: np.ndarray) -> tuple[int, np.ndarray]:
+    """Number of distinct rows of the integer array ``clusters`` (n x 1 or n x 2) and each
+    row's code: two columns are first packed into one integer key."""
+    key = clusters[:, 0].astype(np.int64)
+    if clusters.shape[1] == 2:
+        second = clusters[:, 1].astype(np.int64)
+        second = second - second.min()
+        key = (key - key.min()) * (int(second.max()) + 1) + second
+    codes, inverse = np.unique(key, return_inverse=True)
+    return len(codes), inverse.ravel()
+
+
 def _cluster_meat(psi: np.ndarray, clusters: np.ndarray) -> np.ndarray:
     """sum over clusters of (sum of psi in the cluster)(...)^T, with the G/(G-1) correction."""
-    codes, inverse = np.unique(clusters, axis=0, return_inverse=True)
-    inverse = inverse.ravel()
-    sums = np.zeros((len(codes), psi.shape[1]))
-    np.add.at(sums, inverse, psi)
-    g = len(codes)
+    g, inverse = _cluster_codes(clusters)
+    sums = _group_sums(inverse, psi, g)
     return (sums.T @ sums) * (g / (g - 1) if g > 1 else 1.0)
 
 
@@ -106,8 +122,7 @@ def weighted_group_means(
     n_t, n_c = len(treated_values), len(comparison_weight)
     w = censoring.weight
     # each comparison row's Q = base + sum_k W_k q_k, and dQ/dcoef
-    q_sum = np.zeros((n_c, m))
-    np.add.at(q_sum, interval_group, w[:, None] * interval_values)
+    q_sum = _group_sums(interval_group, w[:, None] * interval_values, n_c)
     q = comparison_base + q_sum
     total_c = float(comparison_weight.sum())
     mu_t = treated_values.mean(axis=0)
@@ -118,9 +133,7 @@ def weighted_group_means(
     psi[:n_t, p:p + m] = treated_values - mu_t
     psi[n_t:, p + m:] = comparison_weight[:, None] * (q - mu_c)
     if p:
-        score = np.zeros((n_c, p))
-        np.add.at(score, censoring.score_group, censoring.score)
-        psi[n_t:, :p] = score
+        psi[n_t:, :p] = _group_sums(censoring.score_group, censoring.score, n_c)
     # A = -d(sum psi)/d(theta)
     a = np.zeros((p + 2 * m, p + 2 * m))
     if p:

@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
 import statsmodels.api as sm
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationError
 
-from evaluation.match.balance import BalanceTable, balance_table
+from evaluation.match.balance import BalanceBefore, BalanceTable, balance_before, balance_table
 from evaluation.cohorts.covariates import design_matrix
 from evaluation.errors import SettingsError
 
@@ -185,7 +185,10 @@ class PropensityOverlap:
 
     @classmethod
     def of(cls, distance: np.ndarray, treat: np.ndarray, weights: np.ndarray, *, scale: str) -> "PropensityOverlap":
-        edges = np.histogram_bin_edges(distance, bins=OVERLAP_BINS)
+        lo, hi = float(distance.min()), float(distance.max())
+        if hi - lo <= 1e-9 * max(1.0, abs(lo), abs(hi)):  # a (nearly) constant score: one visible bar
+            lo, hi = lo - 0.5, hi + 0.5
+        edges = np.histogram_bin_edges(distance, bins=OVERLAP_BINS, range=(lo, hi))
 
         def hist(mask, w=None):
             return tuple(float(v) for v in np.histogram(distance[mask], bins=edges,
@@ -198,6 +201,49 @@ class PropensityOverlap:
         return {"scale": self.scale, "edges": list(self.edges),
                 "treated_before": list(self.treated_before), "comparison_before": list(self.comparison_before),
                 "treated_after": list(self.treated_after), "comparison_after": list(self.comparison_after)}
+
+
+@dataclass(frozen=True)
+class PropensityFit:
+    """A fitted propensity model: coefficients per SD of each design column, whether
+    Newton's method converged, and every row's linear predictor and probability."""
+
+    covariates: tuple[str, ...]
+    coef: dict[str, float]
+    converged: bool
+    linear: np.ndarray
+    probability: np.ndarray
+    #: the unmatched side of the balance table, by distance measure, filled by the first
+    #: matcher that uses this fit (it is the same for every matching on it)
+    balance_before: dict[str, BalanceBefore] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def rows(self) -> int:
+        return len(self.linear)
+
+
+def fit_propensity(frame: pl.DataFrame, *, treatment: str, covariates: Sequence[str]) -> PropensityFit:
+    """The propensity model: a logistic regression (statsmodels ``Logit``, Newton) of
+    ``treatment`` on the design columns of ``covariates``."""
+    treat = frame[treatment].cast(pl.Int8).to_numpy().astype(bool)
+    x, labels = design_matrix(frame, list(covariates))
+    # standardised columns: the same fitted scores, and Newton's method converges in a
+    # few steps instead of dozens (raw columns differ in scale by thousands)
+    centre, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    exog = np.column_stack([np.ones(len(x)), (x - centre) / scale])
+    try:
+        with warnings.catch_warnings():  # non-convergence is recorded in converged and reported
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            # check_rank=False: statsmodels would take a QR of the whole design only to count its
+            # degrees of freedom, which the score does not use (a singular design still fails below)
+            fit = sm.Logit(treat.astype(float), exog, check_rank=False).fit(method="newton", maxiter=100, disp=False)
+    except (PerfectSeparationError, np.linalg.LinAlgError) as exc:
+        raise SettingsError(f"the propensity model cannot be fitted ({exc}); drop a covariate that "
+                            "separates participants from comparisons") from None
+    linear = exog @ fit.params
+    return PropensityFit(tuple(covariates), dict(zip(["const", *labels], map(float, fit.params))),
+                         bool(fit.mle_retvals.get("converged", True)), linear, 1.0 / (1.0 + np.exp(-linear)))
 
 
 class PropensityMatcher:
@@ -286,8 +332,13 @@ class PropensityMatcher:
         *,
         treatment: str,
         covariates: Sequence[str],
+        propensity: PropensityFit | None = None,
     ) -> PropensityMatcher:
-        """Fit the propensity model on ``covariates`` and match; ``treatment`` is a 0/1 column."""
+        """Fit the propensity model on ``covariates`` and match; ``treatment`` is a 0/1 column.
+
+        ``propensity`` is a fit from :func:`fit_propensity` on the same rows and covariates
+        to match on instead of fitting again (as MatchIt's ``distance`` takes a vector of
+        scores): matchings that differ only in their settings then share one model."""
         self._check()
         missing = [c for c in (treatment, *covariates, *self.exact, *self.mahalanobis) if c not in frame.columns]
         if missing:
@@ -295,23 +346,14 @@ class PropensityMatcher:
         treat = frame[treatment].cast(pl.Int8).to_numpy().astype(bool)
         if treat.all() or not treat.any():
             raise SettingsError(f"'{treatment}' must have both treated (1) and untreated (0) rows")
-        x, labels = design_matrix(frame, list(covariates))
-        # standardised columns: the same fitted scores, and Newton's method converges in a
-        # few steps instead of dozens (raw columns differ in scale by thousands)
-        centre, scale = x.mean(axis=0), x.std(axis=0)
-        scale[scale == 0] = 1.0
-        exog = np.column_stack([np.ones(len(x)), (x - centre) / scale])
-        try:
-            with warnings.catch_warnings():  # non-convergence is recorded in converged_ and reported
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                fit = sm.Logit(treat.astype(float), exog).fit(method="newton", maxiter=100, disp=False)
-        except (PerfectSeparationError, np.linalg.LinAlgError) as exc:
-            raise SettingsError(f"the propensity model cannot be fitted ({exc}); drop a covariate that "
-                                "separates participants from comparisons") from None
-        self.coef_ = dict(zip(["const", *labels], map(float, fit.params)))  # per SD of each column
-        self.converged_ = bool(fit.mle_retvals.get("converged", True))
-        linear = exog @ fit.params
-        self.propensity_ = 1.0 / (1.0 + np.exp(-linear))
+        if propensity is None:
+            propensity = fit_propensity(frame, treatment=treatment, covariates=covariates)
+        elif propensity.rows != len(frame) or tuple(propensity.covariates) != tuple(covariates):
+            raise SettingsError("the propensity fit given is for other rows or covariates")
+        self.coef_ = dict(propensity.coef)
+        self.converged_ = propensity.converged
+        self.propensity_ = propensity.probability
+        linear = propensity.linear
         self.distance_ = linear if self.distance == "logit" else self.propensity_
         width = np.inf if self.caliper is None else float(self.caliper * self.distance_.std(ddof=1))
         self.caliper_width_ = width
@@ -398,7 +440,11 @@ class PropensityMatcher:
         )
         balance_x = frame.select([pl.col(c).cast(pl.Float64) for c in covariates]).to_numpy()
         balance_x = np.column_stack([balance_x, self.distance_])
-        self.balance_: BalanceTable = balance_table(balance_x, [*covariates, "distance"], treat, self.weights_)
+        names = [*covariates, "distance"]
+        if self.distance not in propensity.balance_before:
+            propensity.balance_before[self.distance] = balance_before(balance_x, names, treat)
+        self.balance_: BalanceTable = balance_table(balance_x, names, treat, self.weights_,
+                                                    before=propensity.balance_before[self.distance])
         self.overlap_ = PropensityOverlap.of(self.distance_, treat, self.weights_, scale=self.distance)
         return self
 

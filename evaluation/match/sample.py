@@ -9,7 +9,7 @@ matcher's output meets the outcome tables.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,12 +22,12 @@ from evaluation.cohorts import build as cohorts
 from evaluation.cohorts.covariates import usable_covariates
 from evaluation.db.connection import opened
 from evaluation.db.queries import run_sql
-from evaluation.errors import SettingsError
+from evaluation.errors import ReoffendError, SettingsError
 from evaluation.estimate.censoring import INTERVAL_DAYS, REFERRAL_DAYS, ComparisonIntervals, ReferralDecisions
 from evaluation.estimate.impact import MatchedData
 from evaluation.estimate.types import clean_number
 from evaluation.match.balance import BalanceTable
-from evaluation.match.matcher import MatchCounts, PropensityMatcher, PropensityOverlap
+from evaluation.match.matcher import MatchCounts, PropensityFit, PropensityMatcher, PropensityOverlap, fit_propensity
 from evaluation.settings.model import StudySettings
 
 
@@ -45,26 +45,56 @@ def make_matcher(settings: StudySettings) -> PropensityMatcher:
     )
 
 
-def fit_matches(frame: pl.DataFrame, settings: StudySettings) -> tuple[PropensityMatcher, list[str], list[str], pl.DataFrame]:
-    """Fit the propensity model and match; the matched rows carry their unit_id."""
+def fit_matches(frame: pl.DataFrame, settings: StudySettings, *,
+                propensity: PropensityFit | None = None) -> tuple[PropensityMatcher, list[str], list[str], pl.DataFrame]:
+    """Fit the propensity model (or use ``propensity``, fitted on the same covariates) and
+    match; the matched rows carry their unit_id."""
     used, dropped = usable_covariates(frame, settings.matching.covariates)
     if not used:
         raise SettingsError("none of the covariates varies in the data; nothing to match on")
-    matcher = make_matcher(settings).fit(frame, treatment="treat", covariates=used)
+    matcher = make_matcher(settings).fit(frame, treatment="treat", covariates=used, propensity=propensity)
     unit_ids = frame["unit_id"].to_numpy()
     rows = matcher.matches_.with_columns(unit_id=pl.Series(unit_ids[matcher.matches_["row"].to_numpy()]))
     return matcher, used, dropped, rows.select("unit_id", "subclass", "treat", "weight")
 
 
-def read_matched(con: duckdb.DuckDBPyConnection, settings: StudySettings, table: str = "matched_units") -> tuple[MatchedData, int]:
-    """The matched rows of ``table`` with their outcomes, and how many matched comparisons
-    were contaminated (started the programme during their own after window)."""
-    return read_matched_outcomes(con, after_days=settings.windows.after_days, replace=settings.matching.replace, table=table)
+@dataclass(frozen=True)
+class UnitRecords:
+    """What the estimates need of a set of units, read once from the database: each unit's
+    outcomes (sql/outcomes/unit_outcome_rows), and each comparison unit's after window in
+    intervals (sql/outcomes/comparison_intervals) and its referral decisions
+    (sql/outcomes/comparison_decisions). Any matching of these units is then assembled in
+    memory (:func:`matched_data`), so the checks that re-match read the database once for
+    all their variants, not once per variant."""
+
+    outcomes: pl.DataFrame
+    intervals: pl.DataFrame
+    decisions: pl.DataFrame
+    after_days: int
 
 
-def read_matched_outcomes(con: duckdb.DuckDBPyConnection, *, after_days: int, replace: bool,
-                          table: str = "matched_units") -> tuple[MatchedData, int]:
-    rows = run_sql(con, "outcomes/matched_outcomes", {"after_days": after_days}, {"matched": table}).pl()
+def read_units(con: duckdb.DuckDBPyConnection, *, after_days: int, table: str = "matched_units") -> UnitRecords:
+    """The records of every unit in ``table`` (matched_units, or matcher_output: the union of
+    several matchings); see :class:`UnitRecords`."""
+    first_start, last_start = run_sql(con, "cohorts/programme_start_range").fetchone()
+    params = {"after_days": after_days, "interval_days": INTERVAL_DAYS, "first_start": first_start,
+              "last_start": last_start, "referral_days": REFERRAL_DAYS}
+    return UnitRecords(
+        outcomes=run_sql(con, "outcomes/unit_outcome_rows", params, {"matched": table}).pl(),
+        intervals=run_sql(con, "outcomes/comparison_intervals", params, {"matched": table}).pl(),
+        decisions=run_sql(con, "outcomes/comparison_decisions", params, {"matched": table}).pl(),
+        after_days=after_days,
+    )
+
+
+def matched_data(rows: pl.DataFrame, units: UnitRecords, *, replace: bool) -> tuple[MatchedData, int]:
+    """One matching's rows (unit_id, subclass, treat, weight) with their units' records, in
+    the order subclass, participant first, unit_id; and how many matched comparisons were
+    contaminated (started the programme during their own after window)."""
+    after_days = units.after_days
+    rows = (rows.select("unit_id", "subclass", "treat", "weight")
+            .join(units.outcomes, on="unit_id", how="inner")
+            .sort("subclass", "treat", "unit_id", descending=[False, True, False]))
     if rows.height == 0:
         raise SettingsError("no participant could be matched; try a wider caliper or no caliper")
     data = MatchedData(
@@ -80,29 +110,29 @@ def read_matched_outcomes(con: duckdb.DuckDBPyConnection, *, after_days: int, re
         after_days=after_days,
         replace=replace,
         start_day=rows["start_day"].cast(pl.Float64).to_numpy(),
-        **dict(zip(("intervals", "decisions"), read_intervals(con, rows, after_days=after_days, table=table))),
+        **dict(zip(("intervals", "decisions"), _comparison_records(rows, units))),
     )
-    contaminated = rows.filter(pl.col("contaminated")).select("unit_id").n_unique()
+    contaminated = (rows.filter((pl.col("treat") == 0) & (pl.col("start_day") < after_days))
+                    .select("unit_id").n_unique())
     return data, contaminated
 
 
-def read_intervals(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, *, after_days: int,
-                   table: str) -> tuple[ComparisonIntervals, ReferralDecisions]:
-    """The matched comparisons' after windows in intervals (sql/outcomes/comparison_intervals)
-    and their referral decisions (sql/outcomes/comparison_decisions), one set per matched
+def read_matched_outcomes(con: duckdb.DuckDBPyConnection, *, after_days: int, replace: bool,
+                          table: str = "matched_units") -> tuple[MatchedData, int]:
+    """The matched rows of ``table`` with their outcomes (:func:`read_units`, :func:`matched_data`)."""
+    rows = run_sql(con, "outcomes/matched_rows", identifiers={"matched": table}).pl()
+    return matched_data(rows, read_units(con, after_days=after_days, table=table), replace=replace)
+
+
+def _comparison_records(rows: pl.DataFrame, units: UnitRecords) -> tuple[ComparisonIntervals, ReferralDecisions]:
+    """The matched comparisons' intervals and referral decisions, one set per matched
     comparison row (a comparison reused in several sets has one each). Intervals after the
     decision that led to a start are dropped: the comparison is censored there."""
-    first_start, last_start = run_sql(con, "cohorts/programme_start_range").fetchone()
-    params = {"after_days": after_days, "interval_days": INTERVAL_DAYS, "first_start": first_start,
-              "last_start": last_start, "referral_days": REFERRAL_DAYS}
-    comparisons = (rows.with_row_index("position").filter(pl.col("treat") == 0)
-                   .with_row_index("group").select("group", "unit_id"))
-    weights = rows.filter(pl.col("treat") == 0)["weight"].to_numpy()
-    decided = (comparisons.join(run_sql(con, "outcomes/comparison_decisions", params, {"matched": table}).pl(),
-                                on="unit_id", how="inner").sort("group", "day"))
+    comparisons = rows.filter(pl.col("treat") == 0).with_row_index("group").select("group", "unit_id", "weight")
+    weights = comparisons["weight"].to_numpy()
+    decided = comparisons.select("group", "unit_id").join(units.decisions, on="unit_id", how="inner").sort("group", "day")
     trigger_day = decided.filter(pl.col("trigger") == 1).select("group", trigger_day="day")
-    iv = (comparisons.join(run_sql(con, "outcomes/comparison_intervals", params, {"matched": table}).pl(),
-                           on="unit_id", how="inner")
+    iv = (comparisons.select("group", "unit_id").join(units.intervals, on="unit_id", how="inner")
           .join(trigger_day, on="group", how="left")
           .filter(pl.col("trigger_day").is_null() | (pl.col("t0_day") <= pl.col("trigger_day")))
           .sort("group", "interval"))
@@ -137,13 +167,40 @@ def _matcher_output(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame) -> Itera
 
 
 def match_and_read(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame,
-                   settings: StudySettings) -> tuple[PropensityMatcher, MatchedData]:
-    """Re-match the units of ``frame`` under ``settings`` and read the matched rows'
-    outcomes straight from the matcher's output (the stored ``matched_units`` are untouched)."""
-    matcher, _, _, rows = fit_matches(frame, settings)
-    with _matcher_output(con, rows) as table:
-        data, _ = read_matched(con, settings, table=table)
-    return matcher, data
+                   variants: Sequence[StudySettings]) -> list[tuple[PropensityMatcher, MatchedData] | ReoffendError]:
+    """Re-match the units of ``frame`` under each of ``variants`` and read the matched rows'
+    outcomes (the stored ``matched_units`` are untouched). The propensity model is fitted
+    once per covariate set, and the union of the matched units is read from the database
+    once; each variant's result is then assembled in memory. A variant that cannot be
+    matched gives its error in its place."""
+    scores: dict[tuple[str, ...], PropensityFit] = {}
+    fitted: list[tuple[PropensityMatcher, pl.DataFrame] | ReoffendError] = []
+    for variant in variants:
+        try:
+            key = tuple(variant.matching.covariates)
+            if key not in scores:
+                used, _ = usable_covariates(frame, variant.matching.covariates)
+                scores[key] = fit_propensity(frame, treatment="treat", covariates=used) if used else None
+            matcher, _, _, rows = fit_matches(frame, variant, propensity=scores[key])
+            fitted.append((matcher, rows))
+        except ReoffendError as exc:
+            fitted.append(exc)
+    matched = [f[1] for f in fitted if not isinstance(f, ReoffendError)]
+    if not matched:
+        return fitted
+    union = pl.concat([r.select("unit_id", "treat") for r in matched]).unique()
+    with _matcher_output(con, union) as table:
+        units = read_units(con, after_days=variants[0].windows.after_days, table=table)
+    out: list[tuple[PropensityMatcher, MatchedData] | ReoffendError] = []
+    for f, variant in zip(fitted, variants):
+        if isinstance(f, ReoffendError):
+            out.append(f)
+            continue
+        try:
+            out.append((f[0], matched_data(f[1], units, replace=variant.matching.replace)[0]))
+        except ReoffendError as exc:
+            out.append(exc)
+    return out
 
 
 def load_matched(settings: StudySettings) -> tuple[MatchedData, int]:

@@ -65,7 +65,8 @@ class MatchingSettings(_Section):
     comparison_pool: Literal["risk_set", "never_participated"] = Field(
         "risk_set", description="risk_set (anyone not yet started at the index date) or never_participated")
     max_comparison_units: int = Field(250_000, ge=1000,
-                                      description="above this many candidate person-events a seeded sample is used")
+                                      description="above this many eligible candidate person-events (or 50 per "
+                                                  "participant, if more) a seeded sample of that many is used")
     covariates: tuple[str, ...] = Field(DEFAULT_COVARIATES, min_length=1, description="propensity model covariates")
     caliper: FiniteFloat | None = Field(0.2, gt=0, description="caliper in SDs of the distance, or none")
     distance: Literal["logit", "probability"] = Field("logit", description="logit (linear predictor) or probability")

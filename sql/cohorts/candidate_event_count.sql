@@ -1,8 +1,5 @@
--- How many candidate events fall in the participants' index-date range (before sampling).
-WITH events AS (
-    SELECT person_id, outcome_date + $index_lag_days + $index_shift_days AS index_date FROM offences
-    UNION
-    SELECT person_id, custody_end + $index_lag_days + $index_shift_days AS index_date FROM custody
-    WHERE custody_end IS NOT NULL
-)
-SELECT count(*) FROM events WHERE index_date BETWEEN $first_index AND $last_index;
+-- How many eligible candidate events there are before sampling (candidate_events.sql),
+-- to size the sample.
+SELECT count(*) FILTER (WHERE exclusion IS NULL)
+FROM candidate_events($index_lag_days, $index_shift_days, $first_index, $last_index, $pool,
+                      $before_days, $after_days, $waiting_days, $data_start, $cutoff);

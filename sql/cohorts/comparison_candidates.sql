@@ -1,45 +1,10 @@
--- comparison_candidates: one row per potential comparison unit: a person at a pseudo
--- index date from an event of the kind that triggers referral, a proven offence's
--- outcome date (or a release from custody), plus $index_lag_days, inside the analysed
--- participants' index-date range [$first_index, $last_index]. A run with index_shift_days moves every
--- pseudo index date by $index_shift_days, as it moves the participants' (eligibility is
--- still judged at the unmoved event date).
--- Every such event of an eligible person is a unit (risk-set sampling). Choosing one
--- event per person instead would make an event less likely to be chosen the more events
--- the person goes on to have, conditioning the comparison group on its own future.
--- Risk-set pool ($pool = 'risk_set'): anyone who had not yet started the evaluated
--- programmes at the pseudo index date is eligible, so later participants can serve as
--- comparisons for earlier dates (later_start_date records when they started, for the
--- contamination count). Pool 'never_participated': only people who never started.
--- When the pool is very large, events are sampled with probability $sample_fraction by a
--- seeded hash of the event, independent of the person's other events.
+-- comparison_candidates: the potential comparison units (candidate_events.sql), every
+-- one, or when the pool is very large a sample: each event is kept with probability
+-- $sample_fraction by a seeded hash of the event, independent of the person's other
+-- events (evaluation/cohorts/build.py sizes it).
 CREATE OR REPLACE TABLE comparison_candidates AS
-WITH events AS (
-    SELECT person_id, outcome_date + $index_lag_days AS event_date FROM offences
-    UNION
-    SELECT person_id, custody_end + $index_lag_days AS event_date FROM custody WHERE custody_end IS NOT NULL
-),
-moved AS (
-    SELECT person_id, event_date, event_date + $index_shift_days AS index_date FROM events
-),
-first_start AS (
-    SELECT person_id, min(start_date) AS first_start FROM participant_starts GROUP BY person_id
-)
-SELECT
-    e.person_id,
-    e.index_date,
-    f.first_start AS later_start_date,
-    e.index_date - $before_days AS before_start,
-    e.index_date + $after_days AS after_end,
-    CASE
-        WHEN e.index_date - $before_days < $data_start
-            THEN 'before window starts before the data begin'
-        WHEN e.index_date + $after_days + $waiting_days - 1 > $cutoff
-            THEN 'incomplete follow-up: the after window and waiting period end after the data cut-off'
-    END AS exclusion
-FROM moved AS e
-LEFT JOIN first_start AS f ON f.person_id = e.person_id
-WHERE e.index_date BETWEEN $first_index AND $last_index
-  AND (f.first_start IS NULL OR ($pool = 'risk_set' AND f.first_start > e.event_date))
-  AND ($sample_fraction >= 1.0 OR hash(e.person_id, e.event_date, $seed) < $sample_fraction * 18446744073709551615.0)
-ORDER BY e.person_id, e.index_date;
+SELECT * EXCLUDE (event_date)
+FROM candidate_events($index_lag_days, $index_shift_days, $first_index, $last_index, $pool,
+                      $before_days, $after_days, $waiting_days, $data_start, $cutoff)
+WHERE $sample_fraction >= 1.0 OR hash(person_id, event_date, $seed) < $sample_fraction * 18446744073709551615.0
+ORDER BY person_id, index_date;

@@ -57,7 +57,7 @@ SELECT
     s.unit_id,
     s.interval,
     CAST(s.t0 - DATE '1970-01-01' AS INTEGER) AS t0_day,
-    greatest(0, (s.t_end - s.t0) - least(s.t_end - s.t0, coalesce(c.days, 0))) AS days_at_risk,
+    CAST(greatest(0, (s.t_end - s.t0) - least(s.t_end - s.t0, coalesce(c.days, 0))) AS INTEGER) AS days_at_risk,
     coalesce(k.offences, 0) AS offences,
     CAST(s.first_after_day IS NOT NULL
          AND s.first_after_day >= s.t0 - s.index_date

@@ -53,8 +53,8 @@ SELECT
     coalesce(k.drugs_after, 0) AS drugs_after,
     coalesce(k.other_before, 0) AS other_before,
     coalesce(k.other_after, 0) AS other_after,
-    $before_days - least($before_days, coalesce(cu.custody_before, 0)) AS days_at_risk_before,
-    $after_days - least($after_days, coalesce(cu.custody_after, 0)) AS days_at_risk_after
+    CAST($before_days - least($before_days, coalesce(cu.custody_before, 0)) AS INTEGER) AS days_at_risk_before,
+    CAST($after_days - least($after_days, coalesce(cu.custody_after, 0)) AS INTEGER) AS days_at_risk_after
 FROM study_population AS u
 JOIN people AS pe ON pe.person_id = u.person_id
 LEFT JOIN counts AS k ON k.unit_id = u.unit_id

@@ -1,7 +1,10 @@
 -- custody_checked: every row of the optional custody file, typed, with its line number
 -- and the first check it fails. An empty custody_end means still in custody at the
 -- cut-off. Needs the loaded people table.
-CREATE OR REPLACE TEMP TABLE custody_checked AS
+-- A view: the load reads it once to keep the rows that pass (load/checked_loaded), and
+-- again for the reasons only when some rows failed (load/checked_rejects). The checks'
+-- values are bound parameters held as session variables (load/set_check_value).
+CREATE OR REPLACE TEMP VIEW custody_checked AS
 WITH cleaned AS (
     SELECT
         line,
@@ -30,7 +33,7 @@ SELECT
             THEN {'column_name': 'custody_start', 'reason': 'custody_start ' || shown(t.custody_start_text) || ' is not a real date in YYYY-MM-DD form'}
         WHEN t.custody_start < DATE '1900-01-01'
             THEN {'column_name': 'custody_start', 'reason': 'custody_start ' || shown(t.custody_start_text) || ' is before 1900'}
-        WHEN t.custody_start > $cutoff
+        WHEN t.custody_start > getvariable('cutoff')
             THEN {'column_name': 'custody_start', 'reason': 'custody_start ' || shown(t.custody_start_text) || ' is after the data cut-off'}
         WHEN t.custody_end_text IS NOT NULL AND t.custody_end IS NULL
             THEN {'column_name': 'custody_end', 'reason': 'custody_end ' || shown(t.custody_end_text) || ' is not a real date in YYYY-MM-DD form'}

@@ -1,6 +1,9 @@
 -- participants_checked: every row of the participants file (one per programme start),
 -- typed, with its line number and the first check it fails. Needs the loaded people table.
-CREATE OR REPLACE TEMP TABLE participants_checked AS
+-- A view: the load reads it once to keep the rows that pass (load/checked_loaded), and
+-- again for the reasons only when some rows failed (load/checked_rejects). The checks'
+-- values are bound parameters held as session variables (load/set_check_value).
+CREATE OR REPLACE TEMP VIEW participants_checked AS
 WITH cleaned AS (
     SELECT
         line,
@@ -33,7 +36,7 @@ SELECT
             THEN {'column_name': 'start_date', 'reason': 'start_date ' || shown(t.start_date_text) || ' is not a real date in YYYY-MM-DD form'}
         WHEN t.start_date < DATE '1900-01-01'
             THEN {'column_name': 'start_date', 'reason': 'start_date ' || shown(t.start_date_text) || ' is before 1900'}
-        WHEN t.start_date > $cutoff
+        WHEN t.start_date > getvariable('cutoff')
             THEN {'column_name': 'start_date', 'reason': 'start_date ' || shown(t.start_date_text) || ' is after the data cut-off'}
         WHEN t.end_date_text IS NOT NULL AND t.end_date IS NULL
             THEN {'column_name': 'end_date', 'reason': 'end_date ' || shown(t.end_date_text) || ' is not a real date in YYYY-MM-DD form'}

@@ -1,7 +1,10 @@
 -- people_checked: every row of the people file, typed, with its line number and the
 -- first check it fails (problem IS NULL for rows that load). A repeated person_id keeps
 -- the first valid row and rejects the later ones.
-CREATE OR REPLACE TEMP TABLE people_checked AS
+-- A view: the load reads it once to keep the rows that pass (load/checked_loaded), and
+-- again for the reasons only when some rows failed (load/checked_rejects). The checks'
+-- values are bound parameters held as session variables (load/set_check_value).
+CREATE OR REPLACE TEMP VIEW people_checked AS
 WITH cleaned AS (
     SELECT
         line,
@@ -19,8 +22,8 @@ typed AS (
     SELECT
         *,
         whole_number(birth_year_value, birth_year_text) AS birth_year,
-        as_bool(mappa_text, $true_words, $false_words) AS mappa,
-        as_bool(ppo_text, $true_words, $false_words) AS ppo,
+        as_bool(mappa_text, getvariable('true_words'), getvariable('false_words')) AS mappa,
+        as_bool(ppo_text, getvariable('true_words'), getvariable('false_words')) AS ppo,
         TRY_CAST(ogrs3_text AS DOUBLE) AS ogrs3
     FROM cleaned
 ),
@@ -30,17 +33,17 @@ checked AS (
         CASE
             WHEN person_id IS NULL
                 THEN {'column_name': 'person_id', 'reason': 'person_id is missing'}
-            WHEN NOT regexp_full_match(person_id, $person_id_pattern)
+            WHEN NOT regexp_full_match(person_id, getvariable('person_id_pattern'))
                 THEN {'column_name': 'person_id', 'reason': 'person_id ' || shown(person_id) || ' must be 1-64 letters, digits, _ or -'}
             WHEN birth_year_text IS NULL
                 THEN {'column_name': 'birth_year', 'reason': 'birth_year is missing'}
             WHEN birth_year IS NULL
                 THEN {'column_name': 'birth_year', 'reason': 'birth_year ' || shown(birth_year_text) || ' is not a whole number'}
-            WHEN birth_year < 1900 OR birth_year > year($cutoff)
+            WHEN birth_year < 1900 OR birth_year > year(getvariable('cutoff'))
                 THEN {'column_name': 'birth_year', 'reason': 'birth_year ' || shown(birth_year_text) || ' is before 1900 or after the data cut-off'}
             WHEN sex IS NULL
                 THEN {'column_name': 'sex', 'reason': 'sex is missing'}
-            WHEN NOT list_contains($sexes, sex)
+            WHEN NOT list_contains(getvariable('sexes'), sex)
                 THEN {'column_name': 'sex', 'reason': 'sex ' || shown(sex) || ' is not one of M, F, U'}
             WHEN mappa_text IS NOT NULL AND mappa IS NULL
                 THEN {'column_name': 'mappa', 'reason': 'mappa ' || shown(mappa_text) || ' is not true/false, 1/0, Y/N or yes/no'}

@@ -115,3 +115,44 @@ def test_the_sandwich_without_censoring_is_the_difference_in_means_variance():
     expected = (((t - t.mean()) ** 2).sum() / 300**2 + ((c - c.mean()) ** 2).sum() / 500**2) * 800 / 799
     se = (diff.ci95[1] - diff.ci95[0]) / (2 * 1.959963984540054)
     assert se**2 == pytest.approx(expected, rel=1e-9)
+
+
+def _previous_cluster_meat(psi, clusters):
+    """The sandwich's meat as it was computed before issue 16 (np.unique over rows, np.add.at)."""
+    codes, inverse = np.unique(clusters, axis=0, return_inverse=True)
+    sums = np.zeros((len(codes), psi.shape[1]))
+    np.add.at(sums, inverse.ravel(), psi)
+    g = len(codes)
+    return (sums.T @ sums) * (g / (g - 1) if g > 1 else 1.0)
+
+
+def _previous_group_sums(index, values, groups):
+    out = np.zeros((groups, values.shape[1]))
+    np.add.at(out, index, values)
+    return out
+
+
+def test_the_faster_sandwich_equals_the_previous_computation(monkeypatch):
+    """Issue 16 replaced np.add.at by bincounts and the two-column np.unique by a packed key;
+    the means and their covariance are unchanged on fixed data (two-way clusters with
+    persons shared across sets, censoring weights estimated)."""
+    from evaluation.estimate import stacked
+
+    n = 3000
+    iv, dec, _ = simulate(n, 7)
+    cw = censoring_weights(iv, dec)
+    rng = np.random.default_rng(7)
+    t = rng.poisson(1.0, (800, 2)).astype(float)
+    sets_t, sets_c = np.arange(800), rng.integers(0, 800, n)
+    person_t, person_c = rng.integers(0, 2500, 800), rng.integers(0, 2500, n)  # people recur across sets
+    kwargs = dict(names=("offences", "days"), treated_values=t, treated_clusters=np.column_stack([sets_t, person_t]),
+                  comparison_weight=rng.uniform(0.3, 1.0, n), comparison_base=np.zeros((n, 2)),
+                  comparison_clusters=np.column_stack([sets_c, person_c]), interval_group=iv.group,
+                  interval_values=np.column_stack([iv.offences, iv.days_at_risk]), censoring=cw)
+    fast = weighted_group_means(**kwargs)
+    monkeypatch.setattr(stacked, "_cluster_meat", _previous_cluster_meat)
+    monkeypatch.setattr(stacked, "_group_sums", _previous_group_sums)
+    before = weighted_group_means(**kwargs)
+    np.testing.assert_allclose(fast.treated, before.treated, rtol=1e-13)
+    np.testing.assert_allclose(fast.comparison, before.comparison, rtol=1e-13)
+    np.testing.assert_allclose(fast.cov, before.cov, rtol=1e-9, atol=1e-15)

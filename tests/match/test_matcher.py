@@ -173,3 +173,16 @@ def test_balance_flags_a_bad_variance_ratio_and_ecdf_and_reports_ecdf_mean():
     # pooled values 0, 1, 2: F_t = 0.5, 1, 1; F_c = 0, 0.5, 1 -> gaps 0.5, 0.5, 0
     assert small.rows[0].ecdf_mean_after == pytest.approx(1 / 3) and small.rows[0].ecdf_max_after == 0.5
     assert "eCDF mean" in table.summary() and table.to_dict()["variance_ratio_range"] == [0.5, 2.0]
+
+
+def test_the_overlap_histogram_takes_a_score_that_barely_varies():
+    """A propensity model with no real predictor gives a score constant to 1e-16 (a CSV in
+    tests/e2e/test_fail_fast.py did); numpy cannot cut that range into 30 bins, and the match
+    failed with an internal error. Every unit is still counted, in one bar."""
+    from evaluation.match.matcher import PropensityOverlap
+
+    distance = np.full(60, -0.693147) + np.r_[np.zeros(59), 1e-16]
+    treat = np.arange(60) % 3 == 0
+    overlap = PropensityOverlap.of(distance, treat, np.ones(60), scale="logit")
+    assert sum(overlap.treated_before) == 20 and sum(overlap.comparison_before) == 40
+    assert max(overlap.treated_before) == 20 and overlap.edges[0] < distance.min() <= distance.max() < overlap.edges[-1]
