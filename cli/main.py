@@ -227,11 +227,14 @@ def pseudonymise(in_dir: Path, out: Out, id_column: Annotated[str, typer.Option(
 
 
 @app.command()
-def bench(sizes: str = "0.25,0.5,1", repeats: int = 3, out: Path = Path("bench.json")) -> None:
+def bench(sizes: str = "0.25,0.5,1", repeats: int = 3, out: Path = Path("bench.json"),
+          no_peers: bool = typer.Option(False, "--no-peers", help="skip the psmpy comparison (about 13 minutes); "
+                                        "the previous run's is kept")) -> None:
     """Benchmark the evaluation on the national scenario at several sizes (make bench)."""
     from benchmarks import bench as run
 
-    raise typer.Exit(run.main(["--sizes", sizes, "--repeats", str(repeats), "--out", str(out)]))
+    raise typer.Exit(run.main(["--sizes", sizes, "--repeats", str(repeats), "--out", str(out),
+                               *(["--no-peers"] if no_peers else [])]))
 
 
 library_app = typer.Typer(name="library", no_args_is_help=True, rich_markup_mode=None,
