@@ -202,7 +202,10 @@ def _before(d_group: np.ndarray, d_day: np.ndarray, values: np.ndarray, group: n
     keys = d_group.astype(np.int64) * big + d_day.astype(np.int64)
     total = np.concatenate([np.zeros((1, *values.shape[1:])), np.cumsum(values, axis=0)])
     upto = np.searchsorted(keys, group.astype(np.int64) * big + day.astype(np.int64), side="left")
-    first = np.searchsorted(keys, group.astype(np.int64) * big, side="left")
+    # each group's first decision, searched once per run of equal groups, not once per row
+    # (the rows come sorted by group, so a run is a group)
+    change = np.r_[True, group[1:] != group[:-1]] if len(group) else np.zeros(0, dtype=bool)
+    first = np.searchsorted(keys, group[change].astype(np.int64) * big, side="left")[np.cumsum(change) - 1]
     return total[upto] - total[first]
 
 
@@ -233,9 +236,10 @@ def censoring_weights(iv: ComparisonIntervals, decisions: ReferralDecisions) -> 
         f"only {starts} comparisons started during follow-up, too few for the full censoring model: a smaller one "
         f"({', '.join(terms)}) was used")
     prob = np.where(at_risk, 1.0 / (1.0 + np.exp(-(x @ coef))), 0.0)
-    # W = prod over earlier decisions of 1 / (1 - p); dW/dcoef = W * sum p x (logistic)
-    raw = np.exp(_before(d.group, d.day, -np.log1p(-prob), iv.group, iv.t0_day))
-    dlog = _before(d.group, d.day, prob[:, None] * x, iv.group, iv.t0_day)
+    # W = prod over earlier decisions of 1 / (1 - p); dW/dcoef = W * sum p x (logistic);
+    # both sums in one pass over the decisions
+    sums = _before(d.group, d.day, np.column_stack([-np.log1p(-prob), prob[:, None] * x]), iv.group, iv.t0_day)
+    raw, dlog = np.exp(sums[:, 0]), sums[:, 1:]
     cap = float(np.quantile(raw, TRUNCATION_QUANTILE)) if TRUNCATION_QUANTILE < 1 else None
     truncated = raw > cap if cap is not None else np.zeros(len(raw), dtype=bool)
     weight = np.where(truncated, cap if cap is not None else 0.0, raw)

@@ -138,9 +138,8 @@ def weighted_group_means(
     a = np.zeros((p + 2 * m, p + 2 * m))
     if p:
         a[:p, :p] = censoring.information
-        for j in range(m):
-            dq = censoring.dweight * interval_values[:, j:j + 1]  # rows x p
-            a[p + m + j, :p] = -(comparison_weight[interval_group][:, None] * dq).sum(axis=0)
+        # row j: -sum over person-intervals of matching weight x value_j x dW/dcoef
+        a[p + m:, :p] = -(comparison_weight[interval_group][:, None] * interval_values).T @ censoring.dweight
     a[p:p + m, p:p + m] = np.eye(m) * n_t
     a[p + m:, p + m:] = np.eye(m) * total_c
     clusters = np.vstack([treated_clusters, comparison_clusters])

@@ -42,20 +42,35 @@ def _weighted_mean_var(x: np.ndarray, w: np.ndarray) -> tuple[float, float]:
     return mean, var
 
 
+#: Whole-number covariates spanning at most this many values (counts, days, ages, 0/1)
+#: take the counting path of :func:`_ecdf_gaps`; others are sorted.
+_COUNTING_SPAN = 1 << 22
+
+
 def _ecdf_gaps(xt: np.ndarray, wt: np.ndarray, xc: np.ndarray, wc: np.ndarray) -> tuple[float, float]:
     """Mean and max of |F_treated - F_comparison| over the pooled values (MatchIt's eCDF mean, max).
 
-    One sort of the pooled values: with the treated weights scaled to sum to 1 and the
-    comparisons' to -1, the running sum after the last copy of each value is F_t - F_c
-    there. (It replaced two sorts and two searches over a union of the values; the test
-    that they agree is in tests/match/test_balance_speed.py.)"""
+    With the treated weights scaled to sum to 1 and the comparisons' to -1, the running
+    sum over the ordered distinct values is F_t - F_c there. Whole-number covariates with
+    a modest span (most of them: counts, days, ages, flags) are tallied by value with a
+    bincount, in O(n); others are ordered by one sort. (Both replaced two sorts and two
+    searches over a union of the values; the tests that they agree are in
+    tests/match/test_balance_speed.py.)"""
     x = np.concatenate([xt, xc])
     signed = np.concatenate([wt / wt.sum(), -wc / wc.sum()])
-    order = np.argsort(x, kind="stable")
-    xs = x[order]
-    gap = np.cumsum(signed[order])
-    last = np.r_[xs[1:] != xs[:-1], True]  # the last copy of each distinct value
-    gaps = np.abs(gap[last])
+    if len(x) == 0:
+        return float("nan"), float("nan")
+    lo, hi = float(x.min()), float(x.max())
+    if np.isfinite(lo) and np.isfinite(hi) and hi - lo < _COUNTING_SPAN and np.array_equal(x, np.floor(x)):
+        index = (x - lo).astype(np.int64)
+        span = int(hi - lo) + 1
+        present = np.bincount(index, minlength=span) > 0
+        gap = np.cumsum(np.bincount(index, weights=signed, minlength=span))[present]
+    else:
+        order = np.argsort(x, kind="stable")
+        xs = x[order]
+        gap = np.cumsum(signed[order])[np.r_[xs[1:] != xs[:-1], True]]  # at the last copy of each value
+    gaps = np.abs(gap)
     return float(gaps.mean()), float(gaps.max())
 
 

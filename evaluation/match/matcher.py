@@ -190,8 +190,8 @@ class PropensityOverlap:
             lo, hi = lo - 0.5, hi + 0.5
         edges = np.histogram_bin_edges(distance, bins=OVERLAP_BINS, range=(lo, hi))
 
-        def hist(mask, w=None):
-            return tuple(float(v) for v in np.histogram(distance[mask], bins=edges,
+        def hist(mask, w=None):  # equal bins by count and range: numpy's arithmetic binning, no sort
+            return tuple(float(v) for v in np.histogram(distance[mask], bins=OVERLAP_BINS, range=(lo, hi),
                                                         weights=None if w is None else w[mask])[0])
 
         return cls(scale, tuple(float(e) for e in edges), hist(treat), hist(~treat),
@@ -216,6 +216,9 @@ class PropensityFit:
     #: the unmatched side of the balance table, by distance measure, filled by the first
     #: matcher that uses this fit (it is the same for every matching on it)
     balance_before: dict[str, BalanceBefore] = field(default_factory=dict, compare=False, repr=False)
+    #: the comparison rows ordered by each distance measure (stable), filled by the first
+    #: matcher without exact strata that uses this fit
+    comparison_order: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def rows(self) -> int:
@@ -277,6 +280,8 @@ class PropensityMatcher:
     Attributes
     ----------
     propensity_ : ndarray, the fitted probability of treatment for every row.
+    propensity_fit_ : PropensityFit, the model matched on (to pass as ``propensity`` to
+        another matching of the same rows and covariates).
     distance_ : ndarray, the measure matched on (logit or probability).
     coef_ : dict, the propensity model's coefficients by design column, per standard
         deviation of the column (columns are standardised before fitting).
@@ -350,6 +355,7 @@ class PropensityMatcher:
             propensity = fit_propensity(frame, treatment=treatment, covariates=covariates)
         elif propensity.rows != len(frame) or tuple(propensity.covariates) != tuple(covariates):
             raise SettingsError("the propensity fit given is for other rows or covariates")
+        self.propensity_fit_ = propensity
         self.coef_ = dict(propensity.coef)
         self.converged_ = propensity.converged
         self.propensity_ = propensity.probability
@@ -381,7 +387,12 @@ class PropensityMatcher:
             if len(c_rows) == 0:
                 outside[t_rows] = True
                 continue
-            c_sorted = c_rows[np.argsort(self.distance_[c_rows], kind="stable")]
+            if self.exact:
+                c_sorted = c_rows[np.argsort(self.distance_[c_rows], kind="stable")]
+            else:  # one stratum: the same order for every matching on this fit
+                if self.distance not in propensity.comparison_order:
+                    propensity.comparison_order[self.distance] = c_rows[np.argsort(self.distance_[c_rows], kind="stable")]
+                c_sorted = propensity.comparison_order[self.distance]
             cs = self.distance_[c_sorted]
             ts = self.distance_[t_rows]
             outside[t_rows] = (ts < cs[0]) | (ts > cs[-1])

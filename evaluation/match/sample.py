@@ -166,15 +166,29 @@ def _matcher_output(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame) -> Itera
         con.unregister("matcher_output")
 
 
-def match_and_read(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame,
-                   variants: Sequence[StudySettings]) -> list[tuple[PropensityMatcher, MatchedData] | ReoffendError]:
+@dataclass(frozen=True)
+class Rematch:
+    """One variant's matching: its matcher, and its matched rows' records (``data``), or
+    ``data`` None when its matched sets are exactly the study's stored ones (``same=True``:
+    its estimate is the study's, so it is not computed again)."""
+
+    matcher: PropensityMatcher
+    data: MatchedData | None
+    same: bool = False
+
+
+def match_and_read(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, variants: Sequence[StudySettings], *,
+                   fits: dict[tuple[str, ...], PropensityFit] | None = None,
+                   stored: pl.DataFrame | None = None) -> list[Rematch | ReoffendError]:
     """Re-match the units of ``frame`` under each of ``variants`` and read the matched rows'
     outcomes (the stored ``matched_units`` are untouched). The propensity model is fitted
-    once per covariate set, and the union of the matched units is read from the database
-    once; each variant's result is then assembled in memory. A variant that cannot be
-    matched gives its error in its place."""
-    scores: dict[tuple[str, ...], PropensityFit] = {}
-    fitted: list[tuple[PropensityMatcher, pl.DataFrame] | ReoffendError] = []
+    once per covariate set (``fits`` may hold fits already made on ``frame``, by requested
+    covariates), and the union of the matched units is read from the database once; each
+    variant's result is then assembled in memory. A variant whose matched rows equal
+    ``stored`` (the study's, as sql/outcomes/matched_rows orders them) is marked ``same``
+    and not assembled. A variant that cannot be matched gives its error in its place."""
+    scores: dict[tuple[str, ...], PropensityFit | None] = dict(fits or {})
+    fitted: list[tuple[PropensityMatcher, pl.DataFrame, bool] | ReoffendError] = []
     for variant in variants:
         try:
             key = tuple(variant.matching.covariates)
@@ -182,25 +196,68 @@ def match_and_read(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame,
                 used, _ = usable_covariates(frame, variant.matching.covariates)
                 scores[key] = fit_propensity(frame, treatment="treat", covariates=used) if used else None
             matcher, _, _, rows = fit_matches(frame, variant, propensity=scores[key])
-            fitted.append((matcher, rows))
+            fitted.append((matcher, rows, stored is not None and _same_rows(rows, stored)))
         except ReoffendError as exc:
             fitted.append(exc)
-    matched = [f[1] for f in fitted if not isinstance(f, ReoffendError)]
-    if not matched:
-        return fitted
-    union = pl.concat([r.select("unit_id", "treat") for r in matched]).unique()
-    with _matcher_output(con, union) as table:
-        units = read_units(con, after_days=variants[0].windows.after_days, table=table)
-    out: list[tuple[PropensityMatcher, MatchedData] | ReoffendError] = []
+    matched = [f[1] for f in fitted if not isinstance(f, ReoffendError) and not f[2]]
+    units = None
+    if matched:
+        union = pl.concat([r.select("unit_id", "treat") for r in matched]).unique()
+        with _matcher_output(con, union) as table:
+            units = read_units(con, after_days=variants[0].windows.after_days, table=table)
+    out: list[Rematch | ReoffendError] = []
     for f, variant in zip(fitted, variants):
         if isinstance(f, ReoffendError):
             out.append(f)
             continue
+        matcher, rows, same = f
+        if same:
+            out.append(Rematch(matcher, None, same=True))
+            continue
         try:
-            out.append((f[0], matched_data(f[1], units, replace=variant.matching.replace)[0]))
+            out.append(Rematch(matcher, matched_data(rows, units, replace=variant.matching.replace)[0]))
         except ReoffendError as exc:
             out.append(exc)
     return out
+
+
+def _same_rows(rows: pl.DataFrame, stored: pl.DataFrame) -> bool:
+    """Whether a matcher's rows are exactly the stored matched sets (same units, sets,
+    roles and weights)."""
+    if rows.height != stored.height:
+        return False
+    mine = rows.select("unit_id", "subclass", "treat", "weight").sort(
+        "subclass", "treat", "unit_id", descending=[False, True, False])
+    return all(np.array_equal(mine[c].to_numpy(), stored[c].to_numpy()) for c in ("unit_id", "subclass", "treat", "weight"))
+
+
+def stored_rows(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The study's stored matched sets (``matched_units``): unit_id, subclass, treat, weight."""
+    return run_sql(con, "outcomes/matched_rows", identifiers={"matched": "matched_units"}).pl()
+
+
+def _stamp(db_path: Path) -> tuple:
+    """The working database's identity now: its and its WAL's modification time and size."""
+    return tuple((p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else None
+                 for p in (db_path, db_path.with_name(db_path.name + ".wal")))
+
+
+#: The match step's covariate frame and propensity fit, kept for the checks that re-match
+#: while the working database is unchanged: {db path: (stamp, frame, {covariates: fit})}.
+_MATCH_INPUTS: dict[str, tuple[tuple, pl.DataFrame, dict[tuple[str, ...], PropensityFit]]] = {}
+
+
+def matching_inputs(settings: StudySettings,
+                    con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, dict[tuple[str, ...], PropensityFit]]:
+    """The units' covariates and the propensity fits already made on them: the match
+    step's, while the working database is as the match step left it (so a re-match with
+    the study's covariates uses the very scores the stored sets were matched on), else the
+    covariates read from ``con`` and no fits."""
+    path = Path(settings.db_path)
+    kept = _MATCH_INPUTS.get(str(path))
+    if kept is not None and kept[0] == _stamp(path):
+        return kept[1], dict(kept[2])
+    return cohorts.unit_covariates(con), {}
 
 
 def load_matched(settings: StudySettings) -> tuple[MatchedData, int]:
@@ -212,9 +269,7 @@ def load_matched(settings: StudySettings) -> tuple[MatchedData, int]:
     sample is read once, not once per step; the arrays are shared, so callers must not
     modify them. :func:`forget_matched` drops it (the runner does, when the run ends)."""
     path = Path(settings.db_path)
-    stamp = tuple((p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else None
-                  for p in (path, path.with_name(path.name + ".wal")))
-    return _read_stored(str(path), stamp, settings.windows.after_days, settings.matching.replace)
+    return _read_stored(str(path), _stamp(path), settings.windows.after_days, settings.matching.replace)
 
 
 @functools.lru_cache(maxsize=1)
@@ -224,8 +279,10 @@ def _read_stored(db_path: str, stamp: tuple, after_days: int, replace: bool) -> 
 
 
 def forget_matched() -> None:
-    """Drop the in-memory copy of the last matched sample read (person-level data)."""
+    """Drop the in-memory copies of the last matched sample read and of the match step's
+    covariates and propensity fit (person-level data)."""
     _read_stored.cache_clear()
+    _MATCH_INPUTS.clear()
 
 
 @dataclass(frozen=True)
@@ -286,4 +343,7 @@ def run_match(settings: StudySettings) -> MatchResult:
         matcher, used, dropped, rows = fit_matches(frame, settings)
         with _matcher_output(con, rows):
             run_sql(con, "outcomes/matched_units")
+    path = Path(settings.db_path)
+    _MATCH_INPUTS.clear()
+    _MATCH_INPUTS[str(path)] = (_stamp(path), frame, {tuple(settings.matching.covariates): matcher.propensity_fit_})
     return MatchResult.from_matcher(matcher, settings, used, dropped)

@@ -15,3 +15,43 @@ def test_each_variant_changes_one_matching_setting(tmp_path):
         changed = {k for k, v in variant.flat().items() if v != base.flat()[k]}
         assert len(changed) == 1 and changed <= {"caliper", "ratio", "replace", "covariates"}
     assert describe_settings(base).startswith("as analysed (caliper 0.2 SD, 1 comparison per participant")
+
+
+def test_a_variant_that_gives_the_stored_sets_reports_the_very_estimate(southampton, tmp_path):
+    """Issue 16: a variant whose matched sets are exactly the study's (here the 0.1 and
+    0.5 SD calipers: every match is nearer than 0.1 SD) is not estimated again; its row is the study's
+    estimate, marked so, and equals the estimate made afresh on its own matching. The
+    match step's propensity fit, reused by the variants, gives the same rows as a fit
+    made anew."""
+    import dataclasses
+
+    from evaluation.checks.sensitivity import run_sensitivity
+    from evaluation.db.connection import opened
+    from evaluation.estimate.impact import headline_rate_ratio
+    from evaluation.match.sample import forget_matched, match_and_read, matching_inputs
+    from evaluation.pipeline import steps
+    from evaluation.pipeline.runner import run_steps
+
+    settings = StudySettings(data_dir=southampton, out_dir=tmp_path / "out", work_dir=tmp_path / "work",
+                             bootstrap_resamples=100)
+    values = run_steps(settings, steps=[s for s in steps.STEPS if s.key in ("load", "validate", "cohorts", "match",
+                                                                            "estimate")])
+    with opened(settings.db_path, read_only=True) as con:
+        frame, fits = matching_inputs(settings, con)
+    assert fits  # the match step's fit, kept while the database is unchanged
+    with_kept_fit = run_sensitivity(settings, values["estimate"])
+    forget_matched()
+    rows = run_sensitivity(settings, values["estimate"])
+    assert [r.to_dict() for r in rows] == [r.to_dict() for r in with_kept_fit]
+
+    same = [r for r in rows if r.note == "the same matched sets as analysed"]
+    assert [r.setting for r in same] == ["caliper 0.1 SD", "caliper 0.5 SD"]
+    variants = dict(sensitivity_variants(settings))
+    with opened(settings.db_path, read_only=True) as con:
+        frame, _ = matching_inputs(settings, con)
+        afresh = match_and_read(con, frame, [variants[r.setting] for r in same])
+    for row, again in zip(same, afresh):
+        assert row.estimate == values["estimate"].rate_ratio and not again.same
+        assert dataclasses.asdict(headline_rate_ratio(again.data)) == dataclasses.asdict(row.estimate)
+    others = [r for r in rows[2:] if r not in same]
+    assert others and all(r.estimate != values["estimate"].rate_ratio for r in others)

@@ -38,3 +38,60 @@ def test_identical_groups_have_no_gap_and_disjoint_groups_a_full_one():
     x = np.array([1.0, 2.0, 2.0, 5.0])
     assert _ecdf_gaps(x, np.ones(4), x.copy(), np.ones(4)) == pytest.approx((0.0, 0.0), abs=1e-15)
     assert _ecdf_gaps(np.array([0.0, 1.0]), np.ones(2), np.array([2.0, 3.0]), np.ones(2))[1] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("kind", ["flags", "negative days", "wide span", "half steps"])
+def test_the_counting_path_and_the_sort_path_agree_with_the_previous_method(kind):
+    """Whole numbers of a modest span are tallied with a bincount; a wide span or
+    fractions take the sort. Each agrees with the reference on its own kind of values."""
+    rng = np.random.default_rng(7)
+    n_t, n_c = 300, 5000
+    draw = {
+        "flags": lambda n: rng.integers(0, 2, n).astype(float),
+        "negative days": lambda n: rng.integers(-3650, 40, n).astype(float),
+        "wide span": lambda n: rng.integers(0, 10**9, n).astype(float),
+        "half steps": lambda n: rng.integers(0, 20, n) / 2.0,
+    }[kind]
+    xt, xc = draw(n_t), draw(n_c)
+    wt, wc = np.ones(n_t), 1.0 / rng.integers(1, 4, n_c)
+    assert _ecdf_gaps(xt, wt, xc, wc) == pytest.approx(_previous_ecdf_gaps(xt, wt, xc, wc), abs=1e-12)
+
+
+def test_the_overlap_histogram_by_arithmetic_equals_the_sorted_binning():
+    """np.histogram with equal bins given by count and range (no sort) puts every value,
+    edge values included, in the same bin as binning against the edge array did (the
+    weighted bars agree to rounding: the weights are added in another order)."""
+    from evaluation.match.matcher import OVERLAP_BINS, PropensityOverlap
+
+    rng = np.random.default_rng(3)
+    distance = np.r_[rng.normal(-2, 1, 20_000), np.linspace(-5, 1, 31)]  # the edges themselves too
+    distance[:50] = distance.min()  # ties at the ends
+    treat = rng.random(len(distance)) < 0.1
+    weights = rng.uniform(0, 2, len(distance))
+    overlap = PropensityOverlap.of(distance, treat, weights, scale="logit")
+    edges = np.histogram_bin_edges(distance, bins=OVERLAP_BINS, range=(distance.min(), distance.max()))
+    assert np.array_equal(np.array(overlap.edges), edges)
+    for got, mask, w in ((overlap.treated_before, treat, None), (overlap.comparison_before, ~treat, None),
+                         (overlap.treated_after, treat, weights), (overlap.comparison_after, ~treat, weights)):
+        expected = np.histogram(distance[mask], bins=edges, weights=None if w is None else w[mask])[0]
+        if w is None:  # counts: the same bins exactly
+            assert np.array_equal(np.array(got), expected)
+        else:  # weight sums: the same bins, added in another order
+            assert np.array(got) == pytest.approx(expected, rel=1e-12, abs=1e-9)
+
+
+@pytest.mark.parametrize("settings", [dict(caliper=0.2), dict(caliper=None, ratio=3), dict(caliper=0.1, replace=True),
+                                      dict(caliper=0.5, order="ascending", ratio=2)])
+def test_matchings_sharing_one_fit_equal_matchings_fitted_afresh(settings):
+    """The comparisons' order by distance is kept with the propensity fit and reused by
+    the next matching on it; each matching equals one made with its own fit."""
+    from evaluation.match.matcher import PropensityMatcher, fit_propensity
+    from tests.match.test_matcher import frame_with_confounding
+
+    frame = frame_with_confounding(seed=4)
+    shared = fit_propensity(frame, treatment="treat", covariates=["x1", "x2"])
+    PropensityMatcher(caliper=0.3).fit(frame, treatment="treat", covariates=["x1", "x2"], propensity=shared)
+    assert shared.comparison_order  # filled by the first matching
+    again = PropensityMatcher(**settings).fit(frame, treatment="treat", covariates=["x1", "x2"], propensity=shared)
+    fresh = PropensityMatcher(**settings).fit(frame, treatment="treat", covariates=["x1", "x2"])
+    assert again.matches_.equals(fresh.matches_)
