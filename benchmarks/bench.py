@@ -6,7 +6,9 @@ of the evaluation: a plain DuckDB read of the same files (the baseline for the l
 load with validation, cohorts (participants, comparison pool, outcomes, covariates),
 before/after statistics, propensity model and matching, impact estimates, and reports.
 It records peak memory (RSS) and rows per second. Prefect's start-up is timed
-separately (it is a fixed cost per process, not work that grows with the data).
+separately (a fixed cost per run, not work that grows with the data), quiet and loaded,
+with the command's temporary server and with a long-running one
+(:mod:`benchmarks.prefect_startup`).
 Results go to bench.json: each size's median over the repeats, and the growth factor
 between sizes.
 """
@@ -25,6 +27,8 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+
+from benchmarks import prefect_startup
 
 FULL_PEOPLE, FULL_PARTICIPANTS = 2_000_000, 10_000
 #: Issue 16's targets at 1x: the whole evaluation, every check included.
@@ -92,30 +96,6 @@ def child(size: float, workdir: Path, seed: int) -> dict:
         "matched": match.counts.matched if match else 0,
         "max_abs_smd_after": match.balance.max_abs_smd_after if match else None,
     }
-
-
-def prefect_startup_seconds(attempts: int = 3) -> float | str:
-    """A trivial flow in a fresh process on Prefect's temporary server (the best of up to
-    three attempts; the server sometimes fails to start in time on a loaded machine). On
-    failure, the error text instead of a number: a side measurement never sinks the run."""
-    code = ("import time; t=time.perf_counter(); from prefect import flow\n"
-            "@flow\ndef f(): return 1\nf(); print(time.perf_counter()-t)")
-    error = ""
-    for _ in range(attempts):
-        with tempfile.TemporaryDirectory() as home:
-            env = {**os.environ, "PREFECT_HOME": home, "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-                   "PREFECT_LOGGING_LEVEL": "ERROR"}
-            env.pop("PREFECT_API_URL", None)
-            try:
-                proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                                      timeout=300)
-                lines = proc.stdout.strip().splitlines()
-                if proc.returncode == 0 and lines:
-                    return float(lines[-1])
-                error = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-            except subprocess.TimeoutExpired:
-                error = "timed out after 300 s"
-    return f"failed: {error}"
 
 
 #: Treated x controls for the side-by-side match with psmpy (it grows with their product).
@@ -240,7 +220,7 @@ def run(sizes: list[float], repeats: int, out_path: Path, seed: int, progress=pr
             peer_result = {**earlier, "note": "kept from an earlier run (this one ran with --no-peers)"}
     report = {
         "machine": machine(),
-        "prefect_startup_seconds": prefect_startup_seconds() if time_prefect else None,
+        "prefect_startup_seconds": _safely(prefect_startup.measure) if time_prefect else None,
         "peers": peer_result,
         "targets": TARGETS,
         "sizes": results,
@@ -279,11 +259,10 @@ def main(argv=None) -> int:
               f"with checks {r['evaluation_with_checks_seconds']:.1f}s, peak {r['peak_rss_gb']:.2f} GB")
     for g in report["growth"]:
         print(f"x{g['from_size']} -> x{g['to_size']}: people x{g['people_factor']:.1f}, time x{g['evaluation_time_factor']:.2f}")
-    startup = report["prefect_startup_seconds"]
-    if isinstance(startup, float):
-        print(f"Prefect start-up (temporary server): {startup:.1f}s")
-    elif startup is not None:
-        print(f"Prefect start-up could not be timed: {startup}")
+    startup = report["prefect_startup_seconds"] or {}
+    for key, seconds in startup.items():
+        shown = f"{seconds:.1f}s" if isinstance(seconds, float) else seconds
+        print(f"Prefect start-up, {key.replace('_', ' ')}: {shown}")
     peers = report.get("peers") or {}
     for row in peers.get("sizes", []):
         print(f"1:1 caliper match, {row['treated']:,} x {row['controls']:,}: reoffend {row['reoffend_seconds']:.2f}s, "
