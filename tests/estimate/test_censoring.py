@@ -156,3 +156,131 @@ def test_the_faster_sandwich_equals_the_previous_computation(monkeypatch):
     np.testing.assert_allclose(fast.treated, before.treated, rtol=1e-13)
     np.testing.assert_allclose(fast.comparison, before.comparison, rtol=1e-13)
     np.testing.assert_allclose(fast.cov, before.cov, rtol=1e-9, atol=1e-15)
+
+
+# --- issue 16, second pass: the code as it was, kept as the reference -------------------
+
+from evaluation.estimate.censoring import (  # noqa: E402
+    EVENTS_PER_TERM, MODELS, TRUNCATION_QUANTILE, CensoringWeights, PerfectSeparationError,
+    PerfectSeparationWarning, _fit,
+)
+from evaluation.estimate.stacked import GroupMeans, _cluster_meat, _group_sums  # noqa: E402
+
+
+def _previous_censoring_weights(iv: ComparisonIntervals, decisions: ReferralDecisions) -> CensoringWeights:
+    """As before issue 16's second pass: the weights and their derivative summed in two passes."""
+    d = decisions
+    starts = int(d.trigger.sum())
+    at_risk = d.in_start_range.astype(bool)
+    empty = np.zeros((0, 0))
+    if starts == 0 or not at_risk.any():
+        return CensoringWeights(0, (), np.zeros(0), True, np.ones(iv.n), np.zeros((iv.n, 0)), np.zeros((d.n, 0)),
+                                d.group, empty, None, 0, "no comparison started during follow-up: no weights needed")
+    fitted = None
+    for terms in MODELS:
+        if starts < EVENTS_PER_TERM * len(terms) and terms != ("const",):
+            continue
+        try:
+            fitted = (terms, *_fit(d, terms))
+            break
+        except (PerfectSeparationError, PerfectSeparationWarning, np.linalg.LinAlgError, ValueError):
+            continue
+    if fitted is None:
+        return CensoringWeights(starts, (), np.zeros(0), False, np.ones(iv.n), np.zeros((iv.n, 0)),
+                                np.zeros((d.n, 0)), d.group, empty, None, 0,
+                                "the censoring model could not be fitted: comparisons are not reweighted")
+    terms, x, coef, converged = fitted
+    note = "" if terms == MODELS[0] else (
+        f"only {starts} comparisons started during follow-up, too few for the full censoring model: a smaller one "
+        f"({', '.join(terms)}) was used")
+    prob = np.where(at_risk, 1.0 / (1.0 + np.exp(-(x @ coef))), 0.0)
+    # W = prod over earlier decisions of 1 / (1 - p); dW/dcoef = W * sum p x (logistic)
+    raw = np.exp(_before(d.group, d.day, -np.log1p(-prob), iv.group, iv.t0_day))
+    dlog = _before(d.group, d.day, prob[:, None] * x, iv.group, iv.t0_day)
+    cap = float(np.quantile(raw, TRUNCATION_QUANTILE)) if TRUNCATION_QUANTILE < 1 else None
+    truncated = raw > cap if cap is not None else np.zeros(len(raw), dtype=bool)
+    weight = np.where(truncated, cap if cap is not None else 0.0, raw)
+    dweight = np.where(truncated[:, None], 0.0, raw[:, None] * dlog)
+    f = d.matching_weight
+    score = np.where(at_risk[:, None], (f * (d.trigger - prob))[:, None] * x, 0.0)
+    information = (x * (f * prob * (1 - prob) * at_risk)[:, None]).T @ x
+    return CensoringWeights(starts, terms, coef, converged, weight, dweight, score, d.group, information,
+                            cap, int(truncated.sum()), note)
+
+
+def _previous_weighted_group_means(
+    *,
+    names: tuple[str, ...],
+    treated_values: np.ndarray,
+    treated_clusters: np.ndarray,
+    comparison_weight: np.ndarray,
+    comparison_base: np.ndarray,
+    comparison_clusters: np.ndarray,
+    interval_group: np.ndarray,
+    interval_values: np.ndarray,
+    censoring: CensoringWeights,
+) -> GroupMeans:
+    """(As before issue 16's second pass: the weight-derivative block row by row.)
+    Means of each measure (columns of the value arrays) for participants (weight 1)
+    and for comparisons (matching weight x censoring weight), with the stacked sandwich
+    covariance. ``*_clusters`` are (matched set, person) codes per participant / matched
+    comparison row; ``interval_group`` maps each person-interval to its comparison row."""
+    m = len(names)
+    p = censoring.p
+    n_t, n_c = len(treated_values), len(comparison_weight)
+    w = censoring.weight
+    # each comparison row's Q = base + sum_k W_k q_k, and dQ/dcoef
+    q_sum = _group_sums(interval_group, w[:, None] * interval_values, n_c)
+    q = comparison_base + q_sum
+    total_c = float(comparison_weight.sum())
+    mu_t = treated_values.mean(axis=0)
+    mu_c = (comparison_weight[:, None] * q).sum(axis=0) / total_c
+
+    # psi per atom (participant or comparison row): [censoring score | treated | comparison]
+    psi = np.zeros((n_t + n_c, p + 2 * m))
+    psi[:n_t, p:p + m] = treated_values - mu_t
+    psi[n_t:, p + m:] = comparison_weight[:, None] * (q - mu_c)
+    if p:
+        psi[n_t:, :p] = _group_sums(censoring.score_group, censoring.score, n_c)
+    # A = -d(sum psi)/d(theta)
+    a = np.zeros((p + 2 * m, p + 2 * m))
+    if p:
+        a[:p, :p] = censoring.information
+        for j in range(m):
+            dq = censoring.dweight * interval_values[:, j:j + 1]  # rows x p
+            a[p + m + j, :p] = -(comparison_weight[interval_group][:, None] * dq).sum(axis=0)
+    a[p:p + m, p:p + m] = np.eye(m) * n_t
+    a[p + m:, p + m:] = np.eye(m) * total_c
+    clusters = np.vstack([treated_clusters, comparison_clusters])
+    meat = (_cluster_meat(psi, clusters[:, :1]) + _cluster_meat(psi, clusters[:, 1:2])
+            - _cluster_meat(psi, clusters))
+    a_inv = np.linalg.pinv(a)
+    cov = a_inv @ meat @ a_inv.T
+    if np.any(np.diag(cov) < 0):  # two-way combination not positive: the larger one-way
+        one = [a_inv @ _cluster_meat(psi, clusters[:, i:i + 1]) @ a_inv.T for i in (0, 1)]
+        cov = one[int(np.trace(one[1]) > np.trace(one[0]))]
+    return GroupMeans(names, mu_t, mu_c, cov[p:, p:])
+
+
+
+def test_the_one_pass_weights_and_the_product_block_equal_the_previous_computation():
+    """The censoring weights and their derivative summed over earlier decisions in one
+    pass, and the sandwich's weight-derivative block as one matrix product, equal the
+    previous two passes and row-by-row sums on fixed data."""
+    n = 3000
+    iv, dec, _ = simulate(n, 11)
+    fast, before = censoring_weights(iv, dec), _previous_censoring_weights(iv, dec)
+    assert fast.p > 1 and fast.starts > 0
+    np.testing.assert_array_equal(fast.weight, before.weight)
+    np.testing.assert_allclose(fast.dweight, before.dweight, rtol=1e-13, atol=1e-15)
+    rng = np.random.default_rng(11)
+    t = rng.poisson(1.0, (800, 2)).astype(float)
+    kwargs = dict(names=("offences", "days"), treated_values=t,
+                  treated_clusters=np.column_stack([np.arange(800), rng.integers(0, 2500, 800)]),
+                  comparison_weight=rng.uniform(0.3, 1.0, n), comparison_base=np.zeros((n, 2)),
+                  comparison_clusters=np.column_stack([rng.integers(0, 800, n), rng.integers(0, 2500, n)]),
+                  interval_group=iv.group, interval_values=np.column_stack([iv.offences, iv.days_at_risk]),
+                  censoring=fast)
+    now, then = weighted_group_means(**kwargs), _previous_weighted_group_means(**kwargs)
+    np.testing.assert_allclose(now.comparison, then.comparison, rtol=1e-13)
+    np.testing.assert_allclose(now.cov, then.cov, rtol=1e-9, atol=1e-15)
