@@ -78,7 +78,8 @@ def run_sensitivity(settings: StudySettings, estimate: ImpactResult) -> list[Sen
     variants = sensitivity_variants(settings)
     with opened(settings.db_path, read_only=True) as con:
         frame, fits = matching_inputs(settings, con)
-        matched = match_and_read(con, frame, [variant for _, variant in variants], fits=fits, stored=stored_rows(con))
+        matched = match_and_read(con, frame, [variant for _, variant in variants], fits=fits, stored=stored_rows(con),
+                                 stored_replace=settings.matching.replace)
     for (label, _), result in zip(variants, matched):
         if isinstance(result, ReoffendError):  # e.g. nobody matched at a narrow caliper
             rows.append(SensitivityRow(label, None, 0, note=str(result)))

@@ -179,14 +179,15 @@ class Rematch:
 
 def match_and_read(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, variants: Sequence[StudySettings], *,
                    fits: dict[tuple[str, ...], PropensityFit] | None = None,
-                   stored: pl.DataFrame | None = None) -> list[Rematch | ReoffendError]:
+                   stored: pl.DataFrame | None = None,
+                   stored_replace: bool | None = None) -> list[Rematch | ReoffendError]:
     """Re-match the units of ``frame`` under each of ``variants`` and read the matched rows'
     outcomes (the stored ``matched_units`` are untouched). The propensity model is fitted
     once per covariate set (``fits`` may hold fits already made on ``frame``, by requested
     covariates), and the union of the matched units is read from the database once; each
     variant's result is then assembled in memory. A variant whose matched rows equal
-    ``stored`` (the study's, as sql/outcomes/matched_rows orders them) is marked ``same``
-    and not assembled. A variant that cannot be matched gives its error in its place."""
+    ``stored`` (the study's, as sql/outcomes/matched_rows orders them, matched with or
+    without replacement as ``stored_replace`` says) is marked ``same`` and not assembled. A variant that cannot be matched gives its error in its place."""
     scores: dict[tuple[str, ...], PropensityFit | None] = dict(fits or {})
     fitted: list[tuple[PropensityMatcher, pl.DataFrame, bool] | ReoffendError] = []
     for variant in variants:
@@ -196,7 +197,9 @@ def match_and_read(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, variants
                 used, _ = usable_covariates(frame, variant.matching.covariates)
                 scores[key] = fit_propensity(frame, treatment="treat", covariates=used) if used else None
             matcher, _, _, rows = fit_matches(frame, variant, propensity=scores[key])
-            fitted.append((matcher, rows, stored is not None and _same_rows(rows, stored)))
+            same = (stored is not None and variant.matching.replace == stored_replace
+                    and _same_rows(rows, stored))
+            fitted.append((matcher, rows, same))
         except ReoffendError as exc:
             fitted.append(exc)
     matched = [f[1] for f in fitted if not isinstance(f, ReoffendError) and not f[2]]
