@@ -50,11 +50,16 @@ def usable_covariates(frame: pl.DataFrame, names: tuple[str, ...]) -> tuple[list
     used, dropped = [], []
     for name in names:
         col = frame[name]
-        if col.null_count() == frame.height or col.drop_nulls().n_unique() < 2:
-            dropped.append(name)
-        else:
-            used.append(name)
+        (dropped if col.null_count() == frame.height or _constant(col.drop_nulls()) else used).append(name)
     return used, dropped
+
+
+def _constant(values: pl.Series) -> bool:
+    """Fewer than two distinct values: for numbers without NaN, the minimum is the maximum
+    (no hashing of half a million values); otherwise by counting them."""
+    if values.dtype.is_numeric() and not (values.dtype.is_float() and values.is_nan().any()):
+        return values.min() == values.max()
+    return values.n_unique() < 2
 
 
 def design_matrix(frame: pl.DataFrame, names: list[str]) -> tuple[np.ndarray, list[str]]:
