@@ -8,7 +8,8 @@ The model, in brief (docs/methodology.md has the full account):
   two-state Markov chain), and the busy state multiplies their rate.
 - Offences are Poisson counts per month, spread over the month's days; each is proven
   (conviction or caution) after a lag, and only offences proven by the extract date are
-  in the data, as in a real police extract.
+  in the data, as in a real police extract. Nobody offends while serving a custodial
+  sentence: offences dated inside one are not committed.
 - Referral to a programme follows a conviction and is more likely after a busy year, for
   the young and for MAPPA/PPO cases. Referral therefore catches people at a peak, and a
   naive before/after comparison shows a large fall even with no programme effect
@@ -46,7 +47,7 @@ def _day(d: dt.date) -> int:
 class OffendingModel:
     """Parameters of the offending process (rates are offences per year)."""
 
-    mean_rate: float = 0.44
+    mean_rate: float = 0.48
     rate_shape: float = 0.55  # gamma shape: smaller = more unequal
     busy_multiplier: float = 7.0
     quiet_to_busy: float = 0.03  # monthly transition probabilities
@@ -57,6 +58,7 @@ class OffendingModel:
     conviction_lag_median_days: float = 62.0
     conviction_lag_sigma: float = 0.85
     caution_lag_median_days: float = 12.0
+    custody_mean_days: float = 45.0  # days served of a custodial sentence (gamma, shape 1.5)
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,7 @@ class Scenario:
     programmes: tuple[tuple[str, float], ...]
     high_risk_programme: str | None
     file_format: str  # "csv" or "parquet"
-    default_seed: int = 2009
+    default_seed: int = 2016
     with_custody: bool = True
     second_start_share: float = 0.06
     offending: OffendingModel = field(default_factory=OffendingModel)
@@ -191,6 +193,22 @@ def _poisson(rng: np.random.Generator, lam: np.ndarray) -> np.ndarray:
         cdf[active] += p_a
         active = active[u[active] > cdf[active]]
     return out
+
+
+def _in_custody(person: np.ndarray, day: np.ndarray, outcome_day: np.ndarray, custody_days: np.ndarray,
+                sentence: np.ndarray) -> np.ndarray:
+    """Whether each (person, day) falls inside one of that person's custodial sentences
+    (``sentence`` marks the offences that carry one: from the outcome date for
+    ``custody_days``), by a sorted search: no loop over people."""
+    big = np.int64(1) << 24
+    idx = np.nonzero(sentence)[0]
+    starts = person[idx].astype(np.int64) * big + outcome_day[idx]
+    order = np.argsort(starts, kind="stable")
+    starts = starts[order]
+    ends = np.maximum.accumulate(starts + custody_days[idx][order])
+    key = person.astype(np.int64) * big + day
+    pos = np.searchsorted(starts, key, side="right") - 1
+    return (pos >= 0) & (ends[np.maximum(pos, 0)] > key)
 
 
 def _enum(names: list[str], codes: np.ndarray) -> pl.Series:
@@ -303,7 +321,17 @@ def generate(
     del caution
     is_custody = disposal == disp_names.index("custody")
     custody_days = np.zeros(n_off, dtype=np.int32)
-    custody_days[is_custody] = np.ceil(rng.gamma(1.5, 60, int(is_custody.sum()))).astype(np.int32)
+    custody_days[is_custody] = np.ceil(rng.gamma(1.5, om.custody_mean_days / 1.5,
+                                                 int(is_custody.sum()))).astype(np.int32)
+    # nobody commits an offence in the community while in custody: offences dated inside a
+    # custodial sentence are not committed (a second pass restores those whose covering
+    # sentence itself fell inside an earlier one)
+    free = np.ones(n_off, dtype=bool)
+    for _ in range(2):
+        free = ~_in_custody(person, offence_day, outcome_day, custody_days, is_custody & free)
+    person, offence_day, outcome_day = person[free], offence_day[free], outcome_day[free]
+    category, disposal, is_custody, custody_days = category[free], disposal[free], is_custody[free], custody_days[free]
+    n_off = len(person)
 
     # --- referral: a hazard at each conviction, first referral sets the index ------------
     # At each conviction in the referral period a referrer, who sees the person's record,

@@ -26,7 +26,6 @@ from scipy import stats
 import polars as pl
 
 from evaluation.cohorts.build import CohortSummary
-from evaluation.estimate.censoring import INTERVAL_DAYS
 from evaluation.estimate.impact import ImpactResult, MatchedData
 from evaluation.match.sample import load_matched
 from evaluation.db.connection import opened
@@ -247,22 +246,22 @@ def programme_cost_per_participant(settings: StudySettings, submitted: int) -> f
 
 def avoided_by_set(data: MatchedData, offences: pl.DataFrame) -> pl.DataFrame:
     """Per matched set and category: the comparisons' weighted mean offences minus the
-    participant's. A comparison's offence counts with its matching weight times the
-    censoring weight of the interval it falls in, and not at all after the comparison was
-    censored, as in the headline; with no intervals (no censoring) every offence counts."""
+    participant's. A comparison's offence counts with its matching weight, and an offence
+    it committed after its own later start counts 1 / (the estimated rate ratio), its
+    untreated equivalent, as in the headline (the structural model); without that model
+    (a sample matched outside the pipeline) every offence counts once."""
     t = data.treat == 1
     participants = pl.DataFrame({"unit_id": data.unit[t], "subclass": data.subclass[t]})
-    comparisons = pl.DataFrame({"group": np.arange(int((~t).sum())), "unit_id": data.unit[~t],
-                                "subclass": data.subclass[~t], "m": data.weight[~t]})
+    comparisons = pl.DataFrame({"unit_id": data.unit[~t], "subclass": data.subclass[~t], "m": data.weight[~t],
+                                "start_day": (data.start_day[~t] if data.start_day is not None
+                                              else np.full(int((~t).sum()), np.nan))})
     given = participants.join(offences, on="unit_id").select("subclass", "category", avoided=pl.lit(-1.0))
     taken = comparisons.join(offences, on="unit_id")
-    if data.intervals is not None:
-        iv = data.intervals
-        weights = pl.DataFrame({"group": iv.group, "interval": iv.interval,
-                                "w": data.censoring.weight})
-        taken = (taken.with_columns(interval=pl.col("days_from_index") // INTERVAL_DAYS)
-                 .join(weights, on=["group", "interval"], how="left")
-                 .with_columns(w=pl.col("w").fill_null(0.0)))
+    if data.structural is not None and data.structural.psi is not None:
+        w = data.structural.offence_weights(np.zeros(taken.height, dtype=np.int8),
+                                            taken["start_day"].cast(pl.Float64).fill_null(np.nan).to_numpy(),
+                                            taken["days_from_index"].cast(pl.Float64).to_numpy())
+        taken = taken.with_columns(w=pl.Series(w))
     else:
         taken = taken.with_columns(w=pl.lit(1.0))
     taken = taken.select("subclass", "category", avoided=pl.col("m") * pl.col("w"))

@@ -6,9 +6,9 @@
   interval to include 1). For a ratio RR >= 1, E = RR + sqrt(RR x (RR - 1)); a ratio
   below 1 is inverted first.
 - **Power for the headline** (statsmodels' normal power): for the rate ratio as it was
-  estimated, a Wald test on the log scale with the estimate's own standard error (censored,
-  weighted comparisons; sandwich SE clustered on matched set and person, read back from its
-  interval): the smallest reduction detectable with 80% power at 5% significance, and the
+  estimated, a Wald test on the log scale with the estimate's own standard error (the
+  structural estimate; sandwich SE clustered on matched set and person, delta method, read
+  back from its interval): the smallest reduction detectable with 80% power at 5% significance, and the
   power to detect falls of 10%, 20% and 30%.
 - **Power for the reoffending rate** (statsmodels): the smallest difference in the one-year
   reoffending rate the cohort could detect, by a two-sample test of proportions, and the
@@ -86,8 +86,8 @@ def rate_ratio_power(estimate: float, ci95: tuple[float, float], *, alpha: float
     se = (math.log(hi) - math.log(lo)) / (2 * z)
     detectable = se * (z + stats.norm.ppf(power))
     return {
-        "test": "Wald test of the headline rate ratio (log scale) with its own standard error: censored, weighted "
-                "comparisons, sandwich SE clustered on matched set and person",
+        "test": "Wald test of the headline rate ratio (log scale) with its own standard error: the structural "
+                "estimate, sandwich SE clustered on matched set and person",
         "standard_error_log_rate_ratio": clean_number(se),
         "minimum_detectable_rate_ratio": clean_number(math.exp(-detectable)),
         "minimum_detectable_reduction": clean_number(1 - math.exp(-detectable)),

@@ -12,8 +12,8 @@ from evaluation.estimate.impact import ImpactResult
 from evaluation.match.sample import load_matched
 from evaluation.settings.model import StudySettings
 
-OUTCOME = ("offences in the after window: the participant against the mean of their matched comparisons, each "
-           "comparison's offences counted until it started the programme and weighted for that censoring")
+OUTCOME = ("offences in the after window: the participant against the mean of their matched comparisons, a "
+           "comparison's offences after its own later start divided by the estimated rate ratio, as in the headline")
 
 
 @dataclass(frozen=True)
@@ -33,9 +33,10 @@ def set_differences(settings: StudySettings, direction: float) -> np.ndarray:
     t = data.treat == 1
     sets, index = np.unique(data.subclass, return_inverse=True)
     offences = data.offences_after[~t].astype(float)
-    if data.intervals is not None:  # the censored comparisons' weighted offences, as the headline counts them
-        w = data.censoring.weight
-        offences = np.bincount(data.intervals.group, weights=w * data.intervals.offences, minlength=len(offences))
+    fit = data.structural
+    if fit is not None and fit.psi is not None:  # the comparisons' untreated offences, as the headline counts them
+        on = data.offences_after_start[~t].astype(float)
+        offences = offences - on + on / fit.psi
     comparison = np.bincount(index[~t], weights=data.weight[~t] * offences, minlength=sets.size)
     participant = np.bincount(index[t], weights=data.offences_after[t].astype(float), minlength=sets.size)
     return direction * (comparison - participant)

@@ -75,6 +75,9 @@ def run_sensitivity(settings: StudySettings, estimate: ImpactResult) -> list[Sen
     if estimate.uncorrected is not None:  # the same matched sets, comparisons who start later not censored
         rows.append(SensitivityRow("starting now versus not yet (comparisons who start later kept uncensored)",
                                    estimate.uncorrected.rate_ratio, estimate.treated, as_analysed=True))
+    if estimate.ipcw_rate_ratio is not None:  # the same matched sets, censoring weights instead of the structural model
+        rows.append(SensitivityRow("comparisons who start later censored and the rest reweighted (censoring weights)",
+                                   estimate.ipcw_rate_ratio, estimate.treated, as_analysed=True))
     variants = sensitivity_variants(settings)
     with opened(settings.db_path, read_only=True) as con:
         frame, fits = matching_inputs(settings, con)

@@ -62,10 +62,16 @@ def _constant(values: pl.Series) -> bool:
     return values.n_unique() < 2
 
 
+#: Age thresholds in the propensity model (each an indicator of being younger).
+AGE_BANDS: tuple[int, ...] = (18, 21, 25)
+
+
 def design_matrix(frame: pl.DataFrame, names: list[str]) -> tuple[np.ndarray, list[str]]:
-    """Columns for the propensity model: log(1 + x) for counts and days, age and age
-    squared (centred), and for a covariate with missing values the mean-filled value and
-    a missing indicator."""
+    """Columns for the propensity model: log(1 + x) for counts and days; age, age squared
+    (centred) and the age bands criminal justice uses (under 18: youth justice; under 21:
+    young adults; under 25), so that a referral rule with an age threshold, which a smooth
+    curve cannot follow, is matched on; and for a covariate with missing values the
+    mean-filled value and a missing indicator."""
     columns, labels = [], []
     for name in names:
         x = frame[name].cast(pl.Float64).to_numpy().copy()
@@ -80,6 +86,11 @@ def design_matrix(frame: pl.DataFrame, names: list[str]) -> tuple[np.ndarray, li
             centred = x - x.mean()
             columns.append(centred**2 / 100.0)
             labels.append("age_at_index_squared")
+            for band in AGE_BANDS:
+                below = (x < band).astype(float)
+                if 0 < below.mean() < 1:  # a band nobody (or everybody) is in adds nothing
+                    columns.append(below)
+                    labels.append(f"age_at_index_under_{band}")
         if missing.any():
             columns.append(missing.astype(float))
             labels.append(f"{name}_missing")

@@ -1,20 +1,23 @@
 """Impact estimates on a matched sample: the Justice Data Lab's measures, with inference
-that accounts for the matching and for the censoring of comparisons who start.
+that accounts for the matching and for comparisons who start the programme later.
 
 The headline estimand is the effect on participants of starting the programme versus not
-starting it within the follow-up year. Comparisons who start during their own after
-window are censored at the referral decision that led to the start and the rest are
-reweighted for it
-(:mod:`evaluation.estimate.censoring`); every measure is then participants' mean minus
-the comparisons' weighted mean, with a sandwich variance clustered on matched set and on
-person that accounts for estimating the weights (:mod:`evaluation.estimate.stacked`).
+starting it within the follow-up year. Some matched comparisons start during their own
+after window. The rate ratio, offences per person and the difference in differences use a
+structural model of the programme's effect (:mod:`evaluation.estimate.structural`): a
+comparison's offences after its own start count as untreated once divided by the
+estimated rate ratio. The reoffending rate (a yes/no measure the structural model cannot
+undo person by person) censors those comparisons at the referral that led to the start
+and reweights the rest (:mod:`evaluation.estimate.censoring`), with a sandwich variance
+that accounts for estimating the weights (:mod:`evaluation.estimate.stacked`); that
+method's rate ratio is kept beside the headline as a sensitivity result.
 Participants weight 1; each of a participant's m comparisons weights 1/m.
 
-The comparison without censoring, "starting now versus not yet" (comparisons who start
-later keep their whole after window), is kept as a labelled sensitivity result: weighted
-regressions on the matched rows (statsmodels WLS and a Poisson GLM) with standard errors
-clustered on matched set (as MatchIt's documentation recommends) and on person, because
-in the risk-set pool one person can be several units.
+The comparison without any correction, "starting now versus not yet" (comparisons who
+start later keep their whole after window as if untreated), is kept as a labelled
+sensitivity result: weighted regressions on the matched rows (statsmodels WLS and a
+Poisson GLM) with standard errors clustered on matched set (as MatchIt's documentation
+recommends) and on person, because in the risk-set pool one person can be several units.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from evaluation.estimate.cox import stratified_cox
 from evaluation.estimate.censoring import CensoringWeights, ComparisonIntervals, ReferralDecisions, censoring_weights
 from evaluation.estimate.significance import ALPHA
 from evaluation.estimate.stacked import GroupMeans, weighted_group_means
+from evaluation.estimate.structural import ASSUMPTION, StructuralFit, fit_structural
 from evaluation.estimate.types import Estimate, TestResult, clean_number
 
 #: The Justice Data Lab's minimum cohort size; smaller cohorts get a warning.
@@ -64,6 +68,9 @@ class MatchedData:
     intervals: ComparisonIntervals | None = None
     #: the comparisons' referral decisions, for the censoring model
     decisions: ReferralDecisions | None = None
+    #: offences of the after window committed on or after a comparison's own later start
+    #: (0 for participants and for comparisons who did not start), for the structural estimate
+    offences_after_start: np.ndarray | None = None
 
     @property
     def reoffended(self) -> np.ndarray:
@@ -76,6 +83,12 @@ class MatchedData:
         if self.intervals is None:
             return None
         return censoring_weights(self.intervals, self.decisions)
+
+    @functools.cached_property
+    def structural(self) -> StructuralFit | None:
+        """The structural estimate (None without the comparisons' offences after their own
+        start), made on first use and shared by the estimate and the checks."""
+        return fit_structural(self)
 
     def clusters(self) -> np.ndarray:
         """Two-way clusters: matched set, and person (a person can be in several sets: as a
@@ -228,9 +241,12 @@ def percent_change(before: np.ndarray, after: np.ndarray, weight: np.ndarray) ->
 
 #: What the headline estimates, in words (the report and results.json say it).
 ESTIMAND = ("the effect on participants of starting the programme versus not starting it within the follow-up "
-            "year: matched comparisons who start during their own follow-up are censored at the referral that led to "
-            "the start and "
-            "the rest are reweighted for it (inverse probability of censoring weights)")
+            "year: matched comparisons who start during their own follow-up count their offences after the start "
+            "divided by the estimated rate ratio (a structural model of the programme's effect; it assumes "
+            + ASSUMPTION + ")")
+#: The censoring-weights alternative, a sensitivity result.
+IPCW = ("starting versus not starting, with comparisons who start censored at the referral that led to the start "
+        "and the rest reweighted for it (inverse probability of censoring weights)")
 UNCORRECTED = ("starting now versus not yet: comparisons who start the programme later keep their whole "
                "follow-up, so some of their offending is a participant's (biased towards no effect)")
 
@@ -266,10 +282,13 @@ class ImpactResult:
     contaminated_comparisons: int | None = None
     censoring: CensoringWeights | None = None
     uncorrected: UncorrectedResult | None = None
+    structural: StructuralFit | None = None
+    #: the rate ratio with censoring weights instead of the structural model (sensitivity)
+    ipcw_rate_ratio: Estimate | None = None
 
     @property
     def estimand(self) -> str:
-        return ESTIMAND if self.censoring is not None else UNCORRECTED
+        return ESTIMAND if self.structural is not None else UNCORRECTED
 
     def to_dict(self) -> dict:
         return {
@@ -285,7 +304,10 @@ class ImpactResult:
             "time_to_first_reoffence": self.survival.to_dict(),
             "warnings": list(self.warnings),
             **({} if self.contaminated_comparisons is None else {"contaminated_comparisons": self.contaminated_comparisons}),
+            **({} if self.structural is None else {"structural": self.structural.to_dict()}),
             **({} if self.censoring is None else {"censoring": self.censoring.to_dict()}),
+            **({} if self.ipcw_rate_ratio is None else
+               {"ipcw": {"estimand": IPCW, "rate_ratio": self.ipcw_rate_ratio.to_dict()}}),
             **({} if self.uncorrected is None else {"uncorrected": self.uncorrected.to_dict()}),
         }
 
@@ -307,7 +329,10 @@ class ImpactResult:
             lines.append(f"  before/after change: participants {self.treated_percent_change:+.1f}%, "
                          f"comparisons {self.comparison_percent_change:+.1f}%")
         if self.contaminated_comparisons is not None:
-            lines.append(f"  comparisons who started during follow-up: {self.contaminated_comparisons:,} (censored)")
+            lines.append(f"  comparisons who started during follow-up: {self.contaminated_comparisons:,} "
+                         "(their offences after the start divided by the rate ratio)")
+        if self.ipcw_rate_ratio is not None:
+            lines.append("  censoring weights instead " + self.ipcw_rate_ratio.summary("rate ratio", "{:.2f}"))
         if self.uncorrected is not None:
             lines.append("  uncorrected (starting now vs not yet) " + self.uncorrected.rate_ratio.summary("rate ratio", "{:.2f}"))
         lines += [f"  warning: {w}" for w in self.warnings]
@@ -352,19 +377,25 @@ RATE_RATIO_METHOD = (f"ratio of offences per day at risk (the Poisson rate ratio
                      f"{SANDWICH}")
 
 
+def ipcw_rate_ratio(data: MatchedData) -> Estimate:
+    """The rate ratio with censored, reweighted comparisons (a sensitivity result)."""
+    return corrected_means(data, data.censoring).ratio_of_rates("offences", "days_at_risk", RATE_RATIO_METHOD)
+
+
 def headline_rate_ratio(data: MatchedData) -> Estimate:
-    """The headline's rate ratio on a matched sample: censored and reweighted comparisons
-    when their intervals are known (a re-match for a check), else the uncorrected ratio."""
-    if data.intervals is None:
+    """The headline's rate ratio on a matched sample: the structural estimate when the
+    comparisons' offences after their own start are known (the pipeline's matched samples,
+    and a re-match for a check), else the uncorrected ratio."""
+    if data.structural is None:
         return matched_rate_ratio(data)
-    return corrected_means(data, data.censoring).ratio_of_rates(
-        "offences", "days_at_risk", RATE_RATIO_METHOD)
+    return data.structural.rate_ratio()
 
 
 def estimate_impact(data: MatchedData, *, contaminated_comparisons: int | None = None) -> ImpactResult:
     """The Justice Data Lab's measures on the matched sample: participants against the
-    censored, reweighted comparisons when the comparisons' intervals are known, with the
-    uncorrected comparison beside them."""
+    comparisons' untreated offending (the structural model; the reoffending rate by
+    censoring weights) when the comparisons' later starts are known, with the censoring
+    weights' rate ratio and the uncorrected comparison beside them."""
     t = data.treat == 1
     warnings = []
     n_treated = int(t.sum())
@@ -392,17 +423,25 @@ def estimate_impact(data: MatchedData, *, contaminated_comparisons: int | None =
             comparison_percent_change=percent_change(data.offences_before[~t], data.offences_after[~t], data.weight[~t]),
             warnings=tuple(warnings), **common,
         )
+    structural = data.structural
+    if structural is None:  # intervals without the structural record: censoring weights alone
+        raise ValueError("a matched sample with comparison intervals needs offences_after_start")
     censoring = data.censoring  # its note (a smaller model) is in its record
     means = corrected_means(data, censoring)
-    j_off, j_before = MEASURES.index("offences"), MEASURES.index("offences_before")
-    before_c = float(means.comparison[j_before])
+    s_means = structural.means
+    t_off = float(s_means.treated[0])
+    t_before, c_before = float(s_means.treated[3]), float(s_means.comparison[3])
+    untreated = structural.untreated_offences()
     return ImpactResult(
         reoffending_rate=_comparison(means, "reoffended", label="difference in proportions"),
-        frequency=_comparison(means, "offences", label="difference in means"),
-        rate_ratio=means.ratio_of_rates("offences", "days_at_risk", RATE_RATIO_METHOD),
-        difference_in_differences=_comparison(means, "offences", "offences_before", "difference in per-person change"),
-        comparison_percent_change=None if before_c == 0 else 100.0 * (float(means.comparison[j_off]) / before_c - 1.0),
-        warnings=tuple(warnings), censoring=censoring, uncorrected=uncorrected, **common,
+        frequency=GroupComparison(t_off, untreated, structural.frequency_difference(label="difference in means")),
+        rate_ratio=structural.rate_ratio(),
+        difference_in_differences=GroupComparison(
+            t_off - t_before, untreated - c_before,
+            structural.frequency_difference(minus_before=True, label="difference in per-person change")),
+        comparison_percent_change=None if c_before == 0 else 100.0 * (untreated / c_before - 1.0),
+        warnings=tuple(warnings), censoring=censoring, uncorrected=uncorrected, structural=structural,
+        ipcw_rate_ratio=means.ratio_of_rates("offences", "days_at_risk", RATE_RATIO_METHOD), **common,
     )
 
 

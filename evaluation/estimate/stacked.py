@@ -50,7 +50,7 @@ class GroupMeans:
                 g[t] += sign
                 g[c] -= sign
         est = float(g[:m] @ self.treated + g[m:] @ self.comparison)
-        return _normal(est, float(g @ self.cov @ g), method)
+        return normal_estimate(est, float(g @ self.cov @ g), method)
 
     def ratio_of_rates(self, numerator: str, denominator: str, method: str = "") -> Estimate:
         """(participants' numerator / denominator) / (comparisons' ...), interval on the log scale."""
@@ -62,12 +62,13 @@ class GroupMeans:
         g = np.zeros(len(mu))
         g[tn], g[td], g[cn], g[cd] = 1 / mu[tn], -1 / mu[td], -1 / mu[cn], 1 / mu[cd]
         log_rr = float(np.log(mu[tn] / mu[td]) - np.log(mu[cn] / mu[cd]))
-        e = _normal(log_rr, float(g @ self.cov @ g), method)
+        e = normal_estimate(log_rr, float(g @ self.cov @ g), method)
         return Estimate(float(np.exp(e.estimate)), (float(np.exp(e.ci95[0])), float(np.exp(e.ci95[1]))),
                         e.p_value, method)
 
 
-def _normal(est: float, var: float, method: str) -> Estimate:
+def normal_estimate(est: float, var: float, method: str) -> Estimate:
+    """An estimate with its normal 95% interval and two-sided p-value from its variance."""
     if not np.isfinite(var) or var <= 0:
         return Estimate(est, (None, None), None, method + "; variance not estimable")
     se = float(np.sqrt(var))
@@ -111,16 +112,18 @@ def weighted_group_means(
     comparison_clusters: np.ndarray,
     interval_group: np.ndarray,
     interval_values: np.ndarray,
-    censoring: CensoringWeights,
+    censoring: CensoringWeights | None,
 ) -> GroupMeans:
     """Means of each measure (columns of the value arrays) for participants (weight 1)
     and for comparisons (matching weight x censoring weight), with the stacked sandwich
     covariance. ``*_clusters`` are (matched set, person) codes per participant / matched
-    comparison row; ``interval_group`` maps each person-interval to its comparison row."""
+    comparison row; ``interval_group`` maps each person-interval to its comparison row.
+    ``censoring`` None: no censoring model (every interval weighs 1; with no intervals,
+    plain matching-weighted means of ``comparison_base``)."""
     m = len(names)
-    p = censoring.p
+    p = 0 if censoring is None else censoring.p
     n_t, n_c = len(treated_values), len(comparison_weight)
-    w = censoring.weight
+    w = np.ones(len(interval_group)) if censoring is None else censoring.weight
     # each comparison row's Q = base + sum_k W_k q_k, and dQ/dcoef
     q_sum = _group_sums(interval_group, w[:, None] * interval_values, n_c)
     q = comparison_base + q_sum

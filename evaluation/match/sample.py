@@ -110,6 +110,7 @@ def matched_data(rows: pl.DataFrame, units: UnitRecords, *, replace: bool) -> tu
         after_days=after_days,
         replace=replace,
         start_day=rows["start_day"].cast(pl.Float64).to_numpy(),
+        offences_after_start=np.where(rows["treat"].to_numpy() == 0, rows["offences_after_start"].to_numpy(), 0),
         **dict(zip(("intervals", "decisions"), _comparison_records(rows, units))),
     )
     contaminated = (rows.filter((pl.col("treat") == 0) & (pl.col("start_day") < after_days))

@@ -139,22 +139,34 @@ def comparison_notes(view: dict) -> list[str]:
     lines = [f"What is compared: {m['estimand']}."]
     n, total = m.get("contaminated_comparisons"), m.get("comparison")
     censoring = m.get("censoring") or {}
+    structural = "structural" in m
     if n is not None:
+        handled = ("Their offences after their own start were counted as they would have been without the programme: "
+                   "divided by the estimated rate ratio (a structural model of the programme's effect, which assumes "
+                   "a later starter gains the same proportional change as a participant)." if structural else
+                   "Each was counted only until the referral that led to its start, and the comparisons not referred "
+                   "were reweighted for their loss.")
+        lines.append(f"Comparisons who started the programme during their own follow-up year: {count_text(n)} of "
+                     f"{count_text(total)}. {handled}")
+    rr = m["rate_ratio"]
+    ipcw = (m.get("ipcw") or {}).get("rate_ratio") or {}
+    if structural and estimable(ipcw) and estimable(rr):
         weights = ""
         if censoring.get("weight_mean") is not None and n != 0:
-            weights = (f" (censoring weights: mean {censoring['weight_mean']:.2f}, largest "
+            weights = (f"; censoring weights: mean {censoring['weight_mean']:.2f}, largest "
                        f"{censoring['weight_max']:.2f}"
-                       + ("" if censoring.get("truncated_at") is None else f", truncated at {censoring['truncated_at']:.2f}")
-                       + ")")
-        lines.append(f"Comparisons who started the programme during their own follow-up year: {count_text(n)} of "
-                     f"{count_text(total)}. Each was counted only until the referral that led to its start, and the "
-                     f"comparisons not referred were reweighted for their loss{weights}.")
+                       + ("" if censoring.get("truncated_at") is None else f", truncated at {censoring['truncated_at']:.2f}"))
+        lines.append(f"With censoring weights instead (each such comparison counted only until the referral that led "
+                     f"to its start, the others reweighted for their loss{weights}), the rate ratio would be "
+                     f"{ipcw['estimate']:.2f} (95% interval {ipcw['ci95'][0]:.2f} to {ipcw['ci95'][1]:.2f}). The "
+                     "reoffending rate is compared this way, as a yes/no measure cannot be scaled by a rate ratio; "
+                     "the weights are unreliable when nearly everyone like some participants is referred.")
     unc = (m.get("uncorrected") or {}).get("rate_ratio") or {}
-    if estimable(unc) and estimable(m["rate_ratio"]):
-        lines.append(f"Without that correction (\"starting now versus not yet\": comparisons who start later keep "
-                     f"their whole year, so some of their offending is a participant's), the rate ratio would be "
-                     f"{unc['estimate']:.2f} (95% interval {unc['ci95'][0]:.2f} to {unc['ci95'][1]:.2f}); corrected, "
-                     f"it is {m['rate_ratio']['estimate']:.2f}.")
+    if estimable(unc) and estimable(rr):
+        lines.append(f"Without any correction (\"starting now versus not yet\": comparisons who start later keep "
+                     f"their whole year as if untreated, so some of their offending is a participant's), the rate "
+                     f"ratio would be {unc['estimate']:.2f} (95% interval {unc['ci95'][0]:.2f} to "
+                     f"{unc['ci95'][1]:.2f}); corrected, it is {rr['estimate']:.2f}.")
     return lines
 
 

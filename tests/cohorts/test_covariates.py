@@ -18,3 +18,22 @@ def test_the_constant_check_by_minimum_and_maximum_keeps_its_meaning():
     frame = pl.DataFrame({"nan": [1.0, float("nan"), 1.0], "ones": [1.0, 1.0, None], "flag": [True, True, False],
                           "text": ["x", "x", None], "two": [0.0, 1e-300, 0.0]})
     assert usable_covariates(frame, tuple(frame.columns)) == (["nan", "flag", "two"], ["ones", "text"])
+
+
+def test_age_enters_the_propensity_model_with_the_bands_referral_rules_use():
+    """Referral that steps at 25 cannot be followed by age and its square: participants were
+    left over-represented at 21-24 after matching, and the falsification test drifted."""
+    import numpy as np
+    import polars as pl
+
+    from evaluation.cohorts.covariates import design_matrix
+
+    frame = pl.DataFrame({"age_at_index": [16, 19, 22, 24, 26, 40]})
+    x, labels = design_matrix(frame, ["age_at_index"])
+    assert labels == ["age_at_index", "age_at_index_squared", "age_at_index_under_18", "age_at_index_under_21",
+                      "age_at_index_under_25"]
+    assert x[:, 4].tolist() == [1, 1, 1, 1, 0, 0]
+    # a band everybody is in (or nobody) is left out rather than made a constant column
+    _, labels = design_matrix(pl.DataFrame({"age_at_index": [30, 35, 40]}), ["age_at_index"])
+    assert labels == ["age_at_index", "age_at_index_squared"]
+    assert np.isfinite(x).all()

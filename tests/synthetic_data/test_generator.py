@@ -74,3 +74,20 @@ def test_an_unrecorded_trait_raises_referral_and_is_in_no_file(tmp_path):
     assert "trait" not in header
     off = generate(replace(SOUTHAMPTON, people=20_000, participants=400), tmp_path / "o", seed=3).truth
     assert off["participants_with_unrecorded_trait"] == 0.0 and off["settings"]["trait"] is None
+
+
+def test_nobody_offends_while_in_custody(tmp_path):
+    """The evaluation divides offences by days out of custody; the generator used to let
+    people go on offending inside a custodial sentence, so more custody looked like more
+    offending."""
+    import polars as pl
+
+    scenario = replace(SOUTHAMPTON, people=6_000, participants=150)
+    generate(scenario, tmp_path / "d", seed=4)
+    offences = pl.read_csv(tmp_path / "d" / "offences.csv", try_parse_dates=True)
+    custody = pl.read_csv(tmp_path / "d" / "custody.csv", try_parse_dates=True)
+    assert custody.height > 100
+    inside = (offences.join(custody, on="person_id")
+              .filter((pl.col("offence_date") >= pl.col("custody_start"))
+                      & (pl.col("custody_end").is_null() | (pl.col("offence_date") < pl.col("custody_end")))))
+    assert inside.height == 0
