@@ -373,13 +373,9 @@ def _comparison(means: GroupMeans, name: str, minus: str | None = None, label: s
                                                   method=f"{label}: censored, weighted comparisons; {SANDWICH}"))
 
 
+#: The method of the censoring-weights rate ratio (``ImpactResult.ipcw_rate_ratio``).
 RATE_RATIO_METHOD = (f"ratio of offences per day at risk (the Poisson rate ratio): censored, weighted comparisons; "
                      f"{SANDWICH}")
-
-
-def ipcw_rate_ratio(data: MatchedData) -> Estimate:
-    """The rate ratio with censored, reweighted comparisons (a sensitivity result)."""
-    return corrected_means(data, data.censoring).ratio_of_rates("offences", "days_at_risk", RATE_RATIO_METHOD)
 
 
 def headline_rate_ratio(data: MatchedData) -> Estimate:
