@@ -61,28 +61,32 @@ def fit_matches(frame: pl.DataFrame, settings: StudySettings, *,
 @dataclass(frozen=True)
 class UnitRecords:
     """What the estimates need of a set of units, read once from the database: each unit's
-    outcomes (sql/outcomes/unit_outcome_rows), and each comparison unit's after window in
-    intervals (sql/outcomes/comparison_intervals) and its referral decisions
-    (sql/outcomes/comparison_decisions). Any matching of these units is then assembled in
-    memory (:func:`matched_data`), so the checks that re-match read the database once for
-    all their variants, not once per variant."""
+    outcomes (sql/outcomes/unit_outcome_rows), and, for the censoring weights, each
+    comparison unit's after window in intervals (sql/outcomes/comparison_intervals) and its
+    referral decisions (sql/outcomes/comparison_decisions; both None when not read). Any
+    matching of these units is then assembled in memory (:func:`matched_data`), so the
+    checks that re-match read the database once for all their variants, not once per
+    variant."""
 
     outcomes: pl.DataFrame
-    intervals: pl.DataFrame
-    decisions: pl.DataFrame
+    intervals: pl.DataFrame | None
+    decisions: pl.DataFrame | None
     after_days: int
 
 
-def read_units(con: duckdb.DuckDBPyConnection, *, after_days: int, table: str = "matched_units") -> UnitRecords:
+def read_units(con: duckdb.DuckDBPyConnection, *, after_days: int, table: str = "matched_units",
+               censoring: bool = True) -> UnitRecords:
     """The records of every unit in ``table`` (matched_units, or matcher_output: the union of
-    several matchings); see :class:`UnitRecords`."""
+    several matchings); see :class:`UnitRecords`. ``censoring`` False skips the intervals
+    and decisions: a re-match whose only estimate is the headline rate ratio (the
+    structural estimate) does not need them."""
     first_start, last_start = run_sql(con, "cohorts/programme_start_range").fetchone()
     params = {"after_days": after_days, "interval_days": INTERVAL_DAYS, "first_start": first_start,
               "last_start": last_start, "referral_days": REFERRAL_DAYS}
     return UnitRecords(
         outcomes=run_sql(con, "outcomes/unit_outcome_rows", params, {"matched": table}).pl(),
-        intervals=run_sql(con, "outcomes/comparison_intervals", params, {"matched": table}).pl(),
-        decisions=run_sql(con, "outcomes/comparison_decisions", params, {"matched": table}).pl(),
+        intervals=run_sql(con, "outcomes/comparison_intervals", params, {"matched": table}).pl() if censoring else None,
+        decisions=run_sql(con, "outcomes/comparison_decisions", params, {"matched": table}).pl() if censoring else None,
         after_days=after_days,
     )
 
@@ -111,7 +115,8 @@ def matched_data(rows: pl.DataFrame, units: UnitRecords, *, replace: bool) -> tu
         replace=replace,
         start_day=rows["start_day"].cast(pl.Float64).to_numpy(),
         offences_after_start=np.where(rows["treat"].to_numpy() == 0, rows["offences_after_start"].to_numpy(), 0),
-        **dict(zip(("intervals", "decisions"), _comparison_records(rows, units))),
+        **(dict(zip(("intervals", "decisions"), _comparison_records(rows, units)))
+           if units.intervals is not None else {}),
     )
     contaminated = (rows.filter((pl.col("treat") == 0) & (pl.col("start_day") < after_days))
                     .select("unit_id").n_unique())
@@ -188,7 +193,10 @@ def match_and_read(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, variants
     covariates), and the union of the matched units is read from the database once; each
     variant's result is then assembled in memory. A variant whose matched rows equal
     ``stored`` (the study's, as sql/outcomes/matched_rows orders them, matched with or
-    without replacement as ``stored_replace`` says) is marked ``same`` and not assembled. A variant that cannot be matched gives its error in its place."""
+    without replacement as ``stored_replace`` says) is marked ``same`` and not assembled. A
+    variant that cannot be matched gives its error in its place. The variants' data carry
+    no censoring records (their estimate is the structural headline,
+    :func:`evaluation.estimate.impact.headline_rate_ratio`)."""
     scores: dict[tuple[str, ...], PropensityFit | None] = dict(fits or {})
     fitted: list[tuple[PropensityMatcher, pl.DataFrame, bool] | ReoffendError] = []
     for variant in variants:
@@ -208,7 +216,8 @@ def match_and_read(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, variants
     if matched:
         union = pl.concat([r.select("unit_id", "treat") for r in matched]).unique()
         with _matcher_output(con, union) as table:
-            units = read_units(con, after_days=variants[0].windows.after_days, table=table)
+            # the variants' estimate is the structural headline: no censoring records needed
+            units = read_units(con, after_days=variants[0].windows.after_days, table=table, censoring=False)
     out: list[Rematch | ReoffendError] = []
     for f, variant in zip(fitted, variants):
         if isinstance(f, ReoffendError):

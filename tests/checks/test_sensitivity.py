@@ -55,3 +55,30 @@ def test_a_variant_that_gives_the_stored_sets_reports_the_very_estimate(southamp
         assert dataclasses.asdict(headline_rate_ratio(again.data)) == dataclasses.asdict(row.estimate)
     others = [r for r in rows[3:] if r not in same]  # after the study's, uncorrected and censoring-weights rows
     assert others and all(r.estimate != values["estimate"].rate_ratio for r in others)
+
+
+def test_the_variants_read_no_censoring_records_and_their_headline_does_not_need_them(southampton, tmp_path):
+    """Issue 16: the sensitivity variants' estimate is the structural headline, which does not
+    read the comparisons' intervals and referral decisions; the union read skips those two
+    queries, and the headline is the same as with them."""
+    from evaluation.db.connection import opened
+    from evaluation.estimate.impact import headline_rate_ratio
+    from evaluation.match.sample import match_and_read, matched_data, matching_inputs, read_units
+    from evaluation.pipeline import steps
+    from evaluation.pipeline.runner import run_steps
+
+    settings = StudySettings(data_dir=southampton, out_dir=tmp_path / "out", work_dir=tmp_path / "work",
+                             bootstrap_resamples=100)
+    run_steps(settings, steps=[s for s in steps.STEPS if s.key in ("load", "validate", "cohorts", "match")])
+    variant = dict(sensitivity_variants(settings))["3 comparisons per participant"]
+    with opened(settings.db_path, read_only=True) as con:
+        frame, fits = matching_inputs(settings, con)
+        (result,) = match_and_read(con, frame, [variant], fits=fits)
+        assert result.data.intervals is None and result.data.decisions is None
+        rows = result.matcher.matches_.with_columns(
+            unit_id=frame["unit_id"].gather(result.matcher.matches_["row"])).select("unit_id", "subclass", "treat", "weight")
+        con.register("matcher_output", rows)  # the allow-listed name a re-match is read under
+        full, _ = matched_data(rows, read_units(con, after_days=settings.windows.after_days, table="matcher_output"),
+                               replace=False)
+    assert full.intervals is not None
+    assert headline_rate_ratio(result.data) == headline_rate_ratio(full)
