@@ -258,8 +258,7 @@ def avoided_by_set(data: MatchedData, offences: pl.DataFrame) -> pl.DataFrame:
     given = participants.join(offences, on="unit_id").select("subclass", "category", avoided=pl.lit(-1.0))
     taken = comparisons.join(offences, on="unit_id")
     if data.structural is not None and data.structural.psi is not None:
-        w = data.structural.offence_weights(np.zeros(taken.height, dtype=np.int8),
-                                            taken["start_day"].cast(pl.Float64).fill_null(np.nan).to_numpy(),
+        w = data.structural.offence_weights(taken["start_day"].cast(pl.Float64).fill_null(np.nan).to_numpy(),
                                             taken["days_from_index"].cast(pl.Float64).to_numpy())
         taken = taken.with_columns(w=pl.Series(w))
     else:

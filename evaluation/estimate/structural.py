@@ -143,10 +143,10 @@ class StructuralFit:
         value, var = self._delta(diff)
         return normal_estimate(value, var, method)
 
-    def offence_weights(self, treat: np.ndarray, start_day: np.ndarray, days_from_index: np.ndarray) -> np.ndarray:
-        """Each offence's weight in the comparisons' untreated count: 1 for a participant's
-        and for a comparison's before its start, 1 / psi for a comparison's on or after it."""
-        on = (treat == 0) & ~np.isnan(start_day) & (days_from_index >= np.nan_to_num(start_day, nan=np.inf))
+    def offence_weights(self, start_day: np.ndarray, days_from_index: np.ndarray) -> np.ndarray:
+        """Each comparison offence's weight in the comparisons' untreated count: 1 before the
+        comparison's own start (``start_day`` NaN: it never started), 1 / psi on or after it."""
+        on = ~np.isnan(start_day) & (days_from_index >= np.nan_to_num(start_day, nan=np.inf))
         return np.where(on, 1.0 / self.psi if self.psi else 1.0, 1.0)
 
     def to_dict(self) -> dict:
