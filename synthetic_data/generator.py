@@ -97,7 +97,7 @@ class Scenario:
     programmes: tuple[tuple[str, float], ...]
     high_risk_programme: str | None
     file_format: str  # "csv" or "parquet"
-    default_seed: int = 2016
+    default_seed: int = 2014
     with_custody: bool = True
     second_start_share: float = 0.06
     offending: OffendingModel = field(default_factory=OffendingModel)

@@ -2,7 +2,9 @@
 
 Participants and comparisons are matched again, leaving out every covariate that counts
 offences before the selection year, and their offending in the *control window* (the two
-years that end where the before window begins) is compared. The
+years that end where the selection year begins: a year before each unit's triggering
+event, whose record referral read; sql/outcomes/negative_control_offences.sql) is
+compared. The
 programme cannot have affected it, and referral, made on the recent record, did not look
 at it directly, so when selection is on the recorded history the matched groups offend
 alike there (the test is quiet). When something no record shows (motivation, say) both

@@ -27,6 +27,7 @@ COVARIATE_LABELS: dict[str, str] = {
     "prior_custody": "any prior custody",
     "index_quarter": "calendar quarter of the index date",
     "ogrs3": "OGRS3 risk score",
+    "index_after_release": "index date follows a release from custody",
 }
 ALL_COVARIATES: tuple[str, ...] = tuple(COVARIATE_LABELS)
 

@@ -77,13 +77,25 @@ class MatchingSettings(_Section):
     fill: Literal["rounds", "participant"] = Field(
         "rounds", description="k:1 without replacement: rounds (MatchIt's: every participant's first match, "
                               "then every second) or participant (each participant's k in turn)")
-    exact: tuple[str, ...] = Field((), description="covariates to match exactly on")
+    exact: tuple[str, ...] = Field(("index_after_release",), description="covariates to match exactly on (default: "
+                                   "the kind of triggering event, so someone just released is compared with others "
+                                   "just released; none for no exact matching)")
     mahalanobis: tuple[str, ...] = Field((), description="covariates for a Mahalanobis distance within the caliper")
 
     @field_validator("caliper", mode="before")
     @classmethod
     def _none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and value.strip().lower() == "none" else value
+
+    @field_validator("exact", "mahalanobis", mode="before")
+    @classmethod
+    def _no_columns(cls, value: Any) -> Any:
+        """``none`` (``--exact none``, ``exact = "none"``) is the empty list: no exact matching."""
+        if isinstance(value, str):
+            value = [value]
+        if isinstance(value, (list, tuple)) and [str(v).strip().lower() for v in value] in (["none"], [""]):
+            return ()
+        return value
 
     @model_validator(mode="after")
     def _known(self) -> "MatchingSettings":

@@ -5,6 +5,13 @@
 -- and the reason they are excluded, if they are. Follow-up is complete when every
 -- offence committed in the after window and proven within $waiting_days of its end
 -- would be in the data: index + after + waiting - 1 <= $cutoff.
+-- The record the propensity model sees is measured as at the triggering event, the
+-- latest proven outcome (conviction or caution) or release from custody in the 365 days
+-- up to the first start: referral is decided there, on the record as it then stood, and
+-- whatever is proven between it and the start was not seen by the referrer. record_gap
+-- is the days from that event to the start (0 when there is none: the record at the
+-- start), after_release is 1 when the event is a release (a conviction on the same day
+-- counts as a conviction). Comparison units are measured the same way (candidate_events.sql).
 CREATE OR REPLACE TABLE participant_cohort AS
 WITH firsts AS (
     SELECT
@@ -15,12 +22,30 @@ WITH firsts AS (
         count(*) - 1 AS later_starts
     FROM participant_starts
     GROUP BY person_id
+),
+events AS (
+    SELECT person_id, outcome_date AS event_date, 0 AS after_release FROM offences
+    UNION ALL
+    SELECT person_id, custody_end AS event_date, 1 AS after_release FROM custody WHERE custody_end IS NOT NULL
+),
+triggers AS (
+    SELECT person_id, first_start - event_date AS record_gap, after_release
+    FROM (
+        SELECT f.person_id, f.first_start, e.event_date, e.after_release,
+               row_number() OVER (PARTITION BY f.person_id ORDER BY e.event_date DESC, e.after_release) AS latest
+        FROM firsts AS f
+        JOIN events AS e ON e.person_id = f.person_id
+         AND e.event_date <= f.first_start AND e.event_date > f.first_start - 365
+    )
+    WHERE latest = 1
 )
 SELECT
     person_id,
     programme,
     first_start,
     index_date,
+    CAST(coalesce(t.record_gap, 0) AS INTEGER) AS record_gap,
+    coalesce(t.after_release, 0) AS after_release,
     later_starts,
     index_date - $before_days AS before_start,
     index_date + $after_days AS after_end,
@@ -31,4 +56,5 @@ SELECT
             THEN 'incomplete follow-up: the after window and waiting period end after the data cut-off'
     END AS exclusion
 FROM firsts
+LEFT JOIN triggers AS t USING (person_id)
 ORDER BY person_id;

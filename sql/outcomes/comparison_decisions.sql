@@ -1,7 +1,10 @@
 -- comparison_decisions: the referral decisions of each matched comparison, for the
 -- censoring weights. Referral follows a proven offence (a conviction or caution), and a
 -- referred person starts within $referral_days of it, so each proven offence from
--- $referral_days before the index date to the end of the after window is a decision:
+-- $referral_days before the index date, and after the unit's own triggering event (its
+-- record date: a start triggered by that event would have made it a participant's unit,
+-- not a comparison's, sql/cohorts/candidate_events.sql, so it is never a referral here),
+-- to the end of the after window is a decision:
 -- referred (the comparison is censored there) or not. The decision that led to a start
 -- is the first proven offence in the $referral_days before the start (trigger = 1);
 -- decisions after it are not listed. A comparison whose start follows no proven offence
@@ -20,10 +23,11 @@ WITH units AS (
     SELECT DISTINCT unit_id FROM {{ matched }} WHERE treat = 0
 ),
 u AS (
-    SELECT o.unit_id, o.person_id, o.index_date, o.later_start_date, o.age_at_index, o.offences_before,
-           CAST(coalesce(o.mappa OR o.ppo, false) AS INTEGER) AS high_risk
+    SELECT o.unit_id, o.person_id, o.index_date, sp.record_date, o.later_start_date, o.age_at_index,
+           o.offences_before, CAST(coalesce(o.mappa OR o.ppo, false) AS INTEGER) AS high_risk
     FROM unit_outcomes AS o
     JOIN units USING (unit_id)
+    JOIN study_population AS sp USING (unit_id)
 ),
 proven AS (
     SELECT
@@ -50,6 +54,7 @@ decisions AS (
     FROM u
     JOIN proven AS p ON p.person_id = u.person_id
     WHERE p.outcome_date >= u.index_date - CAST($referral_days AS INTEGER)
+      AND p.outcome_date > u.record_date
       AND p.outcome_date < u.index_date + CAST($after_days AS INTEGER)
 ),
 days AS (  -- offences proven on the same day are one decision

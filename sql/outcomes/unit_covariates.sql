@@ -1,29 +1,33 @@
--- unit_covariates: what was known about each unit strictly before its index date (no
--- look-ahead): only offences proven (outcome_date) before the index date count, and only
--- custody periods that began before it. proven_365 counts offences proven (convicted or
--- cautioned) in the 365 days before, whenever committed: the record a referrer reads.
+-- unit_covariates: what was known about each unit strictly before its record date, the
+-- date of the event that triggered it (study_population.record_date: for a participant
+-- the latest conviction, caution or release before the start, for a comparison the event
+-- that made the unit; never after the index date, so no look-ahead): only offences
+-- proven (outcome_date) before it count, and only custody periods that began before it.
+-- proven_365 counts offences proven (convicted or cautioned) in the 365 days before it,
+-- whenever committed: the record a referrer reads. Age and calendar quarter are at the
+-- index date.
 CREATE OR REPLACE TABLE unit_covariates AS
 WITH prior AS (
     SELECT
         u.unit_id,
-        count(*) FILTER (WHERE o.offence_date >= u.index_date - 365) AS prior_offences_365,
-        count(*) FILTER (WHERE o.outcome_date >= u.index_date - 365) AS proven_365,
-        count(*) FILTER (WHERE o.offence_date < u.index_date - 365 AND o.offence_date >= u.index_date - 730) AS prior_offences_366_730,
-        count(*) FILTER (WHERE o.offence_date < u.index_date - 730) AS prior_offences_earlier,
+        count(*) FILTER (WHERE o.offence_date >= u.record_date - 365) AS prior_offences_365,
+        count(*) FILTER (WHERE o.outcome_date >= u.record_date - 365) AS proven_365,
+        count(*) FILTER (WHERE o.offence_date < u.record_date - 365 AND o.offence_date >= u.record_date - 730) AS prior_offences_366_730,
+        count(*) FILTER (WHERE o.offence_date < u.record_date - 730) AS prior_offences_earlier,
         count(*) FILTER (WHERE list_contains($person_group, o.category)) AS prior_person,
         count(*) FILTER (WHERE list_contains($property_group, o.category)) AS prior_property,
         count(*) FILTER (WHERE list_contains($drugs_group, o.category)) AS prior_drugs,
         max(o.offence_date) AS last_offence_date
     FROM study_population AS u
     JOIN offences AS o ON o.person_id = u.person_id
-    WHERE o.outcome_date < u.index_date
+    WHERE o.outcome_date < u.record_date
     GROUP BY u.unit_id
 ),
 prior_custody AS (
     SELECT u.unit_id, count(*) AS periods
     FROM study_population AS u
     JOIN custody_periods AS p ON p.person_id = u.person_id
-    WHERE p.period_start < u.index_date
+    WHERE p.period_start < u.record_date
     GROUP BY u.unit_id
 )
 SELECT
@@ -40,10 +44,11 @@ SELECT
     CAST(coalesce(p.prior_person, 0) AS DOUBLE) AS prior_person,
     CAST(coalesce(p.prior_property, 0) AS DOUBLE) AS prior_property,
     CAST(coalesce(p.prior_drugs, 0) AS DOUBLE) AS prior_drugs,
-    CAST(least(coalesce(u.index_date - p.last_offence_date, $no_offence_days), $no_offence_days) AS DOUBLE) AS days_since_last_offence,
+    CAST(least(coalesce(u.record_date - p.last_offence_date, $no_offence_days), $no_offence_days) AS DOUBLE) AS days_since_last_offence,
     CAST(coalesce(pc.periods, 0) > 0 AS DOUBLE) AS prior_custody,
     CAST(year(u.index_date) * 4 + quarter(u.index_date) - 1 AS DOUBLE) / 4 AS index_quarter,
-    pe.ogrs3 AS ogrs3
+    pe.ogrs3 AS ogrs3,
+    CAST(u.after_release AS DOUBLE) AS index_after_release
 FROM study_population AS u
 JOIN people AS pe ON pe.person_id = u.person_id
 LEFT JOIN prior AS p ON p.unit_id = u.unit_id

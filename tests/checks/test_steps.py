@@ -8,6 +8,8 @@ unrecorded trait both raises referral and lowers offending."""
 
 from __future__ import annotations
 
+import json
+
 from dataclasses import replace
 
 import pytest
@@ -29,13 +31,14 @@ def demo_results(southampton, tmp_path_factory):
                                         programme_cost_per_participant=940))
 
 
-def test_falsification_is_quiet_when_referral_follows_the_records(demo_results):
+def test_falsification_is_quiet_when_referral_follows_the_records(demo_results, southampton):
     check = demo_results["falsification"]
     assert check["fired"] is False and check["p_value"] > 0.05
     assert covers(check["ci95"], 1.0) and "offended at a rate similar" in check["reading"]
     assert check["control_days"] == 730 and "prior_offences_366_730" not in check["matched_on"]
-    # and the main estimate covers the truth (0.884 for this draw)
-    assert covers(demo_results["matched"]["rate_ratio"]["ci95"], 0.884)
+    # and the main estimate covers the truth on this draw's participants (truth.json)
+    truth = json.loads((southampton / "truth.json").read_text())["rate_ratio"]
+    assert covers(demo_results["matched"]["rate_ratio"]["ci95"], truth)
 
 
 def test_falsification_fires_when_an_unrecorded_trait_drives_referral(tmp_path):
@@ -109,7 +112,10 @@ def test_report_shows_the_checks(demo_results, southampton, tmp_path_factory):
     html = (out / "o" / "report.html").read_text()
     assert "Is it worth the money?" in html and "benefit-cost ratio" in html
     summary = (out / "o" / "summary.md").read_text()
-    assert "cannot show that the programme saved any money" in summary  # the savings interval includes zero
+    # said exactly when the savings interval includes zero
+    said = "cannot show that the programme saved any money" in summary
+    savings = results["costs"]["savings"]["ci95"]
+    assert said == (savings[0] <= 0 <= savings[1]) == results["costs"]["savings_interval_includes_zero"]
 
 
 def test_partner_costs_do_not_reveal_a_small_matched_count(demo_results):

@@ -148,3 +148,54 @@ def test_offence_groups(folder, tmp_path):
     ])
     r = rows["P1"]
     assert (r["person_before"], r["property_before"], r["drugs_after"], r["other_after"]) == (1, 1, 1, 1)
+
+
+def _units(settings_folder):
+    """study_population joined to unit_covariates, by person and treatment."""
+    con = duckdb.connect(str(settings_folder), read_only=True)
+    try:
+        return con.execute(
+            "SELECT u.person_id, u.treat, u.index_date, u.record_date, c.index_after_release, c.proven_365 "
+            "FROM study_population AS u JOIN unit_covariates AS c USING (unit_id) ORDER BY u.person_id, u.index_date"
+        ).pl().to_dicts()
+    finally:
+        con.close()
+
+
+def test_the_record_is_measured_at_the_event_that_triggered_referral(folder, tmp_path):
+    """Referral is decided at a conviction (or release) on the record as it then stood; the
+    start comes days later. Measuring the record at the start counted what was proven in
+    between and dropped what had aged out of the year, so matching balanced a noisy copy of
+    what selection used (issue 15: the falsification ratio drifted to 1.03 with common
+    referral). The record is now taken at the triggering event, for participants and
+    comparisons alike; a release from custody is marked so the matcher compares like with
+    like; and a starter's own triggering event is their participant unit, never also a
+    comparison unit."""
+    people = ["P1,1980,M,,,,", "P2,1985,F,,,,", "P3,1990,M,,,,", "Z,1970,M,,,,"]
+    offences = [
+        f"P1,{day(-60)},{day(-20)},theft,,",    # the triggering conviction, 20 days before the start
+        f"P1,{day(-200)},{day(-150)},theft,,",  # an earlier conviction: a comparison unit at -150 + lag
+        f"P1,{day(-400)},{day(-380)},theft,,",  # proven 380 and 370 days before the start (outside its
+        f"P1,{day(-420)},{day(-370)},theft,,",  # year) but within the year before the trigger
+        f"P3,{day(-230)},{day(-206)},theft,,",  # P3's trigger: 6 days before their start (lag = 13)
+        f"P2,{day(-560)},{day(-500)},theft,custody,396",  # P2: released 4 days before their start
+    ]
+    custody = [f"P2,{day(-500)},{day(-104)}"]
+    participants = [f"P1,OLASS,{day(0)},,", f"P2,OLASS,{day(-100)},,", f"P3,OLASS,{day(-200)},,"]
+    data = folder(people=people, participants=participants, custody=custody,
+                  offences=offences + ["Z,2008-01-01,2008-02-01,theft,,", "Z,2013-06-01,2013-06-02,theft,,"])
+    s = StudySettings(data_dir=data, out_dir=tmp_path / "out")
+    load(s)
+    build_cohorts(s)
+    units = _units(s.db_path)
+    treated = {u["person_id"]: u for u in units if u["treat"] == 1}
+    assert treated["P1"]["record_date"] == INDEX - dt.timedelta(days=20)
+    assert treated["P1"]["proven_365"] == 3  # -150, -370, -380; not the trigger itself (at the start: -20 and -150)
+    assert treated["P1"]["index_after_release"] == 0
+    assert treated["P2"]["record_date"] == INDEX - dt.timedelta(days=104) and treated["P2"]["index_after_release"] == 1
+    assert treated["P3"]["record_date"] == INDEX - dt.timedelta(days=206)
+    # lag = median(20, 6) = 13 days: P1's conviction at -150 makes a comparison unit at -137,
+    # measured at -150; their trigger at -20 would make one at -7 (before their start), and does not
+    comparisons = [(u["person_id"], u["index_date"], u["record_date"]) for u in units if u["treat"] == 0]
+    assert comparisons == [("P1", INDEX - dt.timedelta(days=137), INDEX - dt.timedelta(days=150))]
+    assert StudySettings(data_dir=data, out_dir=tmp_path / "o2").matching.exact == ("index_after_release",)

@@ -13,14 +13,22 @@ placebo fired on every null run. With common referral the censoring weights (the
 headline before the structural estimate) lose positivity, because the heaviest offenders
 are referred almost surely; on these runs they cover far less often than the headline.
 
-What this does not yet meet (issue 15 stays open on it): with a true 30% fall and default
-referral 17 of 20 intervals cover (the others 18 of 20); across all 80 runs the headline's
-error is about 1.2 of its standard errors (SD of z), so the sandwich understates the
-run-to-run spread by about a sixth; and with common referral the falsification test fires
-in 7 of 20 runs without any hidden bias (its control-window ratio averages 1.03: with
-5,000 participants it detects the small imbalance in the distant past that matching on the
-recent record leaves). Those points are strict expected failures below, so the day they
-are fixed the suite says so.
+What this does not yet meet (issue 15 stays open on it): with common referral the
+falsification test fires in 3 of 20 runs without any hidden bias (control-window ratio
+1.01 on average; 17 of 20 quiet against the 18 required). That point is a strict
+expected failure below, so the day it is fixed the suite says so.
+
+What made the rest pass, each found on these runs: a participant's record is measured at
+the event that triggered referral, not at the start some days later (matching on a
+record that includes what was proven in between left the record referral used slightly
+unbalanced: falsification ratio 1.03 with common referral); comparisons indexed at a
+release from custody are matched only with participants whose triggering event was a
+release (the generator, like many programmes, refers at convictions); and a starter's
+own triggering event is their participant unit, never also a comparison unit (with the
+record measured at that event a participant was matched with their own record of the
+same day, whose follow-up is almost all after the start: on small councils' data the
+estimates' spread doubled). Together these took the headline's error across all 80 runs
+from 1.20 of its standard errors (SD of z) to 0.88.
 
 Why 20 seeds: one run's estimate varies by about 0.05 on the rate-ratio scale, so the mean
 of 10 has a standard error near 0.017, too coarse to tell a bias under 0.02 from one over
@@ -96,13 +104,9 @@ def _id(p, e):
 
 
 SETTINGS = [pytest.param((p, e), id=_id(p, e)) for p in (1_500, 5_000) for e in (0.3, 0.0)]
-SE_OPEN = "the sandwich SE understates the spread across runs by about a sixth (issue 15 open)"
-COVERAGE = [pytest.param((p, e), id=_id(p, e),
-                         marks=[pytest.mark.xfail(strict=True, reason=SE_OPEN)] if (p, e) == (1_500, 0.3) else [])
-            for p in (1_500, 5_000) for e in (0.3, 0.0)]
 
 
-@pytest.mark.parametrize("key", COVERAGE)
+@pytest.mark.parametrize("key", SETTINGS)
 def test_headline_intervals_cover_the_truth(runs, key):
     hits = sum(covers(impact.rate_ratio, truth) for truth, impact, _ in runs[key])
     assert hits >= 0.9 * len(SEEDS), f"coverage {hits}/{len(SEEDS)}"
@@ -131,7 +135,7 @@ def test_common_referral_headline_beats_the_censoring_weights(runs):
         assert structural >= weights + 3, f"effect {effect}: structural {structural}, censoring weights {weights}"
 
 
-FIRES_OPEN = "common referral: the falsification test fires in 7 of 20 null runs (issue 15 open)"
+FIRES_OPEN = "common referral: the falsification test fires in 3 of 20 null runs (issue 15 open)"
 
 
 @pytest.mark.parametrize("participants", [1_500, pytest.param(5_000, marks=pytest.mark.xfail(strict=True,
@@ -145,6 +149,7 @@ def test_falsification_is_quiet_when_selection_is_on_the_records(runs, participa
 def test_falsification_fires_when_an_unrecorded_trait_drives_selection(tmp_path):
     done = run_all(tmp_path, [dict(effect=0.0, seed=seed, trait=TRAIT) for seed in TRAIT_SEEDS])
     bias = statistics.mean(impact.rate_ratio.estimate - truth for truth, impact, _ in done)
-    assert bias <= -0.08, f"the trait biases the headline by {bias:+.3f}"  # it flatters the programme
+    # the issue's condition: a trait strong enough to bias the headline by 0.1 or more (it flatters the programme)
+    assert bias <= -0.1, f"the trait biases the headline by {bias:+.3f}"
     fired = sum(check.fired and check.estimate.estimate < 1 for _, _, check in done)
     assert fired >= 0.8 * len(done), f"fired in {fired}/{len(done)}"

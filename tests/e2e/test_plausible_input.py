@@ -43,7 +43,11 @@ def test_participants_without_offences_are_a_valid_cohort(data, tmp_path, audien
     if results["matched"]:
         rr = results["matched"]["rate_ratio"]
         assert rr["estimate"] is None and rr["p_value"] is None and "not estimable" in rr["method"]
-        assert "could not be estimated" in (tmp_path / "out" / "summary.md").read_text()
+        summary = (tmp_path / "out" / "summary.md").read_text()
+        # the partner view may withhold the whole comparison instead (some of its counts are
+        # under 5 here), and then says so rather than showing it
+        withheld = audience == "partner" and "The comparison with similar people" in summary and "withheld" in summary
+        assert "could not be estimated" in summary or withheld
 
 
 @pytest.mark.parametrize("participants", [1, 3])

@@ -132,7 +132,7 @@ def councils(tmp_path_factory) -> dict[str, Path]:
     an analyst run that the library must refuse."""
     base = tmp_path_factory.mktemp("councils")
     outs = {}
-    for council in (DemoCouncil("Northgate", "employment", "community", 9_000, 250, 0.10, 11, 0),
+    for council in (DemoCouncil("Northgate", "employment", "community", 9_000, 250, 0.10, 15, 0),
                     DemoCouncil("Riverside", "employment", "custody", 9_000, 250, 0.10, 12, 3),
                     DemoCouncil("Westbridge", "mentoring", "community", 9_000, 250, 0.0, 14, 6)):
         generate(council.scenario(), base / "data" / council.name, seed=council.seed)

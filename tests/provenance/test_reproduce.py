@@ -20,7 +20,8 @@ def test_a_flat_settings_record_from_an_older_manifest_reproduces(tmp_path):
     run_evaluation(settings)
     manifest = json.loads((out / "manifest.json").read_text())
     flat = {k: (str(v) if hasattr(v, "resolve") else v) for k, v in settings.flat().items()}
-    flat.update(programmes=[], covariates=list(flat["covariates"]), exact=[], mahalanobis=[], unit_cost_overrides={})
+    flat.update(programmes=[], covariates=list(flat["covariates"]), exact=list(flat["exact"]), mahalanobis=[],
+                unit_cost_overrides={})
     manifest["settings"] = flat  # as a manifest written before the settings were nested holds them
     (out / "manifest.json").write_text(json.dumps(manifest))
     report = reproduce(out / "manifest.json")

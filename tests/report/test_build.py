@@ -42,10 +42,11 @@ def test_analyst_outputs_are_complete(analyst_run):
     summary = (out / "summary.md").read_text()
     assert "For 100 typical people who receive support" in summary
     assert "What you cannot say" in summary and "Maryland" in summary
-    # days since the last offence has a variance ratio far outside 0.5-2 after matching (16.7 on
-    # this draw before the flag existed, unflagged): poor balance, so level 2, and said why
-    assert results["evidence"]["maryland"]["level"] == 2
-    assert any("variance ratio outside 0.5-2" in r for r in results["evidence"]["reasons"])
+    # this draw's matching balances every covariate (|SMD| < 0.1, variance ratios within 0.5-2,
+    # eCDF maxima within 0.15) and its falsification test is quiet: level 3, and said why
+    balance = results["matched"]["balance"]
+    assert not balance["imbalanced_after"] and results["evidence"]["maryland"]["level"] == 3
+    assert any("every covariate is balanced" in r for r in results["evidence"]["reasons"])
     html = (out / "report.html").read_text()
     assert "Number in treatment group" in html and "Significant difference?" in html
     assert not re.search(r"(src|href)=\"https?://", html)  # self-contained
@@ -225,3 +226,18 @@ def test_report_in_headless_chromium(analyst_run, chromium):
     assert requests == [(out / "report.html").as_uri()]  # no network request, nothing fetched
     assert pdf.startswith(b"%PDF") and 2 <= pdf.count(b"/Type /Page") <= 20
     (artifacts / "report.pdf").write_bytes(pdf)
+
+
+def test_a_variance_ratio_outside_half_to_two_lowers_the_rating_and_says_why():
+    """The audit's finding: a variance ratio of 16.7 on days since the last offence went
+    unflagged. A flagged covariate, with |SMD| below 0.1, now rates the evidence level 2."""
+    from evaluation.report.evidence import rate_evidence
+
+    balance = {"imbalanced_after": ["days_since_last_offence"], "max_abs_smd_after": 0.03,
+               "imbalance": "days since the last offence (variance ratio outside 0.5-2)"}
+    results = {"matched": {"balance": balance, "treated": 588}, "falsification": None}
+    rating = rate_evidence(results)
+    assert rating.maryland_level == 2
+    assert any("variance ratio outside 0.5-2" in r and "level 2" in r for r in rating.reasons)
+    balance.update(imbalanced_after=[], imbalance=None)
+    assert rate_evidence(results).maryland_level == 3
