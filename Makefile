@@ -24,10 +24,10 @@ demo: $(STAMP)
 	$(VENV)/bin/reoffend demo --data $(DEMO_DATA) --out $(DEMO_OUT)
 
 test: $(STAMP)
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider -n 2 --dist loadfile
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -q -m "not slow and not server"
+	$(PY) -m pytest -q -p no:cacheprovider -n 2 --dist loadfile -m "not slow and not server"
 
 # Benchmark-only extras (psmpy, for the side-by-side match) come from their own lock file.
 bench: $(STAMP)

@@ -10,8 +10,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Keep Prefect's home inside the project and quiet, for any test that imports it.
-os.environ.setdefault("PREFECT_HOME", str(ROOT / ".prefect" / "test"))
+# Keep Prefect's home inside the project and quiet, for any test that imports it: one
+# home per pytest-xdist worker (``make test`` runs two), so their Prefect files never meet.
+os.environ.setdefault("PREFECT_HOME", str(ROOT / ".prefect" / f"test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
