@@ -15,8 +15,12 @@ are referred almost surely; on these runs they cover far less often than the hea
 
 What this does not yet meet (issue 15 stays open on it): with common referral the
 falsification test fires in 3 of 20 runs without any hidden bias (control-window ratio
-1.01 on average; 17 of 20 quiet against the 18 required). That point is a strict
-expected failure below, so the day it is fixed the suite says so.
+1.01 on average; 17 of 20 quiet against the 18 required), the matcher's default (without
+replacement) leaving the heaviest participants slightly heavier than their matches. And
+when the programme starts on the day of the conviction instead of 0-28 days after it, the
+headline is biased upwards (+0.075 with common referral): at the default timing two biases
+cancel (docs/methodology.md, "Known limits"). Both are strict expected failures below, so
+the day they are fixed the suite says so.
 
 What made the rest pass, each found on these runs: a participant's record is measured at
 the event that triggered referral, not at the start some days later (matching on a
@@ -61,9 +65,12 @@ TRAIT = UnrecordedTrait(share=0.3, referral_multiplier=12.0, offending_multiplie
 
 
 def run(tmp_path: Path, effect: float, seed: int, participants: int = 1_500, trait: UnrecordedTrait | None = None,
-        falsify: bool = True):
+        falsify: bool = True, delay_days: int | None = None):
     scenario = dataclasses.replace(SOUTHAMPTON, people=40_000, participants=participants, effect=effect, trait=trait)
-    folder = tmp_path / f"{effect}-{participants}-{seed}-{trait is not None}"
+    if delay_days is not None:  # days from the referring conviction to the start: up to 28 by default
+        scenario = dataclasses.replace(scenario, referral=dataclasses.replace(scenario.referral,
+                                                                             max_delay_days=delay_days))
+    folder = tmp_path / f"{effect}-{participants}-{seed}-{trait is not None}-{delay_days}"
     truth = generate(scenario, folder / "data", seed=seed).truth
     settings = StudySettings(data_dir=folder / "data", out_dir=folder / "out", work_dir=folder / "work",
                              robustness=False, seed=seed)
@@ -140,7 +147,7 @@ def test_common_referral_headline_beats_the_censoring_weights(runs):
 FIRES_OPEN = "common referral: the falsification test fires in 3 of 20 null runs (issue 15 open)"
 
 
-@pytest.mark.parametrize("participants", [1_500, pytest.param(5_000, marks=pytest.mark.xfail(strict=True,
+@pytest.mark.parametrize("participants", [1_500, pytest.param(5_000, marks=pytest.mark.xfail(strict=True, raises=AssertionError,
                                                                                            reason=FIRES_OPEN))])
 def test_falsification_is_quiet_when_selection_is_on_the_records(runs, participants):
     checks = [check for _, _, check in runs[(participants, 0.0)]]  # its data do not depend on the effect
@@ -155,3 +162,28 @@ def test_falsification_fires_when_an_unrecorded_trait_drives_selection(tmp_path)
     assert bias <= -0.1, f"the trait biases the headline by {bias:+.3f}"
     fired = sum(check.fired and check.estimate.estimate < 1 for _, _, check in done)
     assert fired >= 0.8 * len(done), f"fired in {fired}/{len(done)}"
+
+
+SAME_DAY_OPEN = ("referral starting on the day of the conviction, common referral: the headline is biased upwards "
+                 "(+0.075 over seeds 1-20, 10 of 20 intervals cover; issue 15 open)")
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=SAME_DAY_OPEN)
+def test_headline_is_not_biased_when_the_programme_starts_on_the_day_of_the_conviction(tmp_path):
+    """The generator's default delay (0-28 days from the referring conviction to the start)
+    is one draw of how referral works; a programme that starts on the day of the conviction
+    (a court order, say) is another. With common referral the default matcher (1:1, without
+    replacement) runs short of comparisons for the heaviest offenders there and leaves
+    participants with more convictions in the selection year than their matches (one draw:
+    1.07 against 0.99 per person), an imbalance small in SMD (under 0.1) that biases the
+    headline up; the falsification test fires on 11 of 20 such runs, as it should. With
+    replacement the bias is +0.016 (19 of 20 cover), but at the default delay replacement
+    moves the headline to -0.025. With default referral and no delay the bias is +0.038
+    (20 of 20 cover, and the falsification test is quiet in 20: it misses this one).
+    Ten seeds, because the bias (+0.067 on seeds 1-10) is four of their mean's standard
+    errors."""
+    done = run_all(tmp_path, [dict(effect=0.0, seed=seed, participants=5_000, falsify=False, delay_days=0)
+                              for seed in range(1, 11)])
+    bias = statistics.mean(impact.rate_ratio.estimate - truth for truth, impact, _ in done)
+    hits = sum(covers(impact.rate_ratio, truth) for truth, impact, _ in done)
+    assert abs(bias) < 0.02 and hits >= 0.9 * len(done), f"mean bias {bias:+.3f}, coverage {hits}/{len(done)}"
