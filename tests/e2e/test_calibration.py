@@ -147,8 +147,8 @@ def test_common_referral_headline_beats_the_censoring_weights(runs):
 FIRES_OPEN = "common referral: the falsification test fires in 3 of 20 null runs (issue 15 open)"
 
 
-@pytest.mark.parametrize("participants", [1_500, pytest.param(5_000, marks=pytest.mark.xfail(strict=True, raises=AssertionError,
-                                                                                           reason=FIRES_OPEN))])
+@pytest.mark.parametrize("participants", [
+    1_500, pytest.param(5_000, marks=pytest.mark.xfail(strict=True, raises=AssertionError, reason=FIRES_OPEN))])
 def test_falsification_is_quiet_when_selection_is_on_the_records(runs, participants):
     checks = [check for _, _, check in runs[(participants, 0.0)]]  # its data do not depend on the effect
     quiet = sum(check.estimate.p_value > 0.05 for check in checks)
