@@ -41,8 +41,6 @@ COUNT_KEYS = frozenset({
     "pairs", "pairs_with_a_difference", "read", "loaded", "rejected",
 })
 
-#: 0/1 covariates (a mean times n is a count of people) and count covariates (a mean times n
-#: is a count of offences).
 #: Covariates whose mean times a group size is a number of offences. A binary covariate's
 #: mean is a share of people: each balance row says whether it is binary (measured from
 #: the data, evaluation/match/balance.py), so a new binary covariate is covered without

@@ -9,7 +9,6 @@ unrecorded trait both raises referral and lowers offending."""
 from __future__ import annotations
 
 import json
-
 from dataclasses import replace
 
 import pytest

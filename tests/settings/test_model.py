@@ -77,8 +77,6 @@ def test_every_flat_name_reaches_a_field(tmp_path):
 def test_exact_matching_defaults_to_the_kind_of_triggering_event_and_none_turns_it_off(tmp_path):
     """The default compares someone just released with others just released (issue 15);
     "none", on the command line or in a study file, is no exact matching."""
-    from evaluation.settings.model import StudySettings
-
     base = dict(data_dir=tmp_path, out_dir=tmp_path / "o")
     assert StudySettings(**base).matching.exact == ("index_after_release",)
     for off in ("none", ["none"], [], "NONE"):
