@@ -13,7 +13,9 @@ The model, in brief (docs/methodology.md has the full account):
 - Referral to a programme follows a conviction and is more likely after a busy year, for
   the young and for MAPPA/PPO cases. Referral therefore catches people at a peak, and a
   naive before/after comparison shows a large fall even with no programme effect
-  (regression to the mean).
+  (regression to the mean). The start follows the referral by 0-28 days, and the
+  participants file records both dates (``with_referral_date = False`` leaves the
+  referral date out, as many programmes' files do).
 - The programme effect removes each offence a participant would have committed in the
   year after starting with probability ``effect`` (both potential outcomes are known),
   and ``truth.json`` records the effect on the sample under the cohort rules.
@@ -99,6 +101,7 @@ class Scenario:
     file_format: str  # "csv" or "parquet"
     default_seed: int = 2014
     with_custody: bool = True
+    with_referral_date: bool = True  # the participants file records the date of the referring conviction
     second_start_share: float = 0.06
     offending: OffendingModel = field(default_factory=OffendingModel)
     referral: ReferralModel = field(default_factory=ReferralModel)
@@ -377,6 +380,14 @@ def generate(
     np.minimum.at(first_start, e_person[refers], start_day[eligible][refers])
     part_person = np.nonzero(first_start < np.iinfo(np.int32).max)[0]
     part_start = first_start[part_person].astype(np.int32)
+    # the referral date: the conviction that set the index (the latest, if two referring
+    # convictions give the same start)
+    r_person, r_start, r_day = e_person[refers], start_day[eligible][refers], e_outcome[refers]
+    first = r_start == first_start[r_person]
+    referral_of = np.full(n, -1, dtype=np.int64)
+    np.maximum.at(referral_of, r_person[first], r_day[first])
+    part_referral = referral_of[part_person].astype(np.int32)
+    del r_person, r_start, r_day, first, referral_of
     n_part = len(part_person)
     del key, refers, weight, prior_year
 
@@ -472,13 +483,17 @@ def generate(
             "programme": programme,
             "start_date": to_date(part_start),
             "end_date": to_date(end_day).set(pl.Series(~end_known), None),
+            "referral_date": to_date(part_referral),
             "referral_source": source,
         }
     )
+    if not scenario.with_referral_date:
+        first_rows = first_rows.drop("referral_date")
     second_rows = first_rows.filter(pl.Series(second)).with_columns(
         programme=pl.Series(second_prog[second]),
         start_date=to_date(second_start[second]),
         end_date=pl.lit(None, dtype=pl.Date),
+        **({"referral_date": pl.lit(None, dtype=pl.Date)} if scenario.with_referral_date else {}),
     )
     participants = pl.concat([first_rows, second_rows]).sort("person_id", "start_date")
     tables = {"people": people, "offences": offences, "participants": participants}

@@ -39,13 +39,14 @@ def write_folder(
     offences: list[str],
     participants: list[str],
     custody: list[str] | None = None,
+    participants_header: str = PARTICIPANTS_HEADER,
 ) -> Path:
     """Write CSV tables from lists of data lines (headers added here)."""
     folder.mkdir(parents=True, exist_ok=True)
     tables = {
         "people": (PEOPLE_HEADER, people),
         "offences": (OFFENCES_HEADER, offences),
-        "participants": (PARTICIPANTS_HEADER, participants),
+        "participants": (participants_header, participants),
     }
     if custody is not None:
         tables["custody"] = (CUSTODY_HEADER, custody)

@@ -41,6 +41,9 @@ class CohortSummary:
     candidates_excluded: dict[str, int]
     index_lag_days: int
     sample_fraction: float
+    #: where participants' records are measured: "referral date" (every analysed
+    #: participant has one), "start date" (none has) or "referral date where given"
+    record_measured_at: str = "start date"
 
     def to_dict(self) -> dict:
         return {
@@ -61,6 +64,7 @@ class CohortSummary:
                 "index_lag_days": self.index_lag_days,
                 "sample_fraction": round(self.sample_fraction, 8),
             },
+            "record_measured_at": self.record_measured_at,
         }
 
     @property
@@ -158,6 +162,9 @@ def build_cohorts(con: duckdb.DuckDBPyConnection, settings: StudySettings) -> Co
         raise SettingsError(f"no participants can be analysed ({reasons})")
     first, last = run_sql(con, "cohorts/index_date_range").fetchone()
     lag = run_sql(con, "cohorts/index_lag").fetchone()[0]
+    with_date, without_date = run_sql(con, "cohorts/referral_date_use").fetchone()
+    measured_at = ("referral date" if not without_date else "start date" if not with_date
+                   else "referral date where given")
     pool_params = {**windows, "index_lag_days": lag, "first_index": first, "last_index": last,
                    "pool": settings.matching.comparison_pool, "seed": settings.seed,
                    "index_shift_days": settings.windows.index_shift_days}
@@ -181,7 +188,7 @@ def build_cohorts(con: duckdb.DuckDBPyConnection, settings: StudySettings) -> Co
     run_sql(con, "outcomes/unit_covariates", {"no_offence_days": NO_OFFENCE_DAYS, **group_params()})
     return CohortSummary(
         submitted, analysed, statuses, programmes, cutoff, first, last,
-        settings.matching.comparison_pool, candidates, candidate_people, pool, lag, fraction,
+        settings.matching.comparison_pool, candidates, candidate_people, pool, lag, fraction, measured_at,
     )
 
 

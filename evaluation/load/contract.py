@@ -137,6 +137,9 @@ PARTICIPANTS = Table(
         Column("programme", "text", description="programme name"),
         Column("start_date", "date", description="date the person started"),
         Column("end_date", "date", required=False, description="date the person left; on or after start_date"),
+        Column("referral_date", "date", required=False,
+               description="date the person was referred; on or before start_date. When given, their record is "
+               "measured as at the latest conviction, caution or release on or before it"),
         Column("referral_source", "text", required=False, description="e.g. prison, probation, yot"),
     ),
 )

@@ -5,19 +5,23 @@
 -- and the reason they are excluded, if they are. Follow-up is complete when every
 -- offence committed in the after window and proven within $waiting_days of its end
 -- would be in the data: index + after + waiting - 1 <= $cutoff.
--- The record the propensity model sees is measured as at the triggering event, the
+-- The record the propensity model sees is measured as at the triggering event: the
 -- latest proven outcome (conviction or caution) or release from custody in the 365 days
--- up to the first start: referral is decided there, on the record as it then stood, and
--- whatever is proven between it and the start was not seen by the referrer. record_gap
--- is the days from that event to the start (0 when there is none: the record at the
--- start), after_release is 1 when the event is a release (a conviction on the same day
--- counts as a conviction). Comparison units are measured the same way (candidate_events.sql).
+-- up to the referral date when the first start has one, else up to the first start.
+-- Referral is decided there, on the record as it then stood; whatever is proven between
+-- it and the start was not seen by the referrer. Without a referral date an event proven
+-- between the referral and the start is taken for the trigger, and the record then
+-- includes the real trigger's own offences (docs/methodology.md, "Known limits").
+-- record_gap is the days from that event to the start (when there is none, from the
+-- referral date, or 0 without one: the record at the start), after_release is 1 when the event is a release (a conviction on the same
+-- day counts as a conviction). Comparison units are measured the same way (candidate_events.sql).
 CREATE OR REPLACE TABLE participant_cohort AS
 WITH firsts AS (
     SELECT
         person_id,
         any_value(programme ORDER BY start_number) AS programme,
         min(start_date) AS first_start,
+        any_value(referral_date ORDER BY start_number) AS referral_date,
         min(start_date) + $index_shift_days AS index_date,
         count(*) - 1 AS later_starts
     FROM participant_starts
@@ -35,7 +39,8 @@ triggers AS (
                row_number() OVER (PARTITION BY f.person_id ORDER BY e.event_date DESC, e.after_release) AS latest
         FROM firsts AS f
         JOIN events AS e ON e.person_id = f.person_id
-         AND e.event_date <= f.first_start AND e.event_date > f.first_start - 365
+         AND e.event_date <= coalesce(f.referral_date, f.first_start)
+         AND e.event_date > coalesce(f.referral_date, f.first_start) - 365
     )
     WHERE latest = 1
 )
@@ -43,8 +48,9 @@ SELECT
     person_id,
     programme,
     first_start,
+    referral_date,
     index_date,
-    CAST(coalesce(t.record_gap, 0) AS INTEGER) AS record_gap,
+    CAST(coalesce(t.record_gap, first_start - referral_date, 0) AS INTEGER) AS record_gap,
     coalesce(t.after_release, 0) AS after_release,
     later_starts,
     index_date - $before_days AS before_start,

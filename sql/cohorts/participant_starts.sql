@@ -7,6 +7,7 @@ SELECT
     programme,
     start_date,
     end_date,
+    referral_date,
     row_number() OVER (PARTITION BY person_id ORDER BY start_date, programme) AS start_number
 FROM participants
 WHERE $programmes::VARCHAR[] IS NULL OR list_contains($programmes::VARCHAR[], programme);

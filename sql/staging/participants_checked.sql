@@ -9,10 +9,12 @@ WITH cleaned AS (
         line,
         start_date AS start_date_value,
         end_date AS end_date_value,
+        referral_date AS referral_date_value,
         clean_text(person_id) AS person_id,
         clean_text(programme) AS programme,
         clean_text(start_date) AS start_date_text,
         clean_text(end_date) AS end_date_text,
+        clean_text(referral_date) AS referral_date_text,
         clean_text(referral_source) AS referral_source
     FROM raw_participants
 ),
@@ -20,11 +22,12 @@ typed AS (
     SELECT
         *,
         iso_date(start_date_value, start_date_text) AS start_date,
-        iso_date(end_date_value, end_date_text) AS end_date
+        iso_date(end_date_value, end_date_text) AS end_date,
+        iso_date(referral_date_value, referral_date_text) AS referral_date
     FROM cleaned
 )
 SELECT
-    t.line, t.person_id, t.programme, t.start_date, t.end_date, t.referral_source,
+    t.line, t.person_id, t.programme, t.start_date, t.end_date, t.referral_date, t.referral_source,
     CASE
         WHEN t.person_id IS NULL
             THEN {'column_name': 'person_id', 'reason': 'person_id is missing'}
@@ -42,6 +45,10 @@ SELECT
             THEN {'column_name': 'end_date', 'reason': 'end_date ' || shown(t.end_date_text) || ' is not a real date in YYYY-MM-DD form'}
         WHEN t.end_date < t.start_date
             THEN {'column_name': 'end_date', 'reason': 'end_date ' || shown(t.end_date_text) || ' is before start_date'}
+        WHEN t.referral_date_text IS NOT NULL AND t.referral_date IS NULL
+            THEN {'column_name': 'referral_date', 'reason': 'referral_date ' || shown(t.referral_date_text) || ' is not a real date in YYYY-MM-DD form'}
+        WHEN t.referral_date > t.start_date
+            THEN {'column_name': 'referral_date', 'reason': 'referral_date ' || shown(t.referral_date_text) || ' is after start_date'}
         WHEN p.person_id IS NULL
             THEN {'column_name': 'person_id', 'reason': 'person_id ' || shown(t.person_id) || ' is not in people'}
     END AS problem

@@ -11,6 +11,7 @@ from evaluation.cohorts import build as cohorts
 from evaluation.errors import SettingsError
 from evaluation.pipeline.steps import build_cohorts, load
 from evaluation.settings.model import StudySettings
+from tests.conftest import write_folder
 
 INDEX = dt.date(2010, 6, 1)
 
@@ -199,3 +200,55 @@ def test_the_record_is_measured_at_the_event_that_triggered_referral(folder, tmp
     comparisons = [(u["person_id"], u["index_date"], u["record_date"]) for u in units if u["treat"] == 0]
     assert comparisons == [("P1", INDEX - dt.timedelta(days=137), INDEX - dt.timedelta(days=150))]
     assert StudySettings(data_dir=data, out_dir=tmp_path / "o2").matching.exact == ("index_after_release",)
+
+
+def test_a_referral_date_sets_the_event_the_record_is_measured_at(folder, tmp_path):
+    """Without a referral date the latest conviction before the start is taken for the one
+    that triggered referral. When another is proven between the referral and the start,
+    the record then counts the real trigger among the referrer's 'previous year', and
+    matching pairs the participant with heavier comparisons (issue 15: with common
+    referral the headline fell by 0.019 over 40 null runs). A referral date in the
+    participants file fixes the trigger: the latest event on or before it."""
+    people = ["P1,1980,M,,,,", "P3,1990,M,,,,", "Z,1970,M,,,,"]
+    offences = [
+        f"P1,{day(-60)},{day(-20)},theft,,",    # the conviction P1 was referred at
+        f"P1,{day(-90)},{day(-5)},theft,,",     # proven between the referral and the start
+        f"P1,{day(-200)},{day(-150)},theft,,",
+        f"P3,{day(-230)},{day(-206)},theft,,",  # P3's trigger: 6 days before their start
+        "Z,2008-01-01,2008-02-01,theft,,", "Z,2013-06-01,2013-06-02,theft,,",
+    ]
+    header = "person_id,programme,start_date,end_date,referral_date"
+    with_date = [f"P1,OLASS,{day(0)},,{day(-20)}", f"P3,OLASS,{day(-200)},,"]  # P3 has none: the fallback
+    without = [f"P1,OLASS,{day(0)},,", f"P3,OLASS,{day(-200)},,"]
+    found = {}
+    for name, rows in (("with", with_date), ("without", without)):
+        data = write_folder(tmp_path / name, people=people, offences=offences, participants=rows,
+                            participants_header=header)
+        s = StudySettings(data_dir=data, out_dir=tmp_path / f"out-{name}")
+        load(s)
+        summary = build_cohorts(s)
+        found[name] = ({u["person_id"]: u for u in _units(s.db_path) if u["treat"] == 1}, summary)
+    treated, summary = found["with"]
+    assert treated["P1"]["record_date"] == INDEX - dt.timedelta(days=20)
+    assert treated["P1"]["proven_365"] == 1  # -150 only
+    assert treated["P3"]["record_date"] == INDEX - dt.timedelta(days=206)
+    assert summary.index_lag_days == 13  # median(20, 6): from the referral's conviction
+    treated, summary = found["without"]
+    assert treated["P1"]["record_date"] == INDEX - dt.timedelta(days=5)
+    assert treated["P1"]["proven_365"] == 2  # -20 (the real trigger) and -150
+    assert summary.index_lag_days == 6  # median(5, 6) = 5.5, rounded half away from zero
+
+
+def test_a_referral_date_without_a_conviction_before_it_is_the_record_date(folder, tmp_path):
+    """Nothing proven in the year before the referral: the record is as at the referral,
+    not the start (what was proven in between was not seen by the referrer)."""
+    header = "person_id,programme,start_date,end_date,referral_date"
+    data = folder(people=["P1,1980,M,,,,", "Z,1970,M,,,,"], participants_header=header,
+                  offences=[f"P1,{day(-30)},{day(-10)},theft,,", "Z,2008-01-01,2008-02-01,theft,,",
+                            "Z,2013-06-01,2013-06-02,theft,,"],
+                  participants=[f"P1,OLASS,{day(0)},,{day(-15)}"])
+    s = StudySettings(data_dir=data, out_dir=tmp_path / "out")
+    load(s)
+    build_cohorts(s)
+    [p1] = [u for u in _units(s.db_path) if u["treat"] == 1]
+    assert p1["record_date"] == INDEX - dt.timedelta(days=15) and p1["proven_365"] == 0

@@ -127,6 +127,28 @@ def test_participant_rejections(folder, tmp_path, line, expected):
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
+        ("P1,OLASS,2010-03-01,,2010-03-02", "referral_date '2010-03-02' is after start_date"),
+        ("P1,OLASS,2010-03-01,,2010-02-30", "referral_date '2010-02-30' is not a real date"),
+    ],
+)
+def test_referral_date_rejections(folder, tmp_path, line, expected):
+    """The optional referral date: the day before the start and the start itself load, a
+    date after the start or not a date is rejected with its reason."""
+    data = folder(people=[GOOD_PERSON], offences=[GOOD_OFFENCE], participants_header=(
+        "person_id,programme,start_date,end_date,referral_date"),
+        participants=["P1,OLASS,2010-03-01,,2010-02-28", "P1,OLASS,2010-04-01,,2010-04-01", line])
+    report, rejects = load(data, tmp_path, cutoff=dt.date(2011, 1, 1))
+    [reason] = reasons_for(rejects, "participants")
+    assert expected in reason
+    assert (report.tables["participants"].loaded, report.tables["participants"].rejected) == (2, 1)
+    con = duckdb.connect(str(report.db_path), read_only=True)
+    assert con.execute("SELECT referral_date FROM participants ORDER BY start_date").fetchall() == [
+        (dt.date(2010, 2, 28),), (dt.date(2010, 4, 1),)]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
         ("P1,2010-05-01,2010-04-01", "custody_end '2010-04-01' is before custody_start"),
         ("NOBODY,2010-05-01,2010-06-01", "person_id 'NOBODY' is not in people"),
         ("P1,,2010-06-01", "custody_start is missing"),
