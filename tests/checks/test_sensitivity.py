@@ -9,7 +9,7 @@ from evaluation.settings.model import StudySettings
 def test_each_variant_changes_one_matching_setting(tmp_path):
     base = StudySettings(data_dir=tmp_path, out_dir=tmp_path / "o")
     variants = dict(sensitivity_variants(base))
-    assert list(variants) == ["caliper 0.1 SD", "caliper 0.5 SD", "3 comparisons per participant", "with replacement",
+    assert list(variants) == ["caliper 0.1 SD", "caliper 0.5 SD", "3 comparisons per participant", "without replacement",
                               "without the prior-offence detail"]
     for variant in variants.values():
         changed = {k for k, v in variant.flat().items() if v != base.flat()[k]}

@@ -73,7 +73,7 @@ def test_sensitivity_table_covers_the_alternatives(demo_results):
     assert rows[0]["setting"].startswith("as analysed")
     assert rows[0]["estimate"] == demo_results["matched"]["rate_ratio"]["estimate"]
     settings = [r["setting"] for r in rows]
-    for expected in ("caliper 0.1 SD", "caliper 0.5 SD", "3 comparisons per participant", "with replacement",
+    for expected in ("caliper 0.1 SD", "caliper 0.5 SD", "3 comparisons per participant", "without replacement",
                      "without the prior-offence detail"):
         assert expected in settings
     for row in rows:
