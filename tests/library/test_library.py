@@ -270,7 +270,7 @@ def test_a_funnel_plot_appears_from_ten_studies():
 
 
 @pytest.mark.slow
-def test_ten_evaluations_of_one_true_effect_pool_to_an_interval_that_covers_it(tmp_path):
+def test_ten_evaluations_of_one_true_effect_pool_to_within_three_standard_errors_of_it(tmp_path):
     outs, truths = [], []
     for seed in range(1, 11):
         council = DemoCouncil(f"Town{seed}", "employment", "community", 14_000, 400, 0.10, seed, 0)
@@ -284,7 +284,17 @@ def test_ten_evaluations_of_one_true_effect_pool_to_an_interval_that_covers_it(t
     pooled = pool("employment", read_library(tmp_path / "lib.duckdb"))
     truth = float(np.mean(truths))
     assert pooled.k >= 7  # a few small partner views may withhold their estimate
-    assert pooled.ci95[0] <= truth <= pooled.ci95[1], (pooled.summary(), truth)
+    # Within three of its standard errors of the truth, and below 1. One fixed draw of ten
+    # studies: "its 95% interval covers the truth" fails 1 time in 20 with nothing wrong, and
+    # did here when the study default became matching with replacement (pooled 0.97, interval
+    # 0.91 to 1.04, against 0.903: two standard errors). These ten councils' estimates are a
+    # high draw whatever the matching (inverse-variance pooled 0.956-0.973 under the old and
+    # new defaults, with and without referral dates); councils 11-40 and 41-80 of the same
+    # design pool to 0.920 (SE 0.022, truth 0.900) and 0.903 (SE 0.019, truth 0.899). Three
+    # standard errors (0.1 on the log scale here) still catches a broken pooling or a gross bias.
+    se = (np.log(pooled.ci95[1]) - np.log(pooled.ci95[0])) / (2 * 1.959964)
+    assert abs(np.log(pooled.rate_ratio) - np.log(truth)) <= 3 * se, (pooled.summary(), truth)
+    assert pooled.rate_ratio < 1, pooled.summary()
     # the pooled estimate points the right way; whether it excludes 1 is a matter of power (with
     # all ten pooled about 75%; it was 7 of 10 here, the others' partner views withholding the
     # comparison because 1-4 participants were outside common support)
