@@ -11,10 +11,11 @@
 -- Referral is decided there, on the record as it then stood; whatever is proven between
 -- it and the start was not seen by the referrer. Without a referral date an event proven
 -- between the referral and the start is taken for the trigger, and the record then
--- includes the real trigger's own offences (docs/methodology.md, "Known limits").
+-- includes the real trigger's own offences (docs/methodology.md, "The comparison group").
 -- record_gap is the days from that event to the start (when there is none, from the
--- referral date, or 0 without one: the record at the start), after_release is 1 when the event is a release (a conviction on the same
--- day counts as a conviction). Comparison units are measured the same way (candidate_events.sql).
+-- referral date, or 0 without one: the record at the start), after_release is 1 when the
+-- event is a release (a conviction on the same day counts as a conviction). Comparison
+-- units are measured the same way (candidate_events.sql).
 CREATE OR REPLACE TABLE participant_cohort AS
 WITH firsts AS (
     SELECT
