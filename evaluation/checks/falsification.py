@@ -123,7 +123,7 @@ def run_falsification(settings: StudySettings, estimate=None) -> FalsificationRe
         subclass=rows["subclass"].to_numpy(), unit=rows["unit_id"].to_numpy(), person=person,
         offences_before=np.zeros(n), offences_after=rows["control_offences"].to_numpy().astype(float),
         days_at_risk_after=np.full(n, float(CONTROL_DAYS)), first_after_day=np.full(n, np.nan),
-        after_days=CONTROL_DAYS, replace=True,
+        after_days=CONTROL_DAYS, replace=test.matching.replace,
     )
     result = matched_rate_ratio(data)
     return FalsificationResult(CONTROL_DAYS, covariates, result, falsification_reading(result),

@@ -43,7 +43,7 @@ class CohortSummary:
     sample_fraction: float
     #: where participants' records are measured: "referral date" (every analysed
     #: participant has one), "start date" (none has) or "referral date where given"
-    record_measured_at: str = "start date"
+    record_measured_at: str
 
     def to_dict(self) -> dict:
         return {

@@ -23,6 +23,7 @@ WITH firsts AS (
         any_value(programme ORDER BY start_number) AS programme,
         min(start_date) AS first_start,
         any_value(referral_date ORDER BY start_number) AS referral_date,
+        coalesce(any_value(referral_date ORDER BY start_number), min(start_date)) AS record_by,
         min(start_date) + $index_shift_days AS index_date,
         count(*) - 1 AS later_starts
     FROM participant_starts
@@ -40,8 +41,7 @@ triggers AS (
                row_number() OVER (PARTITION BY f.person_id ORDER BY e.event_date DESC, e.after_release) AS latest
         FROM firsts AS f
         JOIN events AS e ON e.person_id = f.person_id
-         AND e.event_date <= coalesce(f.referral_date, f.first_start)
-         AND e.event_date > coalesce(f.referral_date, f.first_start) - 365
+         AND e.event_date <= f.record_by AND e.event_date > f.record_by - 365
     )
     WHERE latest = 1
 )
