@@ -41,7 +41,7 @@ def _not_pooled(e: Evaluation) -> str | None:
     if not e.programme_type:
         return "no programme type in its study file ([study.library] type)"
     if not e.estimable:
-        return "no rate ratio (withheld for a small cohort, or not estimable)"
+        return "no rate ratio in its partner view (withheld because one of its counts is small, or not estimable)"
     return None
 
 

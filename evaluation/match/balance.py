@@ -221,7 +221,9 @@ def balance_table(
     elif before.names != tuple(names):
         raise ValueError("the unmatched balance given is for other columns")
     rows = []
-    t_m, c_m = treat & (weights > 0), ~treat & (weights > 0)
+    kept = weights > 0  # the matched units only: the others carry no weight after matching
+    x, treat, weights = x[kept], treat[kept], weights[kept]
+    t_m, c_m = treat, ~treat
     for j, (name, b) in enumerate(zip(names, before.columns)):
         col = np.asarray(x[:, j], dtype=float)
         ok = ~np.isnan(col)

@@ -141,8 +141,10 @@ def _greedy_without_replacement(
 
 def _nearest_with_replacement(
     t_score: np.ndarray, c_score_sorted: np.ndarray, ratio: int, width: float
-) -> list[tuple[int, list[int]]]:
-    """Each participant's k nearest controls within the caliper, vectorised.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each participant's k nearest controls within the caliper, vectorised: (positions
+    of the participants matched, their controls' positions as a k-column array, and
+    which of those are taken), the controls of each participant nearest first.
 
     Candidates are the k either side of the participant's place among the sorted
     controls, taken in MatchIt's scan order (one to the left, one to the right, the next
@@ -159,11 +161,28 @@ def _nearest_with_replacement(
     pick = np.argsort(dist, axis=1, kind="stable")[:, :ratio]
     rows = np.arange(len(t_score))[:, None]
     chosen, chosen_dist = cand[rows, pick], dist[rows, pick]
-    out = []
-    for t in range(len(t_score)):
-        ok = chosen[t][np.isfinite(chosen_dist[t]) & (chosen_dist[t] <= width)]
-        if len(ok):
-            out.append((t, [int(c) for c in ok]))
+    ok = np.isfinite(chosen_dist) & (chosen_dist <= width)
+    matched = ok.any(axis=1)
+    return np.nonzero(matched)[0], chosen[matched], ok[matched]
+
+
+def _sets(first: int, treated_rows: np.ndarray, control_rows: np.ndarray, taken: np.ndarray) -> np.ndarray:
+    """Matched sets as rows of (subclass, row, treat, weight), numbered from ``first`` in
+    the order of ``treated_rows``: each set's participant, then its comparisons in the
+    order of the columns of ``control_rows`` where ``taken``, each weighted 1/m."""
+    n = len(treated_rows)
+    m = taken.sum(axis=1)
+    subclass = first + np.arange(n)
+    out = np.empty((n + int(m.sum()), 4))
+    starts = np.arange(n) + np.concatenate([[0], np.cumsum(m)[:-1]])  # each set's first row
+    out[starts, 0], out[starts, 1], out[starts, 2], out[starts, 3] = subclass, treated_rows, 1, 1.0
+    comp = np.ones(len(out), dtype=bool)
+    comp[starts] = False
+    # taken entries row by row are in set order, and a set's comparisons follow its participant
+    out[comp, 0] = np.repeat(subclass, m)
+    out[comp, 1] = control_rows[taken]
+    out[comp, 2] = 0
+    out[comp, 3] = np.repeat(1.0 / np.maximum(m, 1), m)
     return out
 
 
@@ -213,40 +232,72 @@ class PropensityFit:
     converged: bool
     linear: np.ndarray
     probability: np.ndarray
+    #: the exact-matching columns the fit was restricted by (rows whose values no
+    #: participant shares are left out of it), and how many rows that left out
+    exact: tuple[str, ...] = ()
+    left_out: int = 0
     #: the unmatched side of the balance table, by distance measure, filled by the first
     #: matcher that uses this fit (it is the same for every matching on it)
     balance_before: dict[str, BalanceBefore] = field(default_factory=dict, compare=False, repr=False)
-    #: the comparison rows ordered by each distance measure (stable), filled by the first
-    #: matcher without exact strata that uses this fit
-    comparison_order: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
+    #: the comparison rows of each exact-matching stratum ordered by each distance measure
+    #: (stable), by (distance, stratum), filled by the first matcher that uses this fit
+    comparison_order: dict[tuple[str, int], np.ndarray] = field(default_factory=dict, compare=False, repr=False)
+    #: each row's exact-matching stratum (dense ranks of the exact columns' values; all 0
+    #: without exact matching)
+    strata: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), compare=False, repr=False)
+    #: the balance table's columns by distance measure, kept for the next matching on this fit
+    balance_columns: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def rows(self) -> int:
         return len(self.linear)
 
 
-def fit_propensity(frame: pl.DataFrame, *, treatment: str, covariates: Sequence[str]) -> PropensityFit:
+def fit_propensity(frame: pl.DataFrame, *, treatment: str, covariates: Sequence[str],
+                   exact: Sequence[str] = ()) -> PropensityFit:
     """The propensity model: a logistic regression (statsmodels ``Logit``, Newton) of
-    ``treatment`` on the design columns of ``covariates``."""
+    ``treatment`` on the design columns of ``covariates``.
+
+    With ``exact`` matching columns, rows whose combination of their values no participant
+    has are left out of the fit: they can never be matched, and when a whole kind of unit
+    has no participants (every participant's triggering event a conviction, none a
+    release, say) they separate the groups perfectly, so Newton's method runs to its
+    iteration limit without converging while that coefficient heads for minus infinity.
+    Their scores are still computed, from the fitted coefficients. Design columns that do
+    not vary among the rows fitted on are left out of the model."""
     treat = frame[treatment].cast(pl.Int8).to_numpy().astype(bool)
     x, labels = design_matrix(frame, list(covariates))
+    fit_rows = np.ones(len(frame), dtype=bool)
+    strata = np.zeros(len(frame), dtype=np.int64)
+    if exact:
+        strata = frame.select(pl.struct(list(exact)).rank("dense").alias("k"))["k"].to_numpy()
+        fit_rows = np.isin(strata, np.unique(strata[treat]))
+    every = bool(fit_rows.all())
+    xf = x if every else x[fit_rows]  # no copy when every row is fitted on: the very same fit, to the last bit
     # standardised columns: the same fitted scores, and Newton's method converges in a
     # few steps instead of dozens (raw columns differ in scale by thousands)
-    centre, scale = x.mean(axis=0), x.std(axis=0)
-    scale[scale == 0] = 1.0
+    centre, scale = xf.mean(axis=0), xf.std(axis=0)
+    varies = scale > 0
+    if not varies.any():
+        raise SettingsError("none of the covariates varies among the units that can be matched; nothing to match on")
+    if not varies.all():
+        x, centre, scale = x[:, varies], centre[varies], scale[varies]
+        labels = [label for label, keep in zip(labels, varies) if keep]
     exog = np.column_stack([np.ones(len(x)), (x - centre) / scale])
     try:
         with warnings.catch_warnings():  # non-convergence is recorded in converged and reported
             warnings.simplefilter("ignore", ConvergenceWarning)
             # check_rank=False: statsmodels would take a QR of the whole design only to count its
             # degrees of freedom, which the score does not use (a singular design still fails below)
-            fit = sm.Logit(treat.astype(float), exog, check_rank=False).fit(method="newton", maxiter=100, disp=False)
+            fit = sm.Logit((treat if every else treat[fit_rows]).astype(float), exog if every else exog[fit_rows],
+                           check_rank=False).fit(method="newton", maxiter=100, disp=False)
     except (PerfectSeparationError, np.linalg.LinAlgError) as exc:
         raise SettingsError(f"the propensity model cannot be fitted ({exc}); drop a covariate that "
                             "separates participants from comparisons") from None
     linear = exog @ fit.params
     return PropensityFit(tuple(covariates), dict(zip(["const", *labels], map(float, fit.params))),
-                         bool(fit.mle_retvals.get("converged", True)), linear, 1.0 / (1.0 + np.exp(-linear)))
+                         bool(fit.mle_retvals.get("converged", True)), linear, 1.0 / (1.0 + np.exp(-linear)),
+                         exact=tuple(exact), left_out=int((~fit_rows).sum()), strata=strata)
 
 
 class PropensityMatcher:
@@ -352,9 +403,10 @@ class PropensityMatcher:
         if treat.all() or not treat.any():
             raise SettingsError(f"'{treatment}' must have both treated (1) and untreated (0) rows")
         if propensity is None:
-            propensity = fit_propensity(frame, treatment=treatment, covariates=covariates)
-        elif propensity.rows != len(frame) or tuple(propensity.covariates) != tuple(covariates):
-            raise SettingsError("the propensity fit given is for other rows or covariates")
+            propensity = fit_propensity(frame, treatment=treatment, covariates=covariates, exact=self.exact)
+        elif (propensity.rows != len(frame) or tuple(propensity.covariates) != tuple(covariates)
+              or tuple(propensity.exact) != tuple(self.exact)):
+            raise SettingsError("the propensity fit given is for other rows, covariates or exact-matching columns")
         self.propensity_fit_ = propensity
         self.coef_ = dict(propensity.coef)
         self.converged_ = propensity.converged
@@ -364,10 +416,7 @@ class PropensityMatcher:
         width = np.inf if self.caliper is None else float(self.caliper * self.distance_.std(ddof=1))
         self.caliper_width_ = width
 
-        if self.exact:
-            strata = frame.select(pl.struct(list(self.exact)).rank("dense").alias("s"))["s"].to_numpy()
-        else:
-            strata = np.zeros(len(frame), dtype=np.int64)
+        strata = propensity.strata
         mahal = None
         inv_cov = None
         if self.mahalanobis:
@@ -387,12 +436,10 @@ class PropensityMatcher:
             if len(c_rows) == 0:
                 outside[t_rows] = True
                 continue
-            if self.exact:
-                c_sorted = c_rows[np.argsort(self.distance_[c_rows], kind="stable")]
-            else:  # one stratum: the same order for every matching on this fit
-                if self.distance not in propensity.comparison_order:
-                    propensity.comparison_order[self.distance] = c_rows[np.argsort(self.distance_[c_rows], kind="stable")]
-                c_sorted = propensity.comparison_order[self.distance]
+            key = (self.distance, int(s))  # the same order for every matching on this fit
+            if key not in propensity.comparison_order:
+                propensity.comparison_order[key] = c_rows[np.argsort(self.distance_[c_rows], kind="stable")]
+            c_sorted = propensity.comparison_order[key]
             cs = self.distance_[c_sorted]
             ts = self.distance_[t_rows]
             outside[t_rows] = (ts < cs[0]) | (ts > cs[-1])
@@ -405,8 +452,11 @@ class PropensityMatcher:
             else:
                 order = np.arange(len(ts))
             if self.replace and mahal is None:
-                pairs = _nearest_with_replacement(ts, cs, self.ratio, width)
-            elif self.replace:
+                t_pos, c_pos, taken = _nearest_with_replacement(ts, cs, self.ratio, width)
+                subclass_rows.append(_sets(subclass, t_rows[t_pos], c_sorted[c_pos], taken))
+                subclass += len(t_pos)
+                continue
+            if self.replace:
                 pairs = [
                     p for t in order
                     for p in _greedy_without_replacement(np.array([t]), ts, cs, self.ratio, width,
@@ -420,16 +470,13 @@ class PropensityMatcher:
                     inv_cov,
                     self.fill,
                 )
-            for t, cs_pos in pairs:
-                m = len(cs_pos)
-                block = np.empty((m + 1, 4))
-                block[:, 0] = subclass
-                block[0, 1:] = (t_rows[t], 1, 1.0)
-                block[1:, 1] = c_sorted[cs_pos]
-                block[1:, 2] = 0
-                block[1:, 3] = 1.0 / m
-                subclass_rows.append(block)
-                subclass += 1
+            t_pos = np.fromiter((t for t, _ in pairs), dtype=np.int64, count=len(pairs))
+            c_pos = np.zeros((len(pairs), self.ratio), dtype=np.int64)
+            taken = np.zeros((len(pairs), self.ratio), dtype=bool)
+            for i, (_, cs_pos) in enumerate(pairs):
+                c_pos[i, :len(cs_pos)], taken[i, :len(cs_pos)] = cs_pos, True
+            subclass_rows.append(_sets(subclass, t_rows[t_pos], c_sorted[c_pos], taken))
+            subclass += len(pairs)
         all_rows = np.vstack(subclass_rows) if subclass_rows else np.empty((0, 4))
         self.matches_ = pl.DataFrame(
             {
@@ -449,8 +496,10 @@ class PropensityMatcher:
             comparison_units=int(np.unique(all_rows[all_rows[:, 2] == 0, 1]).size),
             comparison_rows=int((all_rows[:, 2] == 0).sum()),
         )
-        balance_x = frame.select([pl.col(c).cast(pl.Float64) for c in covariates]).to_numpy()
-        balance_x = np.column_stack([balance_x, self.distance_])
+        if self.distance not in propensity.balance_columns:
+            balance_x = frame.select([pl.col(c).cast(pl.Float64) for c in covariates]).to_numpy()
+            propensity.balance_columns[self.distance] = np.column_stack([balance_x, self.distance_])
+        balance_x = propensity.balance_columns[self.distance]
         names = [*covariates, "distance"]
         if self.distance not in propensity.balance_before:
             propensity.balance_before[self.distance] = balance_before(balance_x, names, treat)

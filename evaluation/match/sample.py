@@ -184,27 +184,28 @@ class Rematch:
 
 
 def match_and_read(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, variants: Sequence[StudySettings], *,
-                   fits: dict[tuple[str, ...], PropensityFit] | None = None,
+                   fits: dict[tuple[tuple[str, ...], tuple[str, ...]], PropensityFit] | None = None,
                    stored: pl.DataFrame | None = None,
                    stored_replace: bool | None = None) -> list[Rematch | ReoffendError]:
     """Re-match the units of ``frame`` under each of ``variants`` and read the matched rows'
     outcomes (the stored ``matched_units`` are untouched). The propensity model is fitted
-    once per covariate set (``fits`` may hold fits already made on ``frame``, by requested
-    covariates), and the union of the matched units is read from the database once; each
+    once per covariate set and exact-matching columns (``fits`` may hold fits already made
+    on ``frame``, by requested covariates and exact columns), and the union of the matched units is read from the database once; each
     variant's result is then assembled in memory. A variant whose matched rows equal
     ``stored`` (the study's, as sql/outcomes/matched_rows orders them, matched with or
     without replacement as ``stored_replace`` says) is marked ``same`` and not assembled. A
     variant that cannot be matched gives its error in its place. The variants' data carry
     no censoring records (their estimate is the structural headline,
     :func:`evaluation.estimate.impact.headline_rate_ratio`)."""
-    scores: dict[tuple[str, ...], PropensityFit | None] = dict(fits or {})
+    scores: dict[tuple[tuple[str, ...], tuple[str, ...]], PropensityFit | None] = dict(fits or {})
     fitted: list[tuple[PropensityMatcher, pl.DataFrame, bool] | ReoffendError] = []
     for variant in variants:
         try:
-            key = tuple(variant.matching.covariates)
+            key = (tuple(variant.matching.covariates), tuple(variant.matching.exact))
             if key not in scores:
                 used, _ = usable_covariates(frame, variant.matching.covariates)
-                scores[key] = fit_propensity(frame, treatment="treat", covariates=used) if used else None
+                scores[key] = (fit_propensity(frame, treatment="treat", covariates=used, exact=variant.matching.exact)
+                               if used else None)
             matcher, _, _, rows = fit_matches(frame, variant, propensity=scores[key])
             same = (stored is not None and variant.matching.replace == stored_replace
                     and _same_rows(rows, stored))
@@ -256,12 +257,12 @@ def _stamp(db_path: Path) -> tuple:
 
 
 #: The match step's covariate frame and propensity fit, kept for the checks that re-match
-#: while the working database is unchanged: {db path: (stamp, frame, {covariates: fit})}.
-_MATCH_INPUTS: dict[str, tuple[tuple, pl.DataFrame, dict[tuple[str, ...], PropensityFit]]] = {}
+#: while the working database is unchanged: {db path: (stamp, frame, {(covariates, exact): fit})}.
+_MATCH_INPUTS: dict[str, tuple[tuple, pl.DataFrame, dict[tuple[tuple[str, ...], tuple[str, ...]], PropensityFit]]] = {}
 
 
 def matching_inputs(settings: StudySettings,
-                    con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, dict[tuple[str, ...], PropensityFit]]:
+                    con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, dict[tuple[tuple[str, ...], tuple[str, ...]], PropensityFit]]:
     """The units' covariates and the propensity fits already made on them: the match
     step's, while the working database is as the match step left it (so a re-match with
     the study's covariates uses the very scores the stored sets were matched on), else the
@@ -358,5 +359,6 @@ def run_match(settings: StudySettings) -> MatchResult:
             run_sql(con, "outcomes/matched_units")
     path = Path(settings.db_path)
     _MATCH_INPUTS.clear()
-    _MATCH_INPUTS[str(path)] = (_stamp(path), frame, {tuple(settings.matching.covariates): matcher.propensity_fit_})
+    _MATCH_INPUTS[str(path)] = (_stamp(path), frame, {
+        (tuple(settings.matching.covariates), tuple(settings.matching.exact)): matcher.propensity_fit_})
     return MatchResult.from_matcher(matcher, settings, used, dropped)

@@ -421,8 +421,9 @@ def partner_results(results: dict, threshold: int) -> tuple[dict, DisclosurePlan
                 if key in out:
                     out[key] = None
             out["withheld"].append(
-                "The comparison with similar people, and the checks and costs built on it, are withheld: "
-                "with so few participants their numbers would reveal small counts. The analyst's report has them.")
+                "The comparison with similar people, and the checks and costs built on it, are withheld: one of "
+                f"their counts is under {plan.threshold} (a small group, or the few participants with no close "
+                "comparison), and their other numbers would reveal it. The analyst's report has them.")
         else:
             _matched_view(out, plan)
             _balance_view(out["matched"], plan, balance_facts)

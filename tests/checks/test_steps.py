@@ -132,7 +132,27 @@ def test_partner_costs_do_not_reveal_a_small_matched_count(demo_results):
     # a hidden matched count the impact section and the costs built on it are withheld whole
     assert view["matched"] is None and view["costs"] is None
     assert value_for_money(view) == [] and any("withheld" in w for w in view["withheld"])
-    assert partner_results(demo_results, 5)[0]["costs"]["programme_cost"] == 940 * demo_results["matched"]["treated"]
+    # and with nothing small enough to hide (threshold 1) the cost is shown. (At the default
+    # threshold the demo's own partner view withholds the section: one participant has no
+    # comparison within the caliper, a count under 5 that the matched count would give away.)
+    assert partner_results(demo_results, 1)[0]["costs"]["programme_cost"] == 940 * demo_results["matched"]["treated"]
+
+
+def test_one_unmatched_participant_withholds_the_partner_comparison_and_the_report_says_why(demo_results):
+    """The demo has one participant with no comparison within the caliper: a count under 5
+    that the matched count would give away (588 - 587), so the partner view withholds the
+    comparison and what is built on it, and says that this, not a small cohort, is why.
+
+    Found (issue 16): the message blamed "so few participants" whatever the reason."""
+    from evaluation.report.disclosure import partner_results
+
+    counts = demo_results["matched"]["matching"]["counts"]
+    assert counts["treated"] - counts["matched"] == counts["no_match_within_caliper"] == 1
+    view, _ = partner_results(demo_results, 5)
+    assert view["matched"] is None and view["falsification"] is None and view["subgroups"] is None
+    assert view["cohort"]["participants"] == 588 and view["before_after"]["percent_change"] is not None
+    message = " ".join(view["withheld"])
+    assert "participants with no close comparison" in message and "so few participants" not in message
 
 
 def test_evidence_rating_reads_the_falsification(demo_results):
@@ -167,3 +187,12 @@ def test_the_falsification_reading_is_true_both_ways():
     assert "offended more" in more and "understate" in more
     out = FalsificationResult(730, note="not run (nobody matched)").to_dict()
     assert out["estimate"] is None and out["note"] == "not run (nobody matched)" and out["control_days"] == 730
+
+
+def test_the_demo_propensity_model_converges(demo_results):
+    """With referral dates no participant's triggering event is a release, and the releases
+    in the pool separated the groups: the model ran to Newton's iteration limit and was
+    recorded as not converged (the report did not say so). Releases now leave the fit."""
+    model = demo_results["matched"]["matching"]["propensity_model"]
+    assert model["converged"] is True
+    assert "index_after_release" not in model["coefficients"]

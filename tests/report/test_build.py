@@ -142,7 +142,9 @@ def test_partner_outputs_hold_no_person_ids_and_no_small_counts(southampton, tmp
                                .otherwise(pl.col("programme")).alias("programme"))
     parts.write_csv(data / "participants.csv")
     out = tmp_path / "partner"
-    run_evaluation(StudySettings(data_dir=data, out_dir=out, audience="partner", bootstrap_resamples=200))
+    # no caliper: every participant matched, so the partner view shows the comparison and its subgroups
+    run_evaluation(StudySettings(data_dir=data, out_dir=out, audience="partner", bootstrap_resamples=200,
+                                 matching={"caliper": None}))
 
     people_ids = set(pl.read_csv(data / "people.csv", infer_schema_length=0)["person_id"].to_list())
     files = [p for p in out.rglob("*") if p.is_file()]

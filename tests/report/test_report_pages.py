@@ -32,10 +32,13 @@ PARTNER_FIGURES = ANALYST_FIGURES - {"overlap", "km"}
 
 @pytest.fixture(scope="module")
 def reports(southampton, tmp_path_factory):
-    """One evaluation of the Southampton-like demo data, written for both audiences."""
+    """One evaluation of the Southampton-like demo data, written for both audiences. No
+    caliper, so that every participant is matched and the partner view shows the
+    comparison (with the default caliper one demo participant has no close comparison, and
+    the partner view withholds it: tests/checks/test_steps.py)."""
     base = tmp_path_factory.mktemp("reports")
     settings = StudySettings(data_dir=southampton, out_dir=base / "analyst", name="southampton_demo",
-                             bootstrap_resamples=300, programme_cost_per_participant=940)
+                             bootstrap_resamples=300, programme_cost_per_participant=940, matching={"caliper": None})
     results = run_evaluation(settings)
     manifest = json.loads((base / "analyst" / "manifest.json").read_text())
     partner = base / "partner"
@@ -143,7 +146,8 @@ def test_provenance_is_a_small_table_not_raw_settings(reports):
     assert re.search(r"\bprefect \d+\.\d+\.\d+(, |$)", software), software
     assert not re.search(r"prefect [\d.]+\.Run", html)
     changed = dict(settings_changed(reports["results"]["study"]))
-    assert changed["bootstrap_resamples"] == "300" and "caliper" not in changed
+    assert changed["bootstrap_resamples"] == "300" and changed["caliper"] == "None"  # the settings given
+    assert "ratio" not in changed and "replace" not in changed  # and not the defaults
     assert "setting: bootstrap_resamples</td><td>300" in section
 
 
