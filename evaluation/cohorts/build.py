@@ -168,13 +168,24 @@ def build_cohorts(con: duckdb.DuckDBPyConnection, settings: StudySettings) -> Co
     pool_params = {**windows, "index_lag_days": lag, "first_index": first, "last_index": last,
                    "pool": settings.matching.comparison_pool, "seed": settings.seed,
                    "index_shift_days": settings.windows.index_shift_days}
+    run_sql(con, "cohorts/candidate_event_rows")
     run_sql(con, "cohorts/candidate_events")
-    events = run_sql(con, "cohorts/candidate_event_count", pool_params).fetchone()[0]
-    fraction = pool_fraction(events, analysed, settings.matching.max_comparison_units)
-    run_sql(con, "cohorts/comparison_candidates", {**pool_params, "sample_fraction": fraction})
-    rows = run_sql(con, "cohorts/comparison_exclusions").fetchall()
-    pool = {status: units for status, units, _ in rows}
-    candidates = pool.pop("eligible", 0)
+    target = pool_size(analysed, settings.matching.max_comparison_units)
+    # Sized first by an estimate of the units made in one pass (no merging of every
+    # person's events of one day), and again by the exact count in the rare case that
+    # leaves the sample short of its target.
+    rows, subset_rows, subset_units = run_sql(con, "cohorts/candidate_event_rows_count", pool_params).fetchone()
+    events = round(rows * subset_units / subset_rows) if subset_rows else rows
+    for exact in (False, True):
+        if exact:
+            events = run_sql(con, "cohorts/candidate_event_count", pool_params).fetchone()[0]
+        fraction = pool_fraction(events, analysed, settings.matching.max_comparison_units)
+        run_sql(con, "cohorts/comparison_candidates", {**pool_params, "sample_fraction": fraction})
+        rows = run_sql(con, "cohorts/comparison_exclusions").fetchall()
+        pool = {status: units for status, units, _ in rows}
+        candidates = pool.pop("eligible", 0)
+        if fraction >= 1.0 or candidates >= target:
+            break
     candidate_people = next((people for status, _, people in rows if status == "eligible"), 0)
     run_sql(con, "cohorts/study_population")
     run_sql(con, "outcomes/custody_periods", {"cutoff": cutoff})

@@ -1,60 +1,21 @@
 -- candidate_events(...): every potential comparison unit before sampling, as a table
--- macro (the values are bound parameters at each call: candidate_event_count.sql counts
--- the eligible ones to size the sample, comparison_candidates.sql samples them).
--- One row per person at a pseudo index date from an event of the kind that triggers
--- referral, a proven offence's outcome date (or a release from custody), plus
--- index_lag_days, inside the analysed participants' index-date range [first_index,
--- last_index]. A run with index_shift_days moves every pseudo index date by
--- index_shift_days, as it moves the participants' (eligibility is still judged at the
--- unmoved event date).
--- Every such event of an eligible person is a unit (risk-set sampling). Choosing one
--- event per person instead would make an event less likely to be chosen the more events
--- the person goes on to have, conditioning the comparison group on its own future.
--- Risk-set pool (pool = 'risk_set'): anyone who had not yet started the evaluated
--- programmes at the pseudo index date is eligible, so later participants can serve as
--- comparisons for earlier dates (later_start_date records when they started, for the
--- contamination count), at events before the one that triggered their start: that event
--- is their participant unit (referral was decided there), never also a comparison one,
--- or a participant would be matched with their own record of the same day and the
--- comparison's follow-up would be almost all after the start. Pool
--- 'never_participated': only people who never started.
--- Each unit's record is measured as at its event (record_gap = index_lag_days before the
--- index date), as a participant's is at theirs (participant_cohort.sql), and
--- after_release marks a unit made by a release rather than a conviction or caution (the
--- matcher matches on it exactly: someone just released is compared with others just
--- released). A conviction and a release on the same day make one unit, a conviction.
+-- macro on candidate_event_rows.sql (whose header explains the pool): one unit per person
+-- and date, a conviction on the day of a release counting as a conviction (the values are
+-- bound parameters at each call: candidate_event_count.sql counts the eligible units when
+-- the sample must be sized exactly, comparison_candidates.sql samples them).
+-- Everything but after_release is the same for every event of a person's day.
 CREATE OR REPLACE TEMP MACRO candidate_events(index_lag_days, index_shift_days, first_index, last_index, pool,
                                               before_days, after_days, waiting_days, data_start, cutoff) AS TABLE
-WITH events AS (  -- the index-date range is tested in each branch, before the grouping removes repeats
-    SELECT person_id, outcome_date + index_lag_days AS event_date, 0 AS after_release FROM offences
-    WHERE outcome_date + index_lag_days + index_shift_days BETWEEN first_index AND last_index
-    UNION ALL
-    SELECT person_id, custody_end + index_lag_days AS event_date, 1 AS after_release FROM custody
-    WHERE custody_end + index_lag_days + index_shift_days BETWEEN first_index AND last_index
-),
-moved AS (  -- one unit per person and date: a conviction on the day of a release counts as a conviction
-    SELECT person_id, event_date, event_date + index_shift_days AS index_date, min(after_release) AS after_release
-    FROM events GROUP BY person_id, event_date
-),
-first_start AS (  -- each starter's first start and the event that triggered it (participant_cohort.sql)
-    SELECT person_id, first_start, first_start - record_gap AS trigger_date FROM participant_cohort
-)
 SELECT
-    e.person_id,
-    e.event_date,
-    e.index_date,
+    person_id,
+    event_date,
+    index_date,
     CAST(index_lag_days AS INTEGER) AS record_gap,
-    e.after_release,
-    f.first_start AS later_start_date,
-    e.index_date - before_days AS before_start,
-    e.index_date + after_days AS after_end,
-    CASE
-        WHEN e.index_date - before_days < data_start
-            THEN 'before window starts before the data begin'
-        WHEN e.index_date + after_days + waiting_days - 1 > cutoff
-            THEN 'incomplete follow-up: the after window and waiting period end after the data cut-off'
-    END AS exclusion
-FROM moved AS e
-LEFT JOIN first_start AS f ON f.person_id = e.person_id
-WHERE f.first_start IS NULL
-   OR (pool = 'risk_set' AND f.first_start > e.event_date AND e.event_date - index_lag_days < f.trigger_date);
+    min(after_release) AS after_release,
+    later_start_date,
+    index_date - before_days AS before_start,
+    index_date + after_days AS after_end,
+    exclusion
+FROM candidate_event_rows(index_lag_days, index_shift_days, first_index, last_index, pool,
+                          before_days, after_days, waiting_days, data_start, cutoff)
+GROUP BY person_id, event_date, index_date, later_start_date, exclusion;
