@@ -98,6 +98,68 @@ def child(size: float, workdir: Path, seed: int) -> dict:
     }
 
 
+#: Entries kept per step in the profile (by time spent in the function itself).
+PROFILE_TOP = 8
+
+
+def _where(key: tuple) -> str:
+    """A profile entry's function, its path shortened to the package."""
+    path, line, name = key
+    for marker in ("site-packages/", "/work/main/", str(Path(__file__).resolve().parents[1]) + "/"):
+        if marker in path:
+            path = path.split(marker, 1)[1]
+    return f"{name} ({path}:{line})" if path != "~" else name
+
+
+def profile_child(size: float, workdir: Path, seed: int) -> dict:
+    """One more run at ``size`` under cProfile, step by step, with every query of sql/
+    timed (evaluation.db.queries.on_query): each step's top entries by time spent in the
+    function itself, and the slowest queries. Profiling slows Python code, so these times
+    are for finding the cost, not for the targets."""
+    import cProfile
+    import pstats
+
+    from evaluation.db import queries
+    from evaluation.pipeline.runner import direct, run_steps
+    from evaluation.settings.model import StudySettings
+    from synthetic_data import NATIONAL, generate
+
+    scenario = replace(NATIONAL, people=int(FULL_PEOPLE * size), participants=int(FULL_PARTICIPANTS * size))
+    data = workdir / "data"
+    generate(scenario, data, seed=seed)
+    settings = StudySettings(data_dir=data, out_dir=workdir / "out", name=f"national x{size}", bootstrap_resamples=500,
+                             work_dir=workdir / "work")
+    query_seconds: dict[str, float] = {}
+    queries.on_query = lambda name, seconds: query_seconds.__setitem__(name, query_seconds.get(name, 0.0) + seconds)
+    steps = []
+
+    def call(step, settings, inputs):
+        profiler = cProfile.Profile()
+        start = time.perf_counter()
+        profiler.enable()
+        try:
+            return direct(step, settings, inputs)
+        finally:
+            profiler.disable()
+            seconds = time.perf_counter() - start
+            stats = pstats.Stats(profiler).stats
+            top = sorted(stats.items(), key=lambda kv: -kv[1][2])[:PROFILE_TOP]
+            steps.append({"step": step.key, "seconds": round(seconds, 3),
+                          "top_by_own_time": [{"function": _where(key), "calls": calls, "own_seconds": round(own, 3),
+                                               "cumulative_seconds": round(cumulative, 3)}
+                                              for key, (_, calls, own, cumulative, _) in top]})
+
+    try:
+        run_steps(settings, call=call)
+    finally:
+        queries.on_query = None
+    slowest = sorted(query_seconds.items(), key=lambda kv: -kv[1])[:15]
+    return {"size": size, "steps": steps,
+            "slowest_queries": [{"query": f"sql/{name}.sql", "seconds": round(s, 3)} for name, s in slowest],
+            "note": "one run under cProfile (which slows Python code); the load's own queries are not in the "
+                    "query list (it runs them directly), its cost shows as DuckDB's execute"}
+
+
 #: Treated x controls for the side-by-side match with psmpy (it grows with their product).
 PEER_SIZES = ((200, 5_000), (500, 20_000), (1_000, 50_000), (2_000, 100_000))
 PEER_TIME_LIMIT = 120.0
@@ -178,7 +240,7 @@ def _median_run(runs: list[dict]) -> dict:
 
 
 def run(sizes: list[float], repeats: int, out_path: Path, seed: int, progress=print,
-        time_prefect: bool = True, peers: bool = True) -> dict:
+        time_prefect: bool = True, peers: bool = True, profile_size: float | None = None) -> dict:
     results = []
     for size in sizes:
         runs = []
@@ -213,6 +275,15 @@ def run(sizes: list[float], repeats: int, out_path: Path, seed: int, progress=pr
             "at_least_50_candidates_per_participant": full["candidates_per_participant"]
             >= TARGETS["candidates_per_participant"],
         }
+    profile = None
+    if profile_size is not None:
+        with tempfile.TemporaryDirectory(prefix="reoffend-bench-") as tmp:
+            proc = subprocess.run(
+                [sys.executable, "-m", "benchmarks.bench", "--profile-child", str(profile_size), "--workdir", tmp,
+                 "--seed", str(seed)], capture_output=True, text=True, timeout=3600)
+        profile = (json.loads(proc.stdout.strip().splitlines()[-1]) if proc.returncode == 0
+                   else {"error": proc.stderr[-2000:]})
+        progress(f"profile at x{profile_size}: done")
     peer_result = _safely(peer_comparison, progress) if time_prefect and peers else None
     if time_prefect and not peers and out_path.exists():  # keep the earlier run's, saying so
         earlier = json.loads(out_path.read_text()).get("peers")
@@ -226,6 +297,7 @@ def run(sizes: list[float], repeats: int, out_path: Path, seed: int, progress=pr
         "sizes": results,
         "growth": growth,
         "checks_at_1x": checks,
+        "profile": profile,
         "note": "medians over repeats; evaluation = load + cohorts + before/after + match + estimate + reports, "
                 "excluding data generation and Prefect start-up; evaluation_with_checks (the 25 s target) adds the "
                 "robustness and value-for-money checks (sensitivity re-matching, falsification, subgroups, costs)",
@@ -238,20 +310,26 @@ def run(sizes: list[float], repeats: int, out_path: Path, seed: int, progress=pr
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="reoffend bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--child", type=float, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--profile-child", type=float, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--sizes", default="0.25,0.5,1", help="fractions of the national scenario (default 0.25,0.5,1)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per size; the median is reported (default 3)")
     parser.add_argument("--out", type=Path, default=Path("bench.json"), help="where to write bench.json")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-profile", action="store_true",
+                        help="skip the profiled run at the largest size (its top entries go to bench.json)")
     parser.add_argument("--no-peers", action="store_true",
                         help="skip the side-by-side match with psmpy (about 13 minutes at its largest size)")
     args = parser.parse_args(argv)
     if args.child is not None:
         print(json.dumps(child(args.child, args.workdir, args.seed)))
         return 0
+    if args.profile_child is not None:
+        print(json.dumps(profile_child(args.profile_child, args.workdir, args.seed)))
+        return 0
     sizes = [float(s) for s in args.sizes.split(",")]
     report = run(sizes, args.repeats, args.out, args.seed, progress=lambda m: print(m, file=sys.stderr, flush=True),
-                 peers=not args.no_peers)
+                 peers=not args.no_peers, profile_size=None if args.no_profile else max(sizes))
     for r in report["sizes"]:
         print(f"x{r['size']:<5} {r['people']:>10,} people {r['offences']:>11,} offences: evaluation "
               f"{r['evaluation_seconds']:6.1f}s (load {r['stage_totals_seconds']['load']:.1f}s = {r['load_vs_plain_read']:.2f}x "

@@ -8,7 +8,8 @@ from the whitelist of table and column names the project itself defines.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from importlib import resources
 
@@ -65,6 +66,10 @@ def render_sql(name: str, identifiers: Mapping[str, str], header_names: frozense
 
 _PARAMETER = re.compile(r"\$([A-Za-z_]\w*)")
 
+#: When set, called with each query's name and the seconds it took to execute (the
+#: benchmark's profile sets it: ``reoffend bench``).
+on_query: Callable[[str, float], None] | None = None
+
 
 def run_sql(
     con,
@@ -79,4 +84,9 @@ def run_sql(
     missing = wanted - set(given)
     if missing:
         raise KeyError(f"query {name} needs parameter(s) {sorted(missing)}")
-    return con.execute(text, {k: v for k, v in given.items() if k in wanted})
+    if on_query is None:
+        return con.execute(text, {k: v for k, v in given.items() if k in wanted})
+    start = time.perf_counter()
+    result = con.execute(text, {k: v for k, v in given.items() if k in wanted})
+    on_query(name, time.perf_counter() - start)
+    return result
