@@ -424,6 +424,10 @@ def partner_results(results: dict, threshold: int) -> tuple[dict, DisclosurePlan
                 "The comparison with similar people, and the checks and costs built on it, are withheld: one of "
                 f"their counts is under {plan.threshold} (a small group, or the few participants with no close "
                 "comparison), and their other numbers would reveal it. The analyst's report has them.")
+            if out.get("evidence"):  # its reasons cite the withheld comparison's balance and checks
+                out["evidence"]["reasons"] = [
+                    "rated on the comparison with similar people, which is withheld from this view (above); the "
+                    "analyst's report gives the reasons"]
         else:
             _matched_view(out, plan)
             _balance_view(out["matched"], plan, balance_facts)

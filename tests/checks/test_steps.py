@@ -153,6 +153,11 @@ def test_one_unmatched_participant_withholds_the_partner_comparison_and_the_repo
     assert view["cohort"]["participants"] == 588 and view["before_after"]["percent_change"] is not None
     message = " ".join(view["withheld"])
     assert "participants with no close comparison" in message and "so few participants" not in message
+    # and the evidence rating's reasons no longer cite the withheld comparison's numbers
+    # (found: "largest |SMD| 0.09" and the falsification test's result stayed in the partner view)
+    reasons = " ".join(view["evidence"]["reasons"])
+    assert "SMD" not in reasons and "falsification" not in reasons and not any(ch.isdigit() for ch in reasons)
+    assert view["evidence"]["maryland"] == demo_results["evidence"]["maryland"]
 
 
 def test_evidence_rating_reads_the_falsification(demo_results):
