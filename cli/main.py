@@ -111,8 +111,9 @@ app.command()(evaluate)
 
 @app.command()
 def demo(data: Path = Path("data/southampton"), out: Path = Path("out/southampton"),
-         library: Annotated[Path, typer.Option(help="evidence library the demo builds (its site goes beside it)")]
-         = Path("out/library/library.duckdb"),
+         library: Annotated[Optional[Path], typer.Option(
+             help="evidence library the demo builds (its site goes beside it); default: library/library.duckdb "
+                  "beside the --out folder")] = None,
          councils: Annotated[bool, typer.Option(help="also evaluate six synthetic councils for the library")] = True,
          keep_work: bool = False, verbose: Verbose = False, quiet: Quiet = False) -> None:
     """Generate the southampton scenario (a known 10% effect) and evaluate it end to end; then
@@ -122,6 +123,7 @@ def demo(data: Path = Path("data/southampton"), out: Path = Path("out/southampto
     from synthetic_data import SOUTHAMPTON, generate
 
     check_output_folder(out, data_dir=data)
+    library = library or out.parent / "library" / "library.duckdb"
     generate(SOUTHAMPTON, data, progress=_say(quiet))
     # Southampton spent about £750,000 a year on about 800 people (as in studies/southampton.toml)
     _evaluate(StudySettings(data_dir=data, out_dir=out, name="southampton", title="Southampton skills and jobs projects",
@@ -129,7 +131,17 @@ def demo(data: Path = Path("data/southampton"), out: Path = Path("out/southampto
                             programme_setting="community", library=library,
                             keep_work=keep_work), verbose=verbose, quiet=quiet)
     if councils:
-        _demo_councils(data.parent / "councils", out.parent / "councils", library, quiet=quiet)
+        _demo_councils(*demo_council_folders(data, out), library, quiet=quiet)
+
+
+def demo_council_folders(data: Path, out: Path) -> tuple[Path, Path]:
+    """Where the demo's councils' data and outputs go: ``councils`` beside the data folder
+    and beside the output folder; ``councils-out`` for the outputs when the two folders
+    share a parent (the councils' outputs would otherwise be their data folders)."""
+    data_root, out_root = data.parent / "councils", out.parent / "councils"
+    if data_root.resolve() == out_root.resolve():
+        out_root = out.parent / "councils-out"
+    return data_root, out_root
 
 
 def _demo_councils(data_root: Path, out_root: Path, library: Path, *, quiet: bool) -> None:

@@ -81,3 +81,23 @@ def test_synth_help_gives_the_generators_own_default_effect(capsys):
     assert main(["synth", "--help"]) == 0
     help_text = " ".join(capsys.readouterr().out.split())
     assert f"southampton default {SOUTHAMPTON.effect:.2f}" in help_text
+
+
+def test_the_demo_puts_its_library_and_councils_beside_its_own_folders(tmp_path, monkeypatch):
+    """Found: `reoffend demo --data A --out B` wrote its evidence library to out/library
+    under whatever folder the command was run from, whatever --out said; and with --data
+    and --out in one folder the councils' outputs were their data folders (refused, with
+    nothing changed, but the demo stopped half way)."""
+    from cli.main import demo_council_folders
+
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    work = tmp_path / "work"
+    assert main(["demo", "--data", str(work / "data"), "--out", str(work / "out"), "--no-councils", "--quiet"]) == 0
+    assert (work / "library" / "library.duckdb").is_file() and (work / "library" / "site" / "index.html").is_file()
+    assert not any(elsewhere.iterdir())  # nothing where the command happened to be run
+    # the councils: beside each folder, and apart when the two folders share a parent
+    assert demo_council_folders(tmp_path / "data" / "s", tmp_path / "out" / "s") == (
+        tmp_path / "data" / "councils", tmp_path / "out" / "councils")
+    assert demo_council_folders(work / "data", work / "out") == (work / "councils", work / "councils-out")
