@@ -174,8 +174,9 @@ def build_cohorts(con: duckdb.DuckDBPyConnection, settings: StudySettings) -> Co
     # Sized first by an estimate of the units made in one pass (no merging of every
     # person's events of one day), and again by the exact count in the rare case that
     # leaves the sample short of its target.
-    rows, subset_rows, subset_units = run_sql(con, "cohorts/candidate_event_rows_count", pool_params).fetchone()
-    events = round(rows * subset_units / subset_rows) if subset_rows else rows
+    each_event, subset_events, subset_units = run_sql(
+        con, "cohorts/candidate_event_rows_count", pool_params).fetchone()
+    events = round(each_event * subset_units / subset_events) if subset_events else each_event
     for exact in (False, True):
         if exact:
             events = run_sql(con, "cohorts/candidate_event_count", pool_params).fetchone()[0]
