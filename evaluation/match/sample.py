@@ -183,15 +183,20 @@ class Rematch:
     same: bool = False
 
 
+#: Propensity fits by (requested covariates, exact-matching columns).
+Fits = dict[tuple[tuple[str, ...], tuple[str, ...]], PropensityFit]
+
+
 def match_and_read(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, variants: Sequence[StudySettings], *,
-                   fits: dict[tuple[tuple[str, ...], tuple[str, ...]], PropensityFit] | None = None,
+                   fits: Fits | None = None,
                    stored: pl.DataFrame | None = None,
                    stored_replace: bool | None = None) -> list[Rematch | ReoffendError]:
     """Re-match the units of ``frame`` under each of ``variants`` and read the matched rows'
     outcomes (the stored ``matched_units`` are untouched). The propensity model is fitted
     once per covariate set and exact-matching columns (``fits`` may hold fits already made
-    on ``frame``, by requested covariates and exact columns), and the union of the matched units is read from the database once; each
-    variant's result is then assembled in memory. A variant whose matched rows equal
+    on ``frame``, by requested covariates and exact columns), and the union of the matched
+    units is read from the database once; each variant's result is then assembled in
+    memory. A variant whose matched rows equal
     ``stored`` (the study's, as sql/outcomes/matched_rows orders them, matched with or
     without replacement as ``stored_replace`` says) is marked ``same`` and not assembled. A
     variant that cannot be matched gives its error in its place. The variants' data carry
@@ -258,11 +263,10 @@ def _stamp(db_path: Path) -> tuple:
 
 #: The match step's covariate frame and propensity fit, kept for the checks that re-match
 #: while the working database is unchanged: {db path: (stamp, frame, {(covariates, exact): fit})}.
-_MATCH_INPUTS: dict[str, tuple[tuple, pl.DataFrame, dict[tuple[tuple[str, ...], tuple[str, ...]], PropensityFit]]] = {}
+_MATCH_INPUTS: dict[str, tuple[tuple, pl.DataFrame, Fits]] = {}
 
 
-def matching_inputs(settings: StudySettings,
-                    con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, dict[tuple[tuple[str, ...], tuple[str, ...]], PropensityFit]]:
+def matching_inputs(settings: StudySettings, con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, Fits]:
     """The units' covariates and the propensity fits already made on them: the match
     step's, while the working database is as the match step left it (so a re-match with
     the study's covariates uses the very scores the stored sets were matched on), else the
