@@ -213,10 +213,26 @@ def partner_runs(tmp_path_factory, southampton) -> dict[str, Path]:
                                  programme_cost_per_participant=940, name="southampton", council="Southampton",
                                  programme_type="employment"))
     runs["southampton"] = out
+    # With the default caliper one demo participant has no close comparison, and the
+    # partner view withholds the comparison (issue 16); without a caliper every participant
+    # is matched and the view shows it, so the attack reaches the matched section's counts
+    # (matched, sensitivity, subgroups, costs) at full size.
+    out = tmp_path_factory.mktemp("partner-southampton-all-matched") / "out"
+    run_evaluation(StudySettings(data_dir=southampton, out_dir=out, audience="partner", bootstrap_resamples=300,
+                                 programme_cost_per_participant=940, name="southampton_all_matched",
+                                 council="Otherton", programme_type="employment", matching={"caliper": None}))
+    runs["southampton, all matched"] = out
     return runs
 
 
-CASES = ["cohort of 3", "cohort of 12", "cohort of 25", "southampton"]
+CASES = ["cohort of 3", "cohort of 12", "cohort of 25", "southampton", "southampton, all matched"]
+
+
+def test_the_attack_reaches_a_shown_comparison(partner_runs):
+    """At least one case shows partners the matched comparison, so the attack below is
+    tried on its counts, not only on views that withhold it."""
+    shown = json.loads((partner_runs["southampton, all matched"] / "results.json").read_text())
+    assert shown["matched"] is not None and shown["subgroups"] and shown["sensitivity"]
 
 
 @pytest.mark.parametrize("case", CASES)
