@@ -3,8 +3,8 @@
 Participants and comparisons are matched again, leaving out every covariate that counts
 offences before the selection year, and their offending in the *control window* (the two
 years that end where the selection year begins: a year before each unit's triggering
-event, whose record referral read; sql/outcomes/negative_control_offences.sql) is
-compared. The
+event, whose record referral read; counted with the covariates,
+sql/outcomes/unit_covariates.sql) is compared. The
 programme cannot have affected it, and referral, made on the recent record, did not look
 at it directly, so when selection is on the recorded history the matched groups offend
 alike there (the test is quiet). When something no record shows (motivation, say) both
@@ -27,19 +27,15 @@ import numpy as np
 import polars as pl
 
 from evaluation.checks.subgroups import NOT_ESTIMATED
-from evaluation.cohorts import build
+from evaluation.cohorts.build import CONTROL_DAYS
 from evaluation.cohorts.covariates import PRIOR_OFFENCE_DETAIL
 from evaluation.db.connection import opened
-from evaluation.db.queries import run_sql
 from evaluation.errors import ReoffendError
 from evaluation.estimate.impact import MatchedData, matched_rate_ratio
 from evaluation.estimate.significance import significant
 from evaluation.estimate.types import Estimate, clean_number
-from evaluation.match.sample import fit_matches
+from evaluation.match.sample import fit_matches, matching_inputs, unit_people
 from evaluation.settings.model import StudySettings
-
-#: Length of the control window, ending where the before window begins: two years, for power.
-CONTROL_DAYS = 730
 #: Comparisons per participant in the test's match, with replacement whatever the study's
 #: matching: each participant's 5 nearest within the caliper. A check needs power, and
 #: more comparisons per participant cut the variance of the comparison side. On the
@@ -100,22 +96,24 @@ def run_falsification(settings: StudySettings, estimate=None) -> FalsificationRe
         return FalsificationResult(CONTROL_DAYS, note="every covariate counts offences in the control window")
     test = settings.updated(covariates=covariates, ratio=CONTROL_RATIO, replace=True)
     with opened(settings.db_path, read_only=True) as con:
-        data_start = run_sql(con, "cohorts/data_start").fetchone()[0]
-        control = run_sql(con, "outcomes/negative_control_offences", {
-            "before_days": settings.windows.before_days, "control_days": CONTROL_DAYS,
-            "waiting_days": settings.windows.waiting_days, "data_start": data_start}).pl()
-        frame = build.unit_covariates(con)
-    frame = frame.join(control, on="unit_id", how="inner")
-    incomplete = int((~frame["complete"]).sum())
-    frame = frame.filter(pl.col("complete"))
-    if frame.filter(pl.col("treat") == 1).height < 10 or frame.filter(pl.col("treat") == 0).height < 10:
-        return FalsificationResult(CONTROL_DAYS, covariates, note="too few participants have a year of records "
-                                   "before their before window", without_control_window=incomplete)
-    try:
-        matcher, _, _, rows = fit_matches(frame, test)
-    except ReoffendError as exc:
-        return FalsificationResult(CONTROL_DAYS, covariates, note=f"not run ({exc})", without_control_window=incomplete)
-    rows = rows.join(frame.select("unit_id", "person_id", "control_offences"), on="unit_id", how="left")
+        # The match step's units, and the fits made on them: with every unit's control
+        # window in the data, the sensitivity table's fit without the prior-offence detail
+        # is this test's (the same rows and covariates), so it is not made twice.
+        frame, fits = matching_inputs(settings, con)
+        incomplete = int((~frame["control_complete"]).sum())
+        if incomplete:
+            frame, fits = frame.filter(pl.col("control_complete")), {}  # other rows: fits on every unit do not apply
+        if frame.filter(pl.col("treat") == 1).height < 10 or frame.filter(pl.col("treat") == 0).height < 10:
+            return FalsificationResult(CONTROL_DAYS, covariates, note="too few participants have a year of records "
+                                       "before their before window", without_control_window=incomplete)
+        try:
+            matcher, _, _, rows = fit_matches(
+                frame, test, propensity=fits.get((tuple(test.matching.covariates), tuple(test.matching.exact))))
+        except ReoffendError as exc:
+            return FalsificationResult(CONTROL_DAYS, covariates, note=f"not run ({exc})", without_control_window=incomplete)
+        people = unit_people(con, rows)
+    rows = (rows.join(frame.select("unit_id", "control_offences"), on="unit_id", how="left")
+            .join(people, on="unit_id", how="left"))
     n = rows.height
     person = rows["person_id"].rank("dense").to_numpy()
     data = MatchedData(

@@ -107,6 +107,11 @@ GROUP_PARAMS = {
 #: days_since_last_offence for someone with no earlier proven offence (and its cap).
 NO_OFFENCE_DAYS = 3650
 
+#: The falsification test's control window (evaluation/checks/falsification.py): two years
+#: (for power), ending where the selection year begins. Its offences are counted with the
+#: covariates (unit_covariates.control_offences), in the same pass over the records.
+CONTROL_DAYS = 730
+
 #: Column prefixes in participant_outcomes for each offence group.
 GROUP_COLUMNS = {"against_the_person": "person", "property": "property", "drugs": "drugs", "other": "other"}
 
@@ -197,7 +202,9 @@ def build_cohorts(con: duckdb.DuckDBPyConnection, settings: StudySettings) -> Co
         {"before_days": settings.windows.before_days, "after_days": settings.windows.after_days, **group_params()},
     )
     run_sql(con, "outcomes/participant_outcomes")
-    run_sql(con, "outcomes/unit_covariates", {"no_offence_days": NO_OFFENCE_DAYS, **group_params()})
+    run_sql(con, "outcomes/unit_covariates", {
+        "no_offence_days": NO_OFFENCE_DAYS, **group_params(), "before_days": settings.windows.before_days,
+        "waiting_days": settings.windows.waiting_days, "control_days": CONTROL_DAYS, "data_start": data_start})
     return CohortSummary(
         submitted, analysed, statuses, programmes, cutoff, first, last,
         settings.matching.comparison_pool, candidates, candidate_people, pool, lag, fraction, measured_at,

@@ -172,6 +172,13 @@ def _matcher_output(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame) -> Itera
         con.unregister("matcher_output")
 
 
+def unit_people(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame) -> pl.DataFrame:
+    """The person of each unit in a matcher's ``rows`` (unit_id, person_id), for standard
+    errors clustered on person."""
+    with _matcher_output(con, rows.select("unit_id")) as table:
+        return run_sql(con, "outcomes/unit_people", identifiers={"matched": table}).pl()
+
+
 @dataclass(frozen=True)
 class Rematch:
     """One variant's matching: its matcher, and its matched rows' records (``data``), or
@@ -201,7 +208,8 @@ def match_and_read(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, variants
     without replacement as ``stored_replace`` says) is marked ``same`` and not assembled. A
     variant that cannot be matched gives its error in its place. The variants' data carry
     no censoring records (their estimate is the structural headline,
-    :func:`evaluation.estimate.impact.headline_rate_ratio`)."""
+    :func:`evaluation.estimate.impact.headline_rate_ratio`). The fits made here are added
+    to ``fits``."""
     scores: dict[tuple[tuple[str, ...], tuple[str, ...]], PropensityFit | None] = dict(fits or {})
     fitted: list[tuple[PropensityMatcher, pl.DataFrame, bool] | ReoffendError] = []
     for variant in variants:
@@ -211,6 +219,8 @@ def match_and_read(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, variants
                 used, _ = usable_covariates(frame, variant.matching.covariates)
                 scores[key] = (fit_propensity(frame, treatment="treat", covariates=used, exact=variant.matching.exact)
                                if used else None)
+                if fits is not None and scores[key] is not None:
+                    fits[key] = scores[key]
             matcher, _, _, rows = fit_matches(frame, variant, propensity=scores[key])
             same = (stored is not None and variant.matching.replace == stored_replace
                     and _same_rows(rows, stored))
@@ -270,11 +280,16 @@ def matching_inputs(settings: StudySettings, con: duckdb.DuckDBPyConnection) -> 
     """The units' covariates and the propensity fits already made on them: the match
     step's, while the working database is as the match step left it (so a re-match with
     the study's covariates uses the very scores the stored sets were matched on), else the
-    covariates read from ``con`` and no fits."""
+    covariates read from ``con`` and no fits. The fits returned with the match step's
+    frame are the kept ones: a fit added to them (:func:`match_and_read` adds those it
+    makes) is there for the next check that matches the same rows on the same covariates
+    (the sensitivity table's fit without the prior-offence detail is the falsification
+    test's when every unit has a control window). The frame's arrays are shared: do not
+    modify them."""
     path = Path(settings.db_path)
     kept = _MATCH_INPUTS.get(str(path))
     if kept is not None and kept[0] == _stamp(path):
-        return kept[1], dict(kept[2])
+        return kept[1], kept[2]
     return cohorts.unit_covariates(con), {}
 
 

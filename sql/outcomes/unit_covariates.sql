@@ -6,22 +6,45 @@
 -- proven_365 counts offences proven (convicted or cautioned) in the 365 days before it,
 -- whenever committed: the record a referrer reads. Age and calendar quarter are at the
 -- index date.
+--
+-- The same pass also counts each unit's offences in the falsification test's control
+-- window (evaluation/checks/falsification.py), the $control_days that end where the
+-- selection year begins, a year before the record date:
+--   [record - $before_days - $control_days, record - $before_days), proven before
+--   record - $before_days + $waiting_days (the main windows' rule);
+-- control_complete is false when that window starts before the data do. It reads the same
+-- joined rows as the covariates, so it costs a count, not a second join of every unit with
+-- every offence. (Those offences were proven before the record date whenever
+-- $waiting_days <= $before_days, as by default; the join reaches further only when not.)
 CREATE OR REPLACE TABLE unit_covariates AS
-WITH prior AS (
+WITH known AS (  -- each unit's offences proven before its record date, or in time for the control window
     SELECT
         u.unit_id,
-        count(*) FILTER (WHERE o.offence_date >= u.record_date - 365) AS prior_offences_365,
-        count(*) FILTER (WHERE o.outcome_date >= u.record_date - 365) AS proven_365,
-        count(*) FILTER (WHERE o.offence_date < u.record_date - 365 AND o.offence_date >= u.record_date - 730) AS prior_offences_366_730,
-        count(*) FILTER (WHERE o.offence_date < u.record_date - 730) AS prior_offences_earlier,
-        count(*) FILTER (WHERE list_contains($person_group, o.category)) AS prior_person,
-        count(*) FILTER (WHERE list_contains($property_group, o.category)) AS prior_property,
-        count(*) FILTER (WHERE list_contains($drugs_group, o.category)) AS prior_drugs,
-        max(o.offence_date) AS last_offence_date
+        u.record_date,
+        o.offence_date,
+        o.outcome_date,
+        o.category,
+        o.outcome_date < u.record_date AS proven_before
     FROM study_population AS u
     JOIN offences AS o ON o.person_id = u.person_id
-    WHERE o.outcome_date < u.record_date
-    GROUP BY u.unit_id
+    WHERE o.outcome_date < u.record_date + greatest(0, $waiting_days - $before_days)
+),
+prior AS (
+    SELECT
+        unit_id,
+        count(*) FILTER (WHERE proven_before AND offence_date >= record_date - 365) AS prior_offences_365,
+        count(*) FILTER (WHERE proven_before AND outcome_date >= record_date - 365) AS proven_365,
+        count(*) FILTER (WHERE proven_before AND offence_date < record_date - 365 AND offence_date >= record_date - 730) AS prior_offences_366_730,
+        count(*) FILTER (WHERE proven_before AND offence_date < record_date - 730) AS prior_offences_earlier,
+        count(*) FILTER (WHERE proven_before AND list_contains($person_group, category)) AS prior_person,
+        count(*) FILTER (WHERE proven_before AND list_contains($property_group, category)) AS prior_property,
+        count(*) FILTER (WHERE proven_before AND list_contains($drugs_group, category)) AS prior_drugs,
+        max(offence_date) FILTER (WHERE proven_before) AS last_offence_date,
+        count(*) FILTER (WHERE offence_date >= record_date - $before_days - $control_days
+                           AND offence_date < record_date - $before_days
+                           AND outcome_date < record_date - $before_days + $waiting_days) AS control_offences
+    FROM known
+    GROUP BY unit_id
 ),
 prior_custody AS (
     SELECT u.unit_id, count(*) AS periods
@@ -48,7 +71,9 @@ SELECT
     CAST(coalesce(pc.periods, 0) > 0 AS DOUBLE) AS prior_custody,
     CAST(year(u.index_date) * 4 + quarter(u.index_date) - 1 AS DOUBLE) / 4 AS index_quarter,
     pe.ogrs3 AS ogrs3,
-    CAST(u.after_release AS DOUBLE) AS index_after_release
+    CAST(u.after_release AS DOUBLE) AS index_after_release,
+    coalesce(p.control_offences, 0) AS control_offences,
+    u.record_date - $before_days - $control_days >= $data_start AS control_complete
 FROM study_population AS u
 JOIN people AS pe ON pe.person_id = u.person_id
 LEFT JOIN prior AS p ON p.unit_id = u.unit_id

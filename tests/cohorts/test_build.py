@@ -252,3 +252,44 @@ def test_a_referral_date_without_a_conviction_before_it_is_the_record_date(folde
     build_cohorts(s)
     [p1] = [u for u in _units(s.db_path) if u["treat"] == 1]
     assert p1["record_date"] == INDEX - dt.timedelta(days=15) and p1["proven_365"] == 0
+
+
+def _control_counts(settings):
+    con = duckdb.connect(str(settings.db_path), read_only=True)
+    try:
+        return con.execute(
+            "SELECT u.person_id, c.control_offences, c.control_complete, c.proven_365 "
+            "FROM study_population AS u JOIN unit_covariates AS c USING (unit_id) WHERE u.treat = 1"
+        ).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize(("before_days", "waiting_days", "expected"), [(365, 182, 3), (100, 200, 5)])
+def test_the_control_window_is_counted_with_the_covariates(folder, tmp_path, before_days, waiting_days, expected):
+    """The falsification test's control window, the two years ending where the selection
+    year (before_days before the record date) begins, counted in the covariates' pass (it
+    was a second join of every unit with every offence). Hand-worked: the record date R is
+    the conviction proven 20 days before the start. With 365/182 the window is
+    [R-1095, R-365) and an offence counts if proven before R-183; with 100/200 it is
+    [R-830, R-100), proven before R+100, so one proven after the start counts there, and
+    must still not count in the covariates, which see only what was proven before R."""
+    offences = [
+        f"P1,{day(-30)},{day(-20)},theft,,",      # the trigger: R = day(-20)
+        f"P1,{day(-500)},{day(-450)},theft,,",    # in both windows, proven in time
+        f"P1,{day(-400)},{day(-150)},theft,,",    # in both; proven too late for 365/182 only
+        f"P1,{day(-1200)},{day(-1190)},theft,,",  # before both windows
+        f"P1,{day(-380)},{day(-370)},theft,,",    # after the 365/182 window ends (R-365 = day(-385))
+        f"P1,{day(-1100)},{day(-1000)},theft,,",  # in the 365/182 window only
+        f"P1,{day(-1115)},{day(-1110)},theft,,",  # the 365/182 window's first day
+        f"P1,{day(-385)},{day(-300)},theft,,",    # the 365/182 window's end (outside); in 100/200's
+        f"P1,{day(-200)},{day(10)},theft,,",      # in 100/200's, proven after R (and the start)
+    ]
+    data = folder(people=["P1,1970,M,,,,", "Z,1970,M,,,,"], participants=[f"P1,OLASS,{day(0)},,"],
+                  offences=offences + ["Z,2008-01-01,2008-02-01,theft,,", "Z,2013-06-01,2013-06-02,theft,,"])
+    s = StudySettings(data_dir=data, out_dir=tmp_path / "out", before_days=before_days, waiting_days=waiting_days)
+    load(s)
+    build_cohorts(s)
+    [(person, control, complete, proven_365)] = _control_counts(s)
+    assert (person, control, complete) == ("P1", expected, True)
+    assert proven_365 == 3  # proven in [R-365, R): day(-370), day(-300), day(-150); never day(10)
