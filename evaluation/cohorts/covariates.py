@@ -75,9 +75,10 @@ def design_matrix(frame: pl.DataFrame, names: list[str]) -> tuple[np.ndarray, li
     mean-filled value and a missing indicator."""
     columns, labels = [], []
     for name in names:
-        x = frame[name].cast(pl.Float64).to_numpy().copy()
+        x = frame[name].cast(pl.Float64).to_numpy()  # a view of the column's memory when it has no nulls
         missing = np.isnan(x)
         if missing.any():
+            x = x.copy()
             x[missing] = np.nanmean(x)
         if name in _LOG_SCALE:
             x = np.log1p(np.maximum(x, 0))

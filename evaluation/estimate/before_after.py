@@ -15,7 +15,6 @@ import numpy as np
 import polars as pl
 import statsmodels.api as sm
 from scipy import stats
-from statsmodels.genmod.cov_struct import Independence
 from statsmodels.stats.contingency_tables import mcnemar
 
 from evaluation.cohorts.build import GROUP_COLUMNS
@@ -31,19 +30,29 @@ MSMS_LEVEL_1_CAVEAT = (
 )
 
 
+#: How the before/after rate ratio is estimated (results.json's ``method``).
+METHOD = "Poisson GEE, clustered on person (robust SE)"
+
+
 def paired_rate_ratio(
     before: np.ndarray,
     after: np.ndarray,
     exposure_before: np.ndarray | None = None,
     exposure_after: np.ndarray | None = None,
 ) -> Estimate:
-    """Rate ratio after/before from a Poisson GEE clustered on person.
+    """Rate ratio after/before from a Poisson regression with standard errors clustered on
+    person: the GEE with an independence working correlation, fitted as the Poisson GLM
+    it equals, with the cluster-robust (sandwich) covariance and no small-sample factor
+    (GEE's robust covariance).
 
     Each person contributes two counts; the robust (sandwich) standard error allows for
     the correlation between a person's two counts and for over-dispersion. With
     exposures (days at risk), rates per day are compared; a row with no days at risk
     carries no information and is dropped. When either window has no offences at all
-    the GEE cannot be fitted, and the exact conditional (binomial) test is used instead.
+    the model cannot be fitted, and the exact conditional (binomial) test is used instead.
+    (Until 2026-12-03 statsmodels' ``GEE`` fitted it: the same estimate and interval to
+    1e-10, tests/estimate/test_before_after.py, but 0.7 s at national scale, most of it
+    pandas grouping 10,000 clusters, against 0.03 s.)
     """
     before = np.asarray(before, dtype=float)
     after = np.asarray(after, dtype=float)
@@ -57,21 +66,14 @@ def paired_rate_ratio(
     keep = exposure > 0
     if y[keep & (period == 0)].sum() == 0 or y[keep & (period == 1)].sum() == 0:
         return conditional_rate_ratio(int(before.sum()), int(after.sum()), float(eb.sum()), float(ea.sum()))
-    model = sm.GEE(
-        y[keep],
-        sm.add_constant(period[keep]),
-        groups=groups[keep],
-        family=sm.families.Poisson(),
-        offset=np.log(exposure[keep]),
-        cov_struct=Independence(),
-    )
-    fit = model.fit()
+    model = sm.GLM(y[keep], sm.add_constant(period[keep]), family=sm.families.Poisson(), offset=np.log(exposure[keep]))
+    fit = model.fit(cov_type="cluster", cov_kwds={"groups": groups[keep], "use_correction": False})
     lo, hi = np.exp(fit.conf_int(alpha=ALPHA)[1])
     return Estimate(
         float(np.exp(fit.params[1])),
         (float(lo), float(hi)),
         float(fit.pvalues[1]),
-        "Poisson GEE, clustered on person (robust SE)",
+        METHOD,
     )
 
 

@@ -139,3 +139,31 @@ def test_evaluate_before_after_counts_and_subgroups():
     assert d["by_programme"][1]["offences_before"] == 7
     assert d["maryland_level"] == 1 and "regression to the mean" in d["caveat"]
     assert "Maryland" in res.summary()
+
+
+@pytest.mark.parametrize("n", [40, 3000])
+def test_the_rate_ratio_equals_statsmodels_gee_with_independence(n):
+    """Issue 16: the before/after rate ratio was statsmodels' GEE (Poisson, independence,
+    robust covariance); 0.7 s of the national run, most of it pandas grouping 10,000
+    clusters. It is now the Poisson GLM with the cluster-robust covariance without a
+    small-sample factor, which that GEE equals: the same estimate, interval and p-value, on
+    over-dispersed counts with unequal days at risk (some none)."""
+    import statsmodels.api as sm
+    from statsmodels.genmod.cov_struct import Independence
+
+    rng = np.random.default_rng(n)
+    rate = rng.gamma(1.0, 2.0, n)
+    before, after = rng.poisson(rate * 1.2), rng.poisson(rate * 0.6)
+    eb, ea = rng.integers(200, 366, n).astype(float), rng.integers(0, 366, n).astype(float)
+    ea[:3] = 0  # in custody the whole after window: no days at risk
+    est = paired_rate_ratio(before, after, eb, ea)
+    y, exposure = np.r_[before, after].astype(float), np.r_[eb, ea]
+    period, groups = np.r_[np.zeros(n), np.ones(n)], np.r_[np.arange(n), np.arange(n)]
+    keep = exposure > 0
+    gee = sm.GEE(y[keep], sm.add_constant(period[keep]), groups=groups[keep], family=sm.families.Poisson(),
+                 offset=np.log(exposure[keep]), cov_struct=Independence()).fit()
+    assert (~keep).any()
+    assert est.estimate == pytest.approx(np.exp(gee.params[1]), rel=1e-9)
+    assert est.ci95 == pytest.approx(tuple(np.exp(gee.conf_int(alpha=0.05)[1])), rel=1e-9)
+    assert est.p_value == pytest.approx(gee.pvalues[1], rel=1e-7)
+    assert est.method == "Poisson GEE, clustered on person (robust SE)"
