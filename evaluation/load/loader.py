@@ -380,7 +380,13 @@ def load_data(
             if table.name in files:
                 say(f"checking {table.name}")
                 con.execute(read_sql(f"staging/{table.name}_checked"))
+                unique_ids = table is contract.PEOPLE  # one row per person: no dictionary for its ids
+                if unique_ids:
+                    con.execute(read_sql("load/unique_text_storage"))
                 con.execute(render_sql("load/checked_loaded", names))
+                if unique_ids:
+                    con.execute(read_sql("load/checkpoint"))
+                    con.execute(read_sql("session_settings"))  # restored for the other tables
                 if _row_count(con, table.name) + _rejected_count(con, table.name) != read_counts[table.name]:
                     # Some rows failed a check: a second pass over the file records why.
                     con.execute(

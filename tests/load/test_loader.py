@@ -373,3 +373,27 @@ def test_extra_columns_named_like_the_database_own_are_ignored(folder, tmp_path,
     pl.read_csv(data / "offences.csv", infer_schema_length=0).write_parquet(parquet / "offences.parquet")
     report = load_data(parquet, tmp_path / "pq.duckdb")
     assert report.tables["offences"].loaded == 1 and report.tables["offences"].rejected == 1
+
+
+def test_people_ids_are_stored_without_trying_a_dictionary_and_the_other_tables_keep_it(folder, tmp_path):
+    """Issue 16: the people table has one row per person, so no dictionary can shrink its
+    ids, and DuckDB's trial of one cost about 0.4 s of the national load. It is written with
+    dictionary compression off (its text then stored plainly), and the setting is restored
+    for the tables after it: repeated ids in offences are still dictionary-compressed.
+    Storage only: the values are those of the file (every other test of the loader)."""
+    people = [f"P{i},1980,{'MF'[i % 2]},White,false,false,40" for i in range(300)]
+    offences = [f"P{i % 30},2010-01-{1 + i % 28:02d},2010-02-01,theft,fine," for i in range(3000)]
+    report, _ = load(folder(people=people, offences=offences, participants=[GOOD_START]), tmp_path)
+    con = duckdb.connect(str(report.db_path), read_only=True)
+    try:
+        storage = dict(con.execute(
+            "SELECT table_name, list(DISTINCT compression) FROM ("
+            "  SELECT 'people' AS table_name, compression FROM pragma_storage_info('people') WHERE column_name = 'sex'"
+            "  UNION ALL"
+            "  SELECT 'offences', compression FROM pragma_storage_info('offences') WHERE column_name = 'person_id'"
+            ") GROUP BY table_name").fetchall())
+        sexes = con.execute("SELECT sex, count(*) FROM people GROUP BY sex ORDER BY sex").fetchall()
+    finally:
+        con.close()
+    assert "Dictionary" not in storage["people"] and "Dictionary" in storage["offences"]
+    assert sexes == [("F", 150), ("M", 150)]
