@@ -10,16 +10,14 @@ WITH cleaned AS (
         line,
         custody_start AS custody_start_value,
         custody_end AS custody_end_value,
-        clean_text(person_id) AS person_id,
-        clean_text(custody_start) AS custody_start_text,
-        clean_text(custody_end) AS custody_end_text
+        clean_text(person_id) AS person_id
     FROM raw_custody
 ),
 typed AS (
     SELECT
         *,
-        iso_date(custody_start_value, custody_start_text) AS custody_start,
-        iso_date(custody_end_value, custody_end_text) AS custody_end
+        iso_date(custody_start_value, clean_text(custody_start_value)) AS custody_start,
+        iso_date(custody_end_value, clean_text(custody_end_value)) AS custody_end
     FROM cleaned
 )
 SELECT
@@ -27,18 +25,18 @@ SELECT
     CASE
         WHEN t.person_id IS NULL
             THEN {'column_name': 'person_id', 'reason': 'person_id is missing'}
-        WHEN t.custody_start_text IS NULL
+        WHEN blank(t.custody_start_value)
             THEN {'column_name': 'custody_start', 'reason': 'custody_start is missing'}
         WHEN t.custody_start IS NULL
-            THEN {'column_name': 'custody_start', 'reason': 'custody_start ' || shown(t.custody_start_text) || ' is not a real date in YYYY-MM-DD form'}
+            THEN {'column_name': 'custody_start', 'reason': 'custody_start ' || shown(clean_text(t.custody_start_value)) || ' is not a real date in YYYY-MM-DD form'}
         WHEN t.custody_start < DATE '1900-01-01'
-            THEN {'column_name': 'custody_start', 'reason': 'custody_start ' || shown(t.custody_start_text) || ' is before 1900'}
+            THEN {'column_name': 'custody_start', 'reason': 'custody_start ' || shown(clean_text(t.custody_start_value)) || ' is before 1900'}
         WHEN t.custody_start > getvariable('cutoff')
-            THEN {'column_name': 'custody_start', 'reason': 'custody_start ' || shown(t.custody_start_text) || ' is after the data cut-off'}
-        WHEN t.custody_end_text IS NOT NULL AND t.custody_end IS NULL
-            THEN {'column_name': 'custody_end', 'reason': 'custody_end ' || shown(t.custody_end_text) || ' is not a real date in YYYY-MM-DD form'}
+            THEN {'column_name': 'custody_start', 'reason': 'custody_start ' || shown(clean_text(t.custody_start_value)) || ' is after the data cut-off'}
+        WHEN NOT blank(t.custody_end_value) AND t.custody_end IS NULL
+            THEN {'column_name': 'custody_end', 'reason': 'custody_end ' || shown(clean_text(t.custody_end_value)) || ' is not a real date in YYYY-MM-DD form'}
         WHEN t.custody_end < t.custody_start
-            THEN {'column_name': 'custody_end', 'reason': 'custody_end ' || shown(t.custody_end_text) || ' is before custody_start'}
+            THEN {'column_name': 'custody_end', 'reason': 'custody_end ' || shown(clean_text(t.custody_end_value)) || ' is before custody_start'}
         WHEN p.person_id IS NULL
             THEN {'column_name': 'person_id', 'reason': 'person_id ' || shown(t.person_id) || ' is not in people'}
     END AS problem

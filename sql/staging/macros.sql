@@ -7,6 +7,12 @@
 CREATE OR REPLACE TEMP MACRO clean_text(x) AS
     CASE WHEN typeof(x) = 'VARCHAR' THEN NULLIF(trim(CAST(x AS VARCHAR)), '') ELSE CAST(x AS VARCHAR) END;
 
+-- Whether a value is missing: NULL, or text that is empty once trimmed. For a typed value
+-- (a Parquet file's dates and numbers) this is IS NULL alone, so the value is not written
+-- out as text only to ask; its text is made (clean_text) in the reason of a row that fails.
+CREATE OR REPLACE TEMP MACRO blank(x) AS
+    CASE WHEN typeof(x) = 'VARCHAR' THEN NULLIF(trim(CAST(x AS VARCHAR)), '') IS NULL ELSE x IS NULL END;
+
 -- A cleaned value as it appears in a reason: quoted and cut to 40 characters.
 CREATE OR REPLACE TEMP MACRO shown(t) AS
     '''' || left(t, 40) || CASE WHEN length(t) > 40 THEN '...' ELSE '' END || '''';

@@ -11,19 +11,16 @@ WITH cleaned AS (
         outcome_date AS outcome_date_value,
         custody_days AS custody_days_value,
         clean_text(person_id) AS person_id,
-        clean_text(offence_date) AS offence_date_text,
-        clean_text(outcome_date) AS outcome_date_text,
         lower(clean_text(category)) AS category,
-        lower(clean_text(disposal)) AS disposal,
-        clean_text(custody_days) AS custody_days_text
+        lower(clean_text(disposal)) AS disposal
     FROM raw_offences
 ),
 typed AS (
     SELECT
         *,
-        iso_date(offence_date_value, offence_date_text) AS offence_date,
-        iso_date(outcome_date_value, outcome_date_text) AS outcome_date,
-        whole_number(custody_days_value, custody_days_text) AS custody_days
+        iso_date(offence_date_value, clean_text(offence_date_value)) AS offence_date,
+        iso_date(outcome_date_value, clean_text(outcome_date_value)) AS outcome_date,
+        whole_number(custody_days_value, clean_text(custody_days_value)) AS custody_days
     FROM cleaned
 )
 SELECT
@@ -33,32 +30,32 @@ SELECT
     CASE
         WHEN t.person_id IS NULL
             THEN {'column_name': 'person_id', 'reason': 'person_id is missing'}
-        WHEN t.offence_date_text IS NULL
+        WHEN blank(t.offence_date_value)
             THEN {'column_name': 'offence_date', 'reason': 'offence_date is missing'}
         WHEN t.offence_date IS NULL
-            THEN {'column_name': 'offence_date', 'reason': 'offence_date ' || shown(t.offence_date_text) || ' is not a real date in YYYY-MM-DD form'}
+            THEN {'column_name': 'offence_date', 'reason': 'offence_date ' || shown(clean_text(t.offence_date_value)) || ' is not a real date in YYYY-MM-DD form'}
         WHEN t.offence_date < DATE '1900-01-01'
-            THEN {'column_name': 'offence_date', 'reason': 'offence_date ' || shown(t.offence_date_text) || ' is before 1900'}
+            THEN {'column_name': 'offence_date', 'reason': 'offence_date ' || shown(clean_text(t.offence_date_value)) || ' is before 1900'}
         WHEN t.offence_date > getvariable('cutoff')
-            THEN {'column_name': 'offence_date', 'reason': 'offence_date ' || shown(t.offence_date_text) || ' is after the data cut-off'}
-        WHEN t.outcome_date_text IS NULL
+            THEN {'column_name': 'offence_date', 'reason': 'offence_date ' || shown(clean_text(t.offence_date_value)) || ' is after the data cut-off'}
+        WHEN blank(t.outcome_date_value)
             THEN {'column_name': 'outcome_date', 'reason': 'outcome_date is missing'}
         WHEN t.outcome_date IS NULL
-            THEN {'column_name': 'outcome_date', 'reason': 'outcome_date ' || shown(t.outcome_date_text) || ' is not a real date in YYYY-MM-DD form'}
+            THEN {'column_name': 'outcome_date', 'reason': 'outcome_date ' || shown(clean_text(t.outcome_date_value)) || ' is not a real date in YYYY-MM-DD form'}
         WHEN t.outcome_date < t.offence_date
-            THEN {'column_name': 'outcome_date', 'reason': 'outcome_date ' || shown(t.outcome_date_text) || ' is before offence_date'}
+            THEN {'column_name': 'outcome_date', 'reason': 'outcome_date ' || shown(clean_text(t.outcome_date_value)) || ' is before offence_date'}
         WHEN t.outcome_date > getvariable('cutoff')
-            THEN {'column_name': 'outcome_date', 'reason': 'outcome_date ' || shown(t.outcome_date_text) || ' is after the data cut-off'}
+            THEN {'column_name': 'outcome_date', 'reason': 'outcome_date ' || shown(clean_text(t.outcome_date_value)) || ' is after the data cut-off'}
         WHEN t.category IS NULL
             THEN {'column_name': 'category', 'reason': 'category is missing'}
         WHEN NOT list_contains(getvariable('categories'), t.category)
             THEN {'column_name': 'category', 'reason': 'category ' || shown(t.category) || ' is not a known offence category'}
         WHEN t.disposal IS NOT NULL AND NOT list_contains(getvariable('disposals'), t.disposal)
             THEN {'column_name': 'disposal', 'reason': 'disposal ' || shown(t.disposal) || ' is not a known disposal'}
-        WHEN t.custody_days_text IS NOT NULL AND t.custody_days IS NULL
-            THEN {'column_name': 'custody_days', 'reason': 'custody_days ' || shown(t.custody_days_text) || ' is not a whole number'}
+        WHEN NOT blank(t.custody_days_value) AND t.custody_days IS NULL
+            THEN {'column_name': 'custody_days', 'reason': 'custody_days ' || shown(clean_text(t.custody_days_value)) || ' is not a whole number'}
         WHEN t.custody_days < 0
-            THEN {'column_name': 'custody_days', 'reason': 'custody_days ' || shown(t.custody_days_text) || ' is negative'}
+            THEN {'column_name': 'custody_days', 'reason': 'custody_days ' || shown(clean_text(t.custody_days_value)) || ' is negative'}
         WHEN p.person_id IS NULL
             THEN {'column_name': 'person_id', 'reason': 'person_id ' || shown(t.person_id) || ' is not in people'}
         WHEN year(t.offence_date) - p.birth_year < getvariable('min_age')

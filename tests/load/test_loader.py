@@ -397,3 +397,34 @@ def test_people_ids_are_stored_without_trying_a_dictionary_and_the_other_tables_
         con.close()
     assert "Dictionary" not in storage["people"] and "Dictionary" in storage["offences"]
     assert sexes == [("F", 150), ("M", 150)]
+
+
+def test_typed_parquet_dates_and_numbers_are_rejected_with_the_csv_reasons(folder, tmp_path):
+    """A Parquet file's dates and numbers arrive typed. Their missing checks are now IS NULL
+    on the value, and their text is made only in a failing row's reason (issue 16: writing
+    every one of 20 million dates out as text only to ask whether it was missing cost about
+    0.6 s of the national load). Every reason is the one the same rows give from CSV."""
+    offences = [GOOD_OFFENCE,
+                "P1,,2010-03-01,theft,,",                 # offence_date missing
+                "P1,2011-05-01,2011-06-01,theft,,",       # after the cut-off
+                "P1,1899-12-31,2010-03-01,theft,,",       # before 1900
+                "P1,2010-01-01,,theft,,",                 # outcome_date missing
+                "P1,2010-01-05,2010-01-02,theft,,",       # outcome before offence
+                "P1,2010-01-01,2010-02-01,theft,custody,-3",  # negative custody_days
+                "P1,2010-01-01,2010-02-01,theft,custody,12"]
+    custody = ["P1,2010-05-01,", "P1,,2010-06-01", "P1,2010-05-01,2010-04-01", "P1,1899-01-01,2010-04-01"]
+    data = folder(people=[GOOD_PERSON], offences=offences, participants=[GOOD_START], custody=custody)
+    _, from_csv = load(data, tmp_path / "csv", cutoff=dt.date(2011, 1, 1))
+    schemas = {"offences": {"offence_date": pl.Date, "outcome_date": pl.Date, "custody_days": pl.Int32},
+               "custody": {"custody_start": pl.Date, "custody_end": pl.Date}}
+    for name in ("people", "offences", "participants", "custody"):
+        frame = pl.read_csv(data / f"{name}.csv", infer_schema_length=0)
+        frame = frame.with_columns([pl.col(c).str.to_date("%Y-%m-%d") if t == pl.Date else pl.col(c).cast(t)
+                                    for c, t in schemas.get(name, {}).items()])
+        frame.write_parquet(data / f"{name}.parquet")
+        (data / f"{name}.csv").unlink()
+    _, from_parquet = load(data, tmp_path / "pq", cutoff=dt.date(2011, 1, 1))
+    for table in ("offences", "custody"):
+        assert reasons_for(from_parquet, table) == reasons_for(from_csv, table)
+    assert len(reasons_for(from_csv, "offences")) == 6 and len(reasons_for(from_csv, "custody")) == 3
+    assert "offence_date '2011-05-01' is after the data cut-off" in reasons_for(from_parquet, "offences")
