@@ -34,3 +34,16 @@ CREATE OR REPLACE TEMP MACRO whole_number(x, t) AS
 CREATE OR REPLACE TEMP MACRO as_bool(t, true_words, false_words) AS
     CASE WHEN list_contains(true_words, lower(t)) THEN true
          WHEN list_contains(false_words, lower(t)) THEN false END;
+
+-- A yes/no value: a typed BOOLEAN as it is (the words below would read its text, 'true'
+-- or 'false', the same); anything else by its cleaned text.
+CREATE OR REPLACE TEMP MACRO as_flag(x, true_words, false_words) AS
+    CASE WHEN typeof(x) = 'BOOLEAN' THEN TRY_CAST(x AS BOOLEAN)
+         ELSE as_bool(clean_text(x), true_words, false_words) END;
+
+-- A number: a typed DOUBLE or whole number as it is (its text reads back as the same
+-- value); anything else, FLOAT and DECIMAL included, by its cleaned text, as before.
+CREATE OR REPLACE TEMP MACRO as_number(x) AS
+    CASE WHEN typeof(x) IN ('DOUBLE', 'TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'UTINYINT', 'USMALLINT', 'UINTEGER')
+              THEN TRY_CAST(x AS DOUBLE)
+         ELSE TRY_CAST(clean_text(x) AS DOUBLE) END;

@@ -9,22 +9,21 @@ WITH cleaned AS (
     SELECT
         line,
         birth_year AS birth_year_value,
+        mappa AS mappa_value,
+        ppo AS ppo_value,
+        ogrs3 AS ogrs3_value,
         clean_text(person_id) AS person_id,
-        clean_text(birth_year) AS birth_year_text,
         upper(clean_text(sex)) AS sex,
-        clean_text(ethnicity) AS ethnicity,
-        clean_text(mappa) AS mappa_text,
-        clean_text(ppo) AS ppo_text,
-        clean_text(ogrs3) AS ogrs3_text
+        clean_text(ethnicity) AS ethnicity
     FROM raw_people
 ),
 typed AS (
     SELECT
         *,
-        whole_number(birth_year_value, birth_year_text) AS birth_year,
-        as_bool(mappa_text, getvariable('true_words'), getvariable('false_words')) AS mappa,
-        as_bool(ppo_text, getvariable('true_words'), getvariable('false_words')) AS ppo,
-        TRY_CAST(ogrs3_text AS DOUBLE) AS ogrs3
+        whole_number(birth_year_value, clean_text(birth_year_value)) AS birth_year,
+        as_flag(mappa_value, getvariable('true_words'), getvariable('false_words')) AS mappa,
+        as_flag(ppo_value, getvariable('true_words'), getvariable('false_words')) AS ppo,
+        as_number(ogrs3_value) AS ogrs3
     FROM cleaned
 ),
 checked AS (
@@ -35,24 +34,24 @@ checked AS (
                 THEN {'column_name': 'person_id', 'reason': 'person_id is missing'}
             WHEN NOT regexp_full_match(person_id, getvariable('person_id_pattern'))
                 THEN {'column_name': 'person_id', 'reason': 'person_id ' || shown(person_id) || ' must be 1-64 letters, digits, _ or -'}
-            WHEN birth_year_text IS NULL
+            WHEN blank(birth_year_value)
                 THEN {'column_name': 'birth_year', 'reason': 'birth_year is missing'}
             WHEN birth_year IS NULL
-                THEN {'column_name': 'birth_year', 'reason': 'birth_year ' || shown(birth_year_text) || ' is not a whole number'}
+                THEN {'column_name': 'birth_year', 'reason': 'birth_year ' || shown(clean_text(birth_year_value)) || ' is not a whole number'}
             WHEN birth_year < 1900 OR birth_year > year(getvariable('cutoff'))
-                THEN {'column_name': 'birth_year', 'reason': 'birth_year ' || shown(birth_year_text) || ' is before 1900 or after the data cut-off'}
+                THEN {'column_name': 'birth_year', 'reason': 'birth_year ' || shown(clean_text(birth_year_value)) || ' is before 1900 or after the data cut-off'}
             WHEN sex IS NULL
                 THEN {'column_name': 'sex', 'reason': 'sex is missing'}
             WHEN NOT list_contains(getvariable('sexes'), sex)
                 THEN {'column_name': 'sex', 'reason': 'sex ' || shown(sex) || ' is not one of M, F, U'}
-            WHEN mappa_text IS NOT NULL AND mappa IS NULL
-                THEN {'column_name': 'mappa', 'reason': 'mappa ' || shown(mappa_text) || ' is not true/false, 1/0, Y/N or yes/no'}
-            WHEN ppo_text IS NOT NULL AND ppo IS NULL
-                THEN {'column_name': 'ppo', 'reason': 'ppo ' || shown(ppo_text) || ' is not true/false, 1/0, Y/N or yes/no'}
-            WHEN ogrs3_text IS NOT NULL AND ogrs3 IS NULL
-                THEN {'column_name': 'ogrs3', 'reason': 'ogrs3 ' || shown(ogrs3_text) || ' is not a number'}
+            WHEN NOT blank(mappa_value) AND mappa IS NULL
+                THEN {'column_name': 'mappa', 'reason': 'mappa ' || shown(clean_text(mappa_value)) || ' is not true/false, 1/0, Y/N or yes/no'}
+            WHEN NOT blank(ppo_value) AND ppo IS NULL
+                THEN {'column_name': 'ppo', 'reason': 'ppo ' || shown(clean_text(ppo_value)) || ' is not true/false, 1/0, Y/N or yes/no'}
+            WHEN NOT blank(ogrs3_value) AND ogrs3 IS NULL
+                THEN {'column_name': 'ogrs3', 'reason': 'ogrs3 ' || shown(clean_text(ogrs3_value)) || ' is not a number'}
             WHEN NOT ogrs3 BETWEEN 0 AND 100
-                THEN {'column_name': 'ogrs3', 'reason': 'ogrs3 ' || shown(ogrs3_text) || ' is outside 0-100'}
+                THEN {'column_name': 'ogrs3', 'reason': 'ogrs3 ' || shown(clean_text(ogrs3_value)) || ' is outside 0-100'}
         END AS problem
     FROM typed
 ),
