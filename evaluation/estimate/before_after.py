@@ -49,7 +49,8 @@ def paired_rate_ratio(
     the correlation between a person's two counts and for over-dispersion. With
     exposures (days at risk), rates per day are compared; a row with no days at risk
     carries no information and is dropped. When either window has no offences at all
-    the model cannot be fitted, and the exact conditional (binomial) test is used instead.
+    the model cannot be fitted, and with one person the sandwich is zero (a 95% interval
+    of no width, p = 0): in both cases the exact conditional (binomial) test is used instead.
     (Until 2026-12-03 statsmodels' ``GEE`` fitted it: the same estimate and interval to
     1e-10, tests/estimate/test_before_after.py, but 0.7 s at national scale, most of it
     pandas grouping 10,000 clusters, against 0.03 s.)
@@ -64,7 +65,8 @@ def paired_rate_ratio(
     period = np.concatenate([np.zeros(n), np.ones(n)])
     groups = np.concatenate([np.arange(n), np.arange(n)])
     keep = exposure > 0
-    if y[keep & (period == 0)].sum() == 0 or y[keep & (period == 1)].sum() == 0:
+    one_person = len(np.unique(groups[keep])) < 2  # one cluster: the sandwich is 0, a certainty it does not have
+    if one_person or y[keep & (period == 0)].sum() == 0 or y[keep & (period == 1)].sum() == 0:
         return conditional_rate_ratio(int(before.sum()), int(after.sum()), float(eb.sum()), float(ea.sum()))
     model = sm.GLM(y[keep], sm.add_constant(period[keep]), family=sm.families.Poisson(), offset=np.log(exposure[keep]))
     fit = model.fit(cov_type="cluster", cov_kwds={"groups": groups[keep], "use_correction": False})

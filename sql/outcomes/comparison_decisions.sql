@@ -29,14 +29,20 @@ u AS (
     JOIN units USING (unit_id)
     JOIN study_population AS sp USING (unit_id)
 ),
+first_decision AS (  -- no decision is earlier than this, nor its 365 days' record
+    SELECT person_id, min(index_date) - CAST($referral_days AS INTEGER) AS day
+    FROM u
+    GROUP BY person_id
+),
 proven AS (
     SELECT
-        person_id,
-        outcome_date,
-        count(*) OVER (PARTITION BY person_id ORDER BY outcome_date
+        o.person_id,
+        o.outcome_date,
+        count(*) OVER (PARTITION BY o.person_id ORDER BY o.outcome_date
                        RANGE BETWEEN INTERVAL 365 DAYS PRECEDING AND INTERVAL 1 DAY PRECEDING) AS proven_365
-    FROM offences
-    WHERE person_id IN (SELECT person_id FROM u)
+    FROM offences AS o
+    JOIN first_decision AS f ON f.person_id = o.person_id
+    WHERE o.outcome_date >= f.day - 365  -- older offences count towards no decision's proven_365
 ),
 decisions AS (
     SELECT

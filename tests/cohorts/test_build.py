@@ -293,3 +293,50 @@ def test_the_control_window_is_counted_with_the_covariates(folder, tmp_path, bef
     [(person, control, complete, proven_365)] = _control_counts(s)
     assert (person, control, complete) == ("P1", expected, True)
     assert proven_365 == 3  # proven in [R-365, R): day(-370), day(-300), day(-150); never day(10)
+
+
+def test_a_comparisons_referral_decisions_count_the_year_of_proven_offences_before_each(folder, tmp_path):
+    """sql/outcomes/comparison_decisions.sql, hand-worked: each proven offence from the
+    referral span before the index date (after the record date) to the end of the after
+    window is a decision, with the offences proven in the 365 days before it. The query now
+    reads only offences proven from 365 days before a person's earliest possible decision
+    (issue 16: the whole history of every matched comparison went through the window
+    function); one proven exactly then still counts, one a day earlier never could.
+    The participant's trigger is 40 days before their start, so a comparison's index date
+    is 40 days after its triggering conviction (R), and its first possible decision is 28
+    (REFERRAL_DAYS) days before that index date: day(-28) for C's unit with R = day(-40)."""
+    from evaluation.db.queries import run_sql
+    from evaluation.estimate.censoring import INTERVAL_DAYS, REFERRAL_DAYS
+
+    assert REFERRAL_DAYS == 28
+    offences = [
+        f"P1,{day(-50)},{day(-40)},theft,,",     # P1's trigger: lag 40 days
+        f"C,{day(-600)},{day(-590)},theft,,",    # long before: counts for no decision
+        f"C,{day(-400)},{day(-394)},theft,,",    # 366 days before the first decision: counts for none
+        f"C,{day(-400)},{day(-393)},theft,,",    # exactly 365 days before it: counts for it
+        f"C,{day(-50)},{day(-40)},theft,,",      # C's trigger R: its unit's index date is day(0)
+        f"C,{day(-35)},{day(-28)},theft,,",      # the first decision: day(0) - 28
+        f"C,{day(100)},{day(110)},theft,,",      # a decision in the after window
+    ]
+    data = folder(people=["P1,1980,M,,,,", "C,1980,M,,,,", "Z,1970,M,,,,"], participants=[f"P1,OLASS,{day(0)},,"],
+                  offences=offences + ["Z,2008-01-01,2008-02-01,theft,,", "Z,2013-06-01,2013-06-02,theft,,"])
+    s = StudySettings(data_dir=data, out_dir=tmp_path / "out")
+    load(s)
+    build_cohorts(s)
+    con = duckdb.connect(str(s.db_path))
+    try:
+        [(unit, index_date)] = con.execute(
+            "SELECT unit_id, index_date FROM study_population WHERE person_id = 'C' AND record_date = ?",
+            [INDEX - dt.timedelta(days=40)]).fetchall()
+        assert index_date == INDEX
+        con.execute("CREATE TABLE matched_units AS SELECT ? AS unit_id, 0 AS treat", [unit])
+        first, last = run_sql(con, "cohorts/programme_start_range").fetchone()
+        rows = run_sql(con, "outcomes/comparison_decisions", {
+            "after_days": s.windows.after_days, "interval_days": INTERVAL_DAYS, "referral_days": REFERRAL_DAYS,
+            "first_start": first, "last_start": last}, {"matched": "matched_units"}).fetchall()
+    finally:
+        con.close()
+    epoch = dt.date(1970, 1, 1)
+    decisions = [(epoch + dt.timedelta(days=r[1]), r[4]) for r in rows]  # (day, proven_365)
+    assert decisions == [(INDEX - dt.timedelta(days=28), 2),  # day(-393) and R; not day(-394) or day(-590)
+                         (INDEX + dt.timedelta(days=110), 2)]  # R and day(-28)

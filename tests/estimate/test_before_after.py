@@ -167,3 +167,13 @@ def test_the_rate_ratio_equals_statsmodels_gee_with_independence(n):
     assert est.ci95 == pytest.approx(tuple(np.exp(gee.conf_int(alpha=0.05)[1])), rel=1e-9)
     assert est.p_value == pytest.approx(gee.pvalues[1], rel=1e-7)
     assert est.method == "Poisson GEE, clustered on person (robust SE)"
+
+
+def test_one_person_gets_the_exact_test_not_a_zero_width_interval():
+    """With one person the cluster-robust variance is zero: the GEE (and the GLM that
+    replaced it) gave a 95% interval of no width and p = 0 for a cohort of 1. The exact
+    conditional test is used instead."""
+    est = paired_rate_ratio(np.array([3]), np.array([1]), np.array([365.0]), np.array([200.0]))
+    assert est.method == "exact conditional binomial test"
+    assert est.ci95[0] < est.estimate < est.ci95[1] and est.p_value > 0.05
+    assert est.estimate == pytest.approx((1 / 200) / (3 / 365))
