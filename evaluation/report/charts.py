@@ -120,13 +120,13 @@ def overlap_chart(overlap: dict) -> Figure:
     """The propensity score's distribution for participants (above the line) and
     comparisons (below), as shares of each group, before and after matching."""
     edges = np.asarray(overlap["edges"])
-    mids, width = (edges[:-1] + edges[1:]) / 2, np.diff(edges)
     fig, axes = plt.subplots(1, 2, figsize=(WIDTH, 2.6), sharey=True, gridspec_kw={"wspace": 0.08})
     for ax, stage, title in ((axes[0], "before", "Before matching"), (axes[1], "after", "After matching")):
         t, c = np.asarray(overlap[f"treated_{stage}"]), np.asarray(overlap[f"comparison_{stage}"])
         ts, cs = t / max(t.sum(), 1e-12), c / max(c.sum(), 1e-12)
-        ax.bar(mids, 100 * ts, width=width, color=BLUE, label="participants")
-        ax.bar(mids, -100 * cs, width=width, color=GREY, label="comparison group")
+        # one filled outline per group (the same picture as a bar per bin, drawn in half the time)
+        ax.stairs(100 * ts, edges, fill=True, color=BLUE, label="participants")
+        ax.stairs(-100 * cs, edges, fill=True, color=GREY, label="comparison group")
         ax.axhline(0, color="black", linewidth=0.6)
         ax.set_title(title)
         ax.set_xlabel(f"propensity score ({overlap['scale']})")
