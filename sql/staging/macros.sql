@@ -11,7 +11,7 @@ CREATE OR REPLACE TEMP MACRO clean_text(x) AS
 -- (a Parquet file's dates and numbers) this is IS NULL alone, so the value is not written
 -- out as text only to ask; its text is made (clean_text) in the reason of a row that fails.
 CREATE OR REPLACE TEMP MACRO blank(x) AS
-    CASE WHEN typeof(x) = 'VARCHAR' THEN NULLIF(trim(CAST(x AS VARCHAR)), '') IS NULL ELSE x IS NULL END;
+    CASE WHEN typeof(x) = 'VARCHAR' THEN clean_text(x) IS NULL ELSE x IS NULL END;
 
 -- A cleaned value as it appears in a reason: quoted and cut to 40 characters.
 CREATE OR REPLACE TEMP MACRO shown(t) AS
@@ -35,7 +35,7 @@ CREATE OR REPLACE TEMP MACRO as_bool(t, true_words, false_words) AS
     CASE WHEN list_contains(true_words, lower(t)) THEN true
          WHEN list_contains(false_words, lower(t)) THEN false END;
 
--- A yes/no value: a typed BOOLEAN as it is (the words below would read its text, 'true'
+-- A yes/no value: a typed BOOLEAN as it is (as_bool, above, would read its text, 'true'
 -- or 'false', the same); anything else by its cleaned text.
 CREATE OR REPLACE TEMP MACRO as_flag(x, true_words, false_words) AS
     CASE WHEN typeof(x) = 'BOOLEAN' THEN TRY_CAST(x AS BOOLEAN)
