@@ -212,7 +212,10 @@ def serve(studies_dir: Path, limit: Optional[int] = None,
             print(f"deployed {name} to work pool '{pool}'")
         print(f"start workers with: prefect worker start --pool {pool}")
     else:
+        print(f"serving the studies in {studies_dir}: a line per run as it starts and ends; Ctrl-C to stop "
+              "(schedules stay active)", flush=True)
         serve_studies(studies_dir, limit=limit)
+        print("stopped serving; the schedules stay active and wait for `reoffend serve` again", flush=True)
 
 
 @app.command()

@@ -23,7 +23,8 @@ def show_progress(quiet: bool) -> None:
     logger = logging.getLogger("reoffend.progress")
     logger.handlers.clear()
     logger.propagate, logger.disabled = False, False
-    logger.setLevel(logging.WARNING if quiet else logging.INFO)
+    logger.setLevel(logging.INFO)  # a flow run's log gets every line (flows/run_log.py)
     handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.WARNING if quiet else logging.INFO)
     handler.setFormatter(_Elapsed())
     logger.addHandler(handler)

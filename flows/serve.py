@@ -5,50 +5,60 @@ deployment of the ``evaluate`` flow for each, on its ``[study.schedule]`` cron s
 against a running Prefect server (``prefect server start``; schedules never fire on
 Prefect's temporary server). Schedules are not paused when the serving process stops
 (``pause_on_shutdown=False``), so they stay active across restarts of the server or of
-``reoffend serve``; runs are picked up again when it is serving.
+``reoffend serve``; runs are picked up again when it is serving. Each run prints a line on
+this terminal as it starts and as it ends (``flows.run_log.announce``); Ctrl-C stops
+serving at once, without a traceback.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 from evaluation.errors import SettingsError
-from evaluation.settings.model import load_study, study_schedule
+from evaluation.settings.model import load_study, study_operations
 
 
-def study_deployments(studies_dir: Path) -> list:
+def _deployments(studies_dir: Path, make) -> list:
+    """``make(name=..., parameters=..., schedules=..., description=..., tags=...)`` for
+    each study file in the folder, in name order; names must differ."""
     from prefect.schedules import Cron
-
-    from flows.evaluate import evaluate
 
     paths = sorted(Path(studies_dir).glob("*.toml"))
     if not paths:
         raise SettingsError(f"{studies_dir}: no study files (*.toml)")
-    deployments, names = [], set()
+    made, names = [], set()
     for path in paths:
         settings = load_study(path)
         if settings.name in names:
             raise SettingsError(f"{path}: another study is also named '{settings.name}'; names must differ")
         names.add(settings.name)
-        schedule = study_schedule(path)
-        deployments.append(
-            evaluate.to_deployment(
-                name=settings.name,
-                parameters={"settings": settings.record()},
-                schedules=[Cron(schedule["cron"], timezone=schedule["timezone"])] if schedule else None,
-                description=f"Evaluation of the study in {path.name}",
-                tags=["reoffend"],
-            )
-        )
-    return deployments
+        schedule, notify = study_operations(path)
+        made.append(make(
+            name=settings.name,
+            parameters={"settings": settings.record(), "notify": notify},
+            schedules=[Cron(schedule["cron"], timezone=schedule["timezone"])] if schedule else None,
+            description=f"Evaluation of the study in {path.name}",
+            tags=["reoffend"],
+        ))
+    return made
+
+
+def study_deployments(studies_dir: Path) -> list:
+    from flows.evaluate import evaluate
+
+    return _deployments(studies_dir, evaluate.to_deployment)
 
 
 def require_server() -> None:
     """A running Prefect server at PREFECT_API_URL, or one line that says how to start one."""
     url = os.environ.get("PREFECT_API_URL")
     if not url:
-        return
+        raise SettingsError(
+            "reoffend serve needs a running Prefect server: start one with `prefect server start` and set "
+            "PREFECT_API_URL=http://127.0.0.1:4200/api (schedules never fire on a temporary server)"
+        )
     import httpx
 
     try:
@@ -61,15 +71,20 @@ def require_server() -> None:
 
 
 def serve_studies(studies_dir: Path, *, limit: int | None = None) -> None:
+    """Serve every study until Ctrl-C or SIGTERM; then return (runs under way are ended by
+    Prefect's runner, and their flow runs marked as such)."""
     require_server()
-    if not os.environ.get("PREFECT_API_URL"):
-        raise SettingsError(
-            "reoffend serve needs a running Prefect server: start one with `prefect server start` and set "
-            "PREFECT_API_URL=http://127.0.0.1:4200/api (schedules never fire on a temporary server)"
-        )
+    deployments = study_deployments(studies_dir)
     from prefect import serve
 
-    serve(*study_deployments(studies_dir), pause_on_shutdown=False, limit=limit)
+    # SIGTERM (a service manager's stop) ends serving like Ctrl-C does.
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        serve(*deployments, pause_on_shutdown=False, limit=limit)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def deploy_to_pool(studies_dir: Path, pool: str) -> list[str]:
@@ -77,28 +92,14 @@ def deploy_to_pool(studies_dir: Path, pool: str) -> list[str]:
     ``prefect work-pool create NAME --type process``); workers started with
     ``prefect worker start --pool NAME`` on this or other machines run the evaluations."""
     require_server()
-    if not os.environ.get("PREFECT_API_URL"):
-        raise SettingsError("deploying to a work pool needs a running Prefect server and PREFECT_API_URL")
-    from prefect.schedules import Cron
-
     from flows.evaluate import evaluate
 
     project = Path(__file__).resolve().parents[1]
     source = evaluate.from_source(source=str(project), entrypoint="flows/evaluate.py:evaluate")
-    names = []
-    for path in sorted(Path(studies_dir).glob("*.toml")):
-        settings = load_study(path)
-        schedule = study_schedule(path)
+
+    def make(**options):
         # to_deployment + apply registers the deployment without Flow.deploy()'s image build step.
-        source.to_deployment(
-            name=settings.name,
-            work_pool_name=pool,
-            parameters={"settings": settings.record()},
-            schedules=[Cron(schedule["cron"], timezone=schedule["timezone"])] if schedule else None,
-            description=f"Evaluation of the study in {path.name}",
-            tags=["reoffend"],
-        ).apply()
-        names.append(f"evaluate/{settings.name}")
-    if not names:
-        raise SettingsError(f"{studies_dir}: no study files (*.toml)")
-    return names
+        source.to_deployment(work_pool_name=pool, **options).apply()
+        return f"evaluate/{options['name']}"
+
+    return _deployments(studies_dir, make)

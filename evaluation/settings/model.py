@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -370,7 +371,8 @@ def load_study(path: str | Path, overrides: dict[str, Any] | None = None) -> Stu
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{path}: not valid TOML ({exc})") from None
     study = dict(raw.get("study", raw))
-    study.pop("schedule", None)  # read by study_schedule: it does not change results
+    study.pop("schedule", None)  # read by study_operations: they do not change results
+    study.pop("notify", None)
     for key in ("data_dir", "out_dir", "work_dir", "library", "library_site"):
         if isinstance(study.get(key), str):
             study[key] = (path.parent / study[key]).resolve()
@@ -403,14 +405,32 @@ def study_settings(study: str | Path | None = None, **overrides: Any) -> StudySe
     return StudySettings(**given)
 
 
-def study_schedule(path: str | Path) -> dict | None:
-    """A study file's ``[study.schedule]``: ``{"cron": ..., "timezone": ...}``, or None."""
+def study_operations(path: str | Path) -> tuple[dict | None, str | None]:
+    """A study file's operations, which do not change its results: its
+    ``[study.schedule]`` (``{"cron": ..., "timezone": ...}`` or None) and the Prefect
+    notification block its ``[study.notify]`` names for a failed run (``on_failure =
+    "custom-webhook/ops-alerts"``, a block type's slug and the block's name, or None)."""
     import tomllib
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     path = Path(path)
     raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    schedule = raw.get("study", raw).get("schedule")
+    study = raw.get("study", raw)
+    return _schedule(path, study.get("schedule")), _notify(path, study.get("notify"))
+
+
+def _notify(path: Path, notify: Any) -> str | None:
+    if notify is None:
+        return None
+    block = notify.get("on_failure") if isinstance(notify, dict) else None
+    if not isinstance(block, str) or not re.fullmatch(r"[a-z0-9-]{1,64}/[A-Za-z0-9_.-]{1,128}", block):
+        raise SettingsError(f"{path}: [study.notify] needs on_failure = \"<block type>/<block name>\", a saved "
+                            "Prefect notification block such as \"custom-webhook/ops-alerts\"")
+    return block
+
+
+def _schedule(path: Path, schedule: Any) -> dict | None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     if schedule is None:
         return None
     if not isinstance(schedule, dict) or not isinstance(schedule.get("cron"), str):
@@ -418,7 +438,7 @@ def study_schedule(path: str | Path) -> dict | None:
     timezone = schedule.get("timezone", "UTC")
     try:
         ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
         raise SettingsError(f"{path}: unknown timezone {timezone!r} (e.g. Europe/London)") from None
     if len(schedule["cron"].split()) != 5:
         raise SettingsError(f"{path}: cron {schedule['cron']!r} must have five fields")

@@ -192,3 +192,44 @@ def test_the_flow_rebuilds_the_library_as_its_last_task(small_data, tmp_path):
     assert [(r.council, r.is_current) for r in rows] == [("Smallville", True)]
     assert json.loads(rows[0].results_json)["audience"] == "partner"
     assert (tmp_path / "library" / "site" / "index.html").is_file()
+
+
+@pytest.mark.parametrize("error, calls", [
+    (OSError(5, "Input/output error"), 2),  # transient: retried, then succeeds
+    (DataFileError("required column is missing", file="people.csv"), 1),  # the tool's own: at once
+    (ValueError("a programming error"), 1),  # not transient either
+])
+def test_an_io_step_retries_only_an_error_that_can_pass(monkeypatch, tmp_path, small_data, error, calls):
+    """Every error used to be retried twice (a missing column loaded the data three times)."""
+    from evaluation.pipeline import steps as declared
+
+    made = []
+
+    def flaky(settings):
+        made.append(1)
+        if len(made) == 1:
+            raise error
+
+    step = declared.Step("flaky", "a flaky read", flaky, stage="load", io=True)
+    monkeypatch.setattr(declared, "STEPS", (step,) + declared.STEPS)
+    monkeypatch.setattr("flows.evaluate._IO", {"retries": 2, "retry_delay_seconds": 0})
+    state = evaluate(settings(small_data, tmp_path / "out", robustness=False), return_state=True)
+    assert len(made) == calls
+    assert state.is_completed() == (calls == 2)
+    if isinstance(error, DataFileError):
+        assert state.message == "people.csv: required column is missing"  # the one line, nothing added
+
+
+def test_a_study_names_its_failure_notification_as_a_prefect_block(tmp_path):
+    from evaluation.errors import SettingsError
+    from evaluation.settings.model import load_study, study_operations
+
+    study = tmp_path / "s.toml"
+    base = f'[study]\nname = "s"\ndata_dir = "{tmp_path}"\nout_dir = "{tmp_path / "o"}"\n'
+    study.write_text(base + '[study.schedule]\ncron = "0 6 2 * *"\n[study.notify]\non_failure = "slack-webhook/ops"\n')
+    assert study_operations(study) == ({"cron": "0 6 2 * *", "timezone": "UTC"}, "slack-webhook/ops")
+    assert load_study(study).name == "s"  # operations do not reach the settings (or results)
+    for bad in ('"https://hooks.example/x"', '"ops"', "3", '"a/b c"'):
+        study.write_text(base + f"[study.notify]\non_failure = {bad}\n")
+        with pytest.raises(SettingsError, match="saved Prefect notification block"):
+            study_operations(study)

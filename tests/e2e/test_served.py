@@ -1,10 +1,15 @@
-"""Scheduled evaluations against a real Prefect server on loopback: serve a study,
-trigger a run through Prefect's CLI, check the outputs appear, and check the schedule
-stays active after the serving process stops."""
+"""Scheduled evaluations against a real Prefect server on loopback: a run the scheduler
+creates on a one-minute cron completes and logs its steps to Prefect; a failing study
+fails once with its one-line reason and announces it to a webhook; a study served and
+run on request keeps its schedule; a work pool's workers share studies; Ctrl-C stops
+serving cleanly."""
 
 from __future__ import annotations
 
+import http.server
 import json
+import shutil
+import threading
 import os
 import signal
 import socket
@@ -46,7 +51,10 @@ def server(tmp_path_factory):
     url = f"http://127.0.0.1:{port}/api"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env.update(PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_LOGGING_LEVEL="WARNING",
-               PREFECT_RUNNER_POLL_FREQUENCY="2")
+               PREFECT_RUNNER_POLL_FREQUENCY="2",
+               # the scheduler looks for schedules to fill every 5 s (default 60 s), so a
+               # one-minute cron gets its first run within the minute
+               PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="5")
     log = open(home / "server.log", "w")
     proc = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
                             env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -170,3 +178,107 @@ def test_the_operators_prefect_commands_work_against_a_real_server(server):
         assert "Unprocessable" not in result.stdout + result.stderr  # (a bare "422" can be part of an id)
     log = (Path(env["PREFECT_HOME"]) / "server.log").read_text()
     assert " 422" not in log, [line for line in log.splitlines() if " 422" in line][:3]
+
+
+def api(url: str, path: str, body: dict) -> list[dict]:
+    """POST a filter to the server's API (every field given: prefect 3.8.8's server
+    rejects explicit nulls)."""
+    request = urllib.request.Request(f"{url}/{path}", data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def runs_of(url: str, deployment_name: str) -> list[dict]:
+    deployments = api(url, "deployments/filter", {"deployments": {"name": {"any_": [deployment_name]}}, "limit": 5})
+    if not deployments:  # not registered yet
+        return []
+    return api(url, "flow_runs/filter", {"flow_runs": {"deployment_id": {"any_": [deployments[0]["id"]]}},
+                                         "limit": 50, "sort": "EXPECTED_START_TIME_ASC"})
+
+
+class Webhook(http.server.BaseHTTPRequestHandler):
+    """A notification receiver on loopback: keeps each POST's body."""
+
+    received: list[str] = []
+
+    def do_POST(self):  # noqa: N802 - the standard library's name
+        self.received.append(self.rfile.read(int(self.headers.get("Content-Length", 0))).decode())
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_scheduled_runs_fire_complete_log_their_steps_and_a_failure_is_announced(server, tmp_path):
+    """The scheduler itself creates the runs (auto_scheduled): with prefect 3.8.8 and
+    SQLAlchemy 2.1 its every loop failed with "Can't evaluate bulk DML statement" and no
+    run was ever created, although the schedule showed as active."""
+    url, env = server
+    data, studies = small_data_and_studies(tmp_path, seed=5)
+    broken = tmp_path / "broken-data"
+    shutil.copytree(Path(__file__).parents[1] / "data" / "bad" / "missing_required_column", broken)
+    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Webhook)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    made = subprocess.run([str(BIN / "python"), "-c", (
+        "import sys; from prefect.blocks.notifications import CustomWebhookNotificationBlock as B; "
+        "B(name='ops', url=sys.argv[1], json_data={'text': '{{subject}}: {{body}}'}).save('ops-alerts')"),
+        f"http://127.0.0.1:{receiver.server_address[1]}/hook"], env=env, capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0, made.stderr[-2000:]
+    every_minute = '[study.schedule]\ncron = "* * * * *"\ntimezone = "Europe/London"\n'
+    (studies / "monthly.toml").write_text(
+        f'[study]\nname = "monthly"\ndata_dir = "{data}"\nout_dir = "{tmp_path / "out"}"\n'
+        f"bootstrap_resamples = 200\n\n{every_minute}")
+    (studies / "broken.toml").write_text(
+        f'[study]\nname = "broken"\ndata_dir = "{broken}"\nout_dir = "{tmp_path / "out-broken"}"\n\n{every_minute}\n'
+        '[study.notify]\non_failure = "custom-webhook/ops-alerts"\n')
+    log = open(tmp_path / "serve.log", "w")
+    as_a_user = {k: v for k, v in env.items() if k != "PREFECT_LOGGING_LEVEL"}  # the tool's own default
+    serving = subprocess.Popen([str(BIN / "reoffend"), "serve", str(studies)], env=as_a_user, cwd=tmp_path,
+                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        def finished(name, state):
+            done = [r for r in runs_of(url, name) if r["auto_scheduled"] and r["state_type"] == state]
+            return done[0] if done else None
+
+        completed = wait_for(lambda: finished("monthly", "COMPLETED"), 200, "a scheduled run to complete", 3)
+        failed = wait_for(lambda: finished("broken", "FAILED"), 60, "the broken study's scheduled run", 2)
+        assert json.loads((tmp_path / "out" / "results.json").read_text())["cohort"]["participants"] == 150
+        # the run's log in Prefect holds the step lines the terminal shows
+        def run_log():  # Prefect sends logs in batches (every 2 s): wait for the last step's line
+            logs = api(url, "logs/filter", {"logs": {"flow_run_id": {"any_": [completed["id"]]}}, "limit": 200,
+                                            "sort": "TIMESTAMP_ASC"})
+            messages = [entry["message"] for entry in logs]
+            return messages if any(m.startswith("write outputs: done in") for m in messages) else None
+
+        messages = wait_for(run_log, 30, "the run's log", 1)
+        for line in ("load and validate the data: done in", "build cohorts: done in", "estimate: done in",
+                     "write outputs: done in"):
+            assert any(m.startswith(line) for m in messages), (line, messages[:30])
+        # the failure: its one line as the state message, within seconds, the load tried once
+        reason = f"{broken}/offences.csv, column 'outcome_date': required column is missing"
+        assert failed["state"]["message"] == reason
+        assert failed["total_run_time"] < 15, failed["total_run_time"]
+        tasks = api(url, "task_runs/filter", {"flow_runs": {"id": {"any_": [failed["id"]]}}, "limit": 50})
+        assert [t["run_count"] for t in tasks if t["name"].startswith("load and validate")] == [1], tasks
+        # ... announced to the webhook the study names
+        wait_for(lambda: Webhook.received, 30, "the failure notification", 1)
+        assert "evaluation 'broken' failed" in Webhook.received[0] and "required column is missing" in Webhook.received[0]
+    finally:
+        # Ctrl-C (SIGINT to the terminal's process group) stops serving within seconds, cleanly
+        os.killpg(serving.pid, signal.SIGINT)
+        try:
+            code = serving.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(serving.pid, signal.SIGKILL)
+            code = "did not stop within 15 s of Ctrl-C"
+        log.close()
+        receiver.shutdown()
+    output = (tmp_path / "serve.log").read_text()
+    assert code == 0, (code, output[-3000:])
+    assert "Traceback" not in output, output[-3000:]
+    assert "evaluate/monthly run" in output and "completed: outputs in" in output, output[-3000:]
+    assert "evaluate/broken run" in output and "failed: " in output and "required column is missing" in output
+    assert "stopped serving" in output
+    assert "build cohorts" not in output  # step lines go to the run's log, not the serving terminal
