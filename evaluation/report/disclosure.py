@@ -1,44 +1,56 @@
-"""Disclosure control for the partner audience: one pass over the results.
+"""Disclosure control for the partner audience: one pass over the exact results.
 
-A partner may subtract, multiply and divide every number in every file it receives. The
-rules (ONS and GSS guidance on tables from administrative sources; MoJ and Justice Data
-Lab practice; see docs/security.md):
+A partner may subtract, multiply and divide every number in every file it receives, and
+compare this month's report with last month's. Suppressing small cells cannot survive
+that (a total in one run minus the same total in the next is a person), so the partner
+view uses **keyed random rounding** (:mod:`evaluation.report.rounding`; docs/security.md):
 
-- **Primary suppression.** A count of people or offences from 1 to threshold - 1 (default
-  threshold 5) is shown as ``<5``.
-- **Implied counts are counts.** A rate or share times its group's size, a per-person
-  frequency times n, a mean of a 0/1 covariate times n, a mean count covariate times n, a
-  total minus its parts, a group minus a subgroup (the complement): each is registered as
-  a count and suppressed like one.
-- **Secondary suppression.** In every additive group (a total and the parts that make it
-  up, within a table or across tables that share a margin) a single hidden part could be
-  recovered by subtraction, so the smallest other non-zero part is hidden too (``~``);
-  when no other part can be hidden, the total is.
-- **Derived statistics follow their counts.** A statistic computed from a hidden count
-  (a percentage change, rate, mean, interval, test) is withheld. When any count implied
-  by the matched comparison is hidden, the whole impact section is withheld, with the
-  checks that re-use it (value for money, sensitivity, falsification, hidden bias, power,
-  subgroups), and the report says why.
-- **No individual's facts.** Index dates and the data cut-off (which defaults to the
-  latest outcome date) are shown to the month, or the year when the cohort itself is
-  small; input files' sizes and hashes are left out; survival curves are left out.
+- **Every count is rounded** to a multiple of the base (the suppression threshold, default
+  5), at random but the same way for the same results; any change to the data redraws
+  every count. A published count is consistent with ``base`` true values, so no count
+  from 1 to ``base - 1`` can be told apart from 0 or the base.
+- **Totals are sums of their rounded parts** where the output shows the parts (offences
+  by category and their groups and totals; the analysed participants and those not
+  analysed), so tables add up; the same count shows the same number everywhere.
+- **What counts imply is computed from the rounded counts**: shares, per-person
+  frequencies, rates, percentage changes and the means of 0/1 and count covariates are
+  recomputed from the rounded numerator and denominator, so multiplying them back gives
+  a rounded count, never the exact one.
+- **Model statistics are coarsened**: estimates and intervals to three significant figures,
+  p-values to three decimals (none below 0.001), money to two significant figures;
+  test statistics, survival steps, propensity coefficients and days at risk to the day
+  are left out.
+- **A final pass** (:func:`_coarsen_the_rest`) rounds any count and coarsens any number a
+  new result might add, so nothing reaches a partner at full precision unreviewed.
+- **Truly small cohorts.** With fewer than :data:`MIN_PARTNER_MATCHED` matched
+  participants, the matched comparison and everything built on it (``MATCHED_ONLY``) are
+  withheld, and the message says what the analyst can change; subgroups smaller than
+  twice the base show no estimate. A handful of unmatched participants withholds nothing.
+- **No individual's facts.** Index dates and the data cut-off are shown to the month, or
+  the year when the cohort is small; input files' sizes and hashes are left out.
 """
 
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+import math
+from collections.abc import Callable
 
-SECONDARY = "~"
+from evaluation.report.rounding import KeyedRounding, disclosure_key, key_id, p_value, ratio, significant
+
 WITHHELD = "withheld: would reveal a small count"
+#: The fewest analysed participants for which a partner view shows the matched comparison.
+MIN_PARTNER_MATCHED = 20
+#: The fewest analysed participants for which the balance table shows standardised differences.
+MIN_PARTNER_SMD = 100
 
-#: Keys whose integer values are counts of people or offences (what disclosure control covers).
+#: Keys whose integer values are counts of people or offences (the final pass rounds any it finds).
 COUNT_KEYS = frozenset({
     "submitted", "participants", "people", "offences_before", "offences_after",
     "people_with_offence_before", "people_with_offence_after", "not_reoffended", "treated", "comparison",
     "matched", "no_match_within_caliper", "outside_common_support", "comparison_units", "comparison_rows",
     "reoffenders_treated", "contaminated_comparisons", "candidate_units", "candidate_people",
-    "pairs", "pairs_with_a_difference", "read", "loaded", "rejected",
+    "pairs", "pairs_with_a_difference", "read", "loaded", "rejected", "participants_needed",
 })
 
 #: Covariates whose mean times a group size is a number of offences. A binary covariate's
@@ -49,387 +61,327 @@ COUNT_COVARIATES = frozenset({"prior_offences_365", "proven_365", "prior_offence
                               "prior_person", "prior_property", "prior_drugs"})
 
 
-@dataclass
-class DisclosurePlan:
-    """Which facts to hide. Facts are tuples naming a count, e.g. ("by_programme", "OLASS", "people")."""
-
-    threshold: int = 5
-    values: dict[tuple, int] = field(default_factory=dict)
-    hidden: dict[tuple, str] = field(default_factory=dict)
-    groups: list[tuple[tuple, list[tuple]]] = field(default_factory=list)
-
-    @property
-    def small(self) -> str:
-        return f"<{self.threshold}"
-
-    def add(self, key: tuple, value) -> None:
-        """Register a count (an implied count is rounded to the nearest whole number)."""
-        value = int(round(value))
-        self.values[key] = value
-        if 0 < value < self.threshold:
-            self.hidden[key] = self.small
-
-    def add_group(self, total: tuple, parts: list[tuple]) -> None:
-        """``total`` = the sum of ``parts`` (every one registered with :meth:`add`)."""
-        self.groups.append((total, parts))
-
-    def add_split(self, total: tuple, part: tuple, rest: tuple) -> None:
-        """Register ``rest`` = total - part, and the group total = part + rest."""
-        if total in self.values and part in self.values:
-            self.add(rest, self.values[total] - self.values[part])
-            self.add_group(total, [part, rest])
-
-    def resolve(self) -> None:
-        """Apply secondary suppression until no group leaves a single part recoverable."""
-        changed = True
-        while changed:
-            changed = False
-            for total, parts in self.groups:
-                hidden_parts = [p for p in parts if p in self.hidden]
-                if len(hidden_parts) != 1 or total in self.hidden:
-                    continue
-                candidates = sorted((self.values[p], p) for p in parts if p not in self.hidden and self.values[p] > 0)
-                if candidates:
-                    self.hidden[candidates[0][1]] = SECONDARY
-                else:
-                    self.hidden[total] = SECONDARY
-                changed = True
-
-    def show(self, key: tuple, value):
-        return self.hidden.get(key, value)
-
-    def is_hidden(self, *keys: tuple) -> bool:
-        return any(k in self.hidden for k in keys)
-
-
-# --- the counts in results, and how they add up ---------------------------------------------
-
-def _add_load(plan: DisclosurePlan, results: dict) -> None:
-    for table, c in (results.get("load") or {}).get("tables", {}).items():
-        for key in ("read", "loaded", "rejected"):
-            plan.add(("load", table, key), c[key])
-        plan.add_group(("load", table, "read"), [("load", table, "loaded"), ("load", table, "rejected")])
-    if ("load", "participants", "loaded") in plan.values:
-        # participant rows loaded - people submitted = rows of other programmes or repeat starts
-        plan.add_split(("load", "participants", "loaded"), ("submitted",), ("load", "participants", "other_rows"))
-
-
-def _add_cohort(plan: DisclosurePlan, results: dict) -> None:
-    cohort, ba = results["cohort"], results["before_after"]
-    plan.add(("submitted",), cohort["submitted"])
-    plan.add(("analysed",), cohort["participants"])
-    for reason, n in cohort["excluded"].items():
-        plan.add(("excluded", reason), n)
-    plan.add_group(("submitted",), [("analysed",), *[("excluded", r) for r in cohort["excluded"]]])
-    for key in ("offences_before", "offences_after", "people_with_offence_before", "people_with_offence_after"):
-        plan.add(("total", key), ba[key])
-    for when in ("before", "after"):  # people with no offence: the complement of a share
-        plan.add_split(("analysed",), ("total", f"people_with_offence_{when}"), ("total", f"people_without_offence_{when}"))
-    tables = (("by_group", "group"), ("by_category", "category"), ("by_programme", "programme"))
-    for table, label in tables:
-        for row in ba[table]:
-            for key in ("people", "offences_before", "offences_after", "people_with_offence_before",
-                        "people_with_offence_after"):
-                if key in row:
-                    plan.add((table, row[label], key), row[key])
-            if table == "by_programme":
-                for when in ("before", "after"):
-                    plan.add_split((table, row[label], "people"), (table, row[label], f"people_with_offence_{when}"),
-                                   (table, row[label], f"people_without_offence_{when}"))
-        additive = ["offences_before", "offences_after"] + (
-            ["people", "people_with_offence_before", "people_with_offence_after"] if table == "by_programme" else [])
-        for key in additive:
-            total = ("analysed",) if key == "people" else ("total", key)
-            plan.add_group(total, [(table, row[label], key) for row in ba[table]])
-    # a group's offences are the sum of its categories' (robbery = against the person - the rest)
-    from evaluation.load.contract import OFFENCE_GROUPS
-
-    categories = {row["category"] for row in ba["by_category"]}
-    for row in ba["by_group"]:
-        members = [c for c in OFFENCE_GROUPS.get(row["group"], ()) if c in categories]
-        for key in ("offences_before", "offences_after"):
-            if members:
-                plan.add_group(("by_group", row["group"], key), [("by_category", c, key) for c in members])
-    hr = ba["high_risk"]
-    for key in ("people", "offences_before", "offences_after", "not_reoffended"):
-        plan.add(("high_risk", key), hr[key])
-    plan.add_split(("high_risk", "people"), ("high_risk", "not_reoffended"), ("high_risk", "reoffended"))
-    plan.add_split(("analysed",), ("high_risk", "people"), ("low_risk", "people"))
-    for key in ("offences_before", "offences_after"):
-        plan.add_split(("total", key), ("high_risk", key), ("low_risk", key))
-
-
-def _matched_n(m: dict) -> int:
-    return m["matching"]["counts"]["matched"]
-
-
-def _add_matched(plan: DisclosurePlan, results: dict) -> list[tuple]:
-    """Counts of the matched comparison; returns the facts its outcome statistics imply."""
-    m = results["matched"]
-    counts = m["matching"]["counts"]
-    n = counts["matched"]
-    plan.add(("matched",), n)
-    plan.add(("unmatched_caliper",), counts["no_match_within_caliper"])
-    plan.add(("unmatched_support",), counts["outside_common_support"])
-    plan.add_group(("analysed",), [("matched",), ("unmatched_caliper",), ("unmatched_support",)])
-    plan.add(("comparison",), m["comparison"])
-    plan.add(("contaminated",), m["contaminated_comparisons"])
-    plan.add_split(("comparison",), ("contaminated",), ("uncontaminated",))
-    implied = [("matched",), ("comparison",)]
-    # rates and frequencies times n (JDL weights the comparison group to the treated count)
-    for arm in ("treated", "comparison"):
-        rate = m["reoffending_rate"][arm]
-        freq = m["frequency"][arm]
-        change = m["difference_in_differences"][arm]
-        plan.add(("matched", arm, "reoffenders"), rate * n)
-        plan.add(("matched", arm, "not_reoffended"), (1 - rate) * n)
-        plan.add(("matched", arm, "offences_after"), freq * n)
-        plan.add(("matched", arm, "offences_before"), (freq - change) * n)
-        implied += [("matched", arm, k) for k in ("reoffenders", "not_reoffended", "offences_after", "offences_before")]
-    plan.add(("reoffenders_treated",), m["time_to_first_reoffence"]["reoffenders_treated"])
-    implied.append(("reoffenders_treated",))
-    # the matched participants are a subset of those analysed: the rest is a count too
-    for key in ("offences_before", "offences_after"):
-        plan.add_split(("total", key), ("matched", "treated", key), ("unmatched", key))
-        implied.append(("unmatched", key))
-    plan.add_split(("total", "people_with_offence_after"), ("matched", "treated", "reoffenders"),
-                   ("unmatched", "reoffenders"))
-    implied.append(("unmatched", "reoffenders"))
-    return implied
-
-
-def _add_balance(plan: DisclosurePlan, results: dict) -> dict[str, list[tuple]]:
-    """Counts that each balance row's means imply, by covariate."""
-    m = results["matched"]
-    sizes = {"treated_before": results["cohort"]["participants"], "treated_after": _matched_n(m),
-             "comparison_after": _matched_n(m)}
-    implied: dict[str, list[tuple]] = {}
-    for row in m["matching"]["balance"]["covariates"]:
-        name = row["covariate"]
-        facts = []
-        for side, size in sizes.items():
-            mean = row.get(f"mean_{side}")
-            if mean is None:
-                continue
-            if row.get("binary"):
-                plan.add(("balance", name, side, "yes"), mean * size)
-                plan.add(("balance", name, side, "no"), (1 - mean) * size)
-                facts += [("balance", name, side, "yes"), ("balance", name, side, "no")]
-            elif name in COUNT_COVARIATES:
-                plan.add(("balance", name, side, "total"), mean * size)
-                facts.append(("balance", name, side, "total"))
-        implied[name] = facts
-    return implied
-
-
-def _add_checks(plan: DisclosurePlan, results: dict) -> None:
-    for i, row in enumerate(results.get("sensitivity") or []):
-        if isinstance(row.get("matched"), int):
-            plan.add(("sensitivity", i), row["matched"])
-            plan.add_split(("analysed",), ("sensitivity", i), ("sensitivity", i, "unmatched"))
-    check = results.get("falsification") or {}
-    if isinstance(check.get("matched"), int) and check["matched"] <= plan.values[("analysed",)]:
-        plan.add(("falsification", "matched"), check["matched"])
-        plan.add_split(("analysed",), ("falsification", "matched"), ("falsification", "unmatched"))
-    bounds = results.get("rosenbaum_gamma") or {}
-    if isinstance(bounds.get("pairs_with_a_difference"), int):
-        plan.add(("rosenbaum", "pairs"), bounds["pairs"])
-        plan.add(("rosenbaum", "differing"), bounds["pairs_with_a_difference"])
-        plan.add_split(("rosenbaum", "pairs"), ("rosenbaum", "differing"), ("rosenbaum", "same"))
-    dimensions: dict[str, list[tuple]] = {}
-    for row in results.get("subgroups") or []:
-        key = ("subgroup", row["dimension"], row["group"])
-        plan.add(key, row["participants"])
-        dimensions.setdefault(row["dimension"], []).append(key)
-    for dimension, parts in dimensions.items():
-        # groups too small to estimate may be missing: the matched total minus those listed is a count too
-        rest = plan.values[("matched",)] - sum(plan.values[p] for p in parts)
-        if rest:
-            plan.add(("subgroup", dimension, "(rest)"), rest)
-            parts = [*parts, ("subgroup", dimension, "(rest)")]
-        plan.add_group(("matched",), parts)
-
-
-def plan_for(results: dict, threshold: int) -> tuple[DisclosurePlan, list[tuple], dict[str, list[tuple]]]:
-    """Every count in results (stated or implied) and how they add up, resolved."""
-    plan = DisclosurePlan(threshold)
-    _add_cohort(plan, results)
-    _add_load(plan, results)
-    matched_facts: list[tuple] = []
-    balance_facts: dict[str, list[tuple]] = {}
-    if results.get("matched"):
-        matched_facts = _add_matched(plan, results)
-        balance_facts = _add_balance(plan, results)
-        _add_checks(plan, results)
-    plan.resolve()
-    return plan, matched_facts, balance_facts
-
-
-# --- the partner view --------------------------------------------------------------------------
-
 def _month(date_text: str | None, *, year_only: bool) -> str | None:
     if not date_text:
         return date_text
     return date_text[:4] if year_only else date_text[:7]
 
 
-def _hide_row(row: dict, plan: DisclosurePlan, table: str, label: str) -> dict:
-    out = dict(row)
-    name = row[label]
-    for key in list(row):
-        if (table, name, key) in plan.values:
-            out[key] = plan.show((table, name, key), row[key])
-    if plan.is_hidden((table, name, "offences_before"), (table, name, "offences_after")):
-        out["percent_change"] = SECONDARY
+def _interval(values, digits: int = 3):
+    return None if values is None else [significant(v, digits) for v in values]
+
+
+def _test(test: dict | None, digits: int = 3) -> dict | None:
+    """An estimate with its interval and p-value, coarsened; a test statistic left out."""
+    if not isinstance(test, dict):
+        return test
+    out = dict(test)
+    out.pop("statistic", None)
+    for key in ("estimate", "difference"):
+        if isinstance(out.get(key), float):
+            out[key] = significant(out[key], digits)
+    if "ci95" in out:
+        out["ci95"] = _interval(out["ci95"], digits)
+    for key in ("p_value", "p_value_holm", "p_value_no_hidden_bias"):
+        if key in out:
+            out[key] = p_value(out[key])
     return out
 
 
-_BEFORE_AFTER_STATISTICS = (
-    "percent_change_ci95", "offences_per_person_before", "offences_per_person_after", "share_with_offence_before",
-    "share_with_offence_after", "days_at_risk_before", "days_at_risk_after", "rate_per_365_days_at_risk_before",
-    "rate_per_365_days_at_risk_after", "rate_ratio", "wilcoxon", "mcnemar",
-)
+class _View:
+    """The partner view under construction: the rounding, and the rounded base counts."""
+
+    def __init__(self, results: dict, threshold: int, key: bytes) -> None:
+        self.r = KeyedRounding(threshold, key, results)
+        self.base = threshold
+
+    def count(self, cell: str, value, base: int | None = None):
+        return self.r.count(cell, value, base)
 
 
-def _before_after_view(out: dict, plan: DisclosurePlan) -> None:
+# --- the counts and what they imply ----------------------------------------------------------
+
+def _load_view(out: dict, v: _View) -> None:
+    load = out.get("load")
+    if not load:
+        return
+    for table, c in load["tables"].items():
+        loaded = v.count(f"load/{table}/loaded", c["loaded"])
+        rejected = v.count(f"load/{table}/rejected", c["rejected"])
+        load["tables"][table] = {**c, "loaded": loaded, "rejected": rejected, "read": loaded + rejected}
+    load["data_cutoff"] = _month(load.get("data_cutoff"), year_only=False)
+
+
+def _cohort_view(out: dict, v: _View) -> int:
+    """Participants submitted, analysed and excluded (analysed + excluded = submitted);
+    returns the rounded number analysed."""
+    cohort = out["cohort"]
+    analysed = v.count("analysed", cohort["participants"])
+    excluded = {reason: v.count(f"excluded/{reason}", n) for reason, n in cohort["excluded"].items()}
+    cohort.update(participants=analysed, excluded=excluded, submitted=analysed + sum(excluded.values()))
+    small = cohort["participants"] < MIN_PARTNER_MATCHED
+    cohort["index_dates"] = [_month(d, year_only=small) for d in cohort.get("index_dates") or []]
+    cohort["data_cutoff"] = _month(cohort.get("data_cutoff"), year_only=False)
+    pool = cohort.get("comparison_pool") or {}
+    pool.pop("excluded_units", None)
+    for key in ("candidate_units", "candidate_people"):
+        if key in pool:
+            pool[key] = v.count(f"pool/{key}", pool[key])
+    return analysed
+
+
+def _change(before, after):
+    return None if before in (None, 0) or after is None else 100.0 * (after - before) / before
+
+
+def _before_after_view(out: dict, v: _View, n: int) -> None:
+    from evaluation.load.contract import OFFENCE_GROUPS
+
     ba = out["before_after"]
-    ba["participants"] = out["cohort"]["participants"]
-    for key in ("offences_before", "offences_after", "people_with_offence_before", "people_with_offence_after"):
-        ba[key] = plan.show(("total", key), ba[key])
-    if plan.is_hidden(("total", "offences_before"), ("total", "offences_after")):
-        ba["percent_change"] = SECONDARY
-    base = [("analysed",), *[("total", k) for k in ("offences_before", "offences_after", "people_with_offence_before",
-                                                    "people_with_offence_after", "people_without_offence_before",
-                                                    "people_without_offence_after")]]
-    if plan.is_hidden(*base):
-        for key in _BEFORE_AFTER_STATISTICS:
-            if key in ba:
-                ba[key] = None
-    for table, label in (("by_group", "group"), ("by_category", "category"), ("by_programme", "programme")):
-        ba[table] = [_hide_row(row, plan, table, label) for row in ba[table]]
-    ba["high_risk"] = {k: plan.show(("high_risk", k), v) for k, v in ba["high_risk"].items()}
+    ba["participants"] = n
+    categories = {}
+    for row in ba["by_category"]:
+        for key in ("offences_before", "offences_after", "people_with_offence_before", "people_with_offence_after"):
+            if key in row:
+                row[key] = v.count(f"category/{row['category']}/{key}", row[key])
+        row["percent_change"] = _change(row["offences_before"], row["offences_after"])
+        categories[row["category"]] = row
+    for row in ba["by_group"]:  # a group's offences are the sum of its categories'
+        members = [categories[c] for c in OFFENCE_GROUPS.get(row["group"], ()) if c in categories]
+        for key in ("offences_before", "offences_after"):
+            row[key] = sum(m[key] for m in members) if members else v.count(f"group/{row['group']}/{key}", row[key])
+        for key in ("people_with_offence_before", "people_with_offence_after"):
+            if key in row:
+                row[key] = v.count(f"group/{row['group']}/{key}", row[key])
+        row["percent_change"] = _change(row["offences_before"], row["offences_after"])
+    for key in ("offences_before", "offences_after"):  # the totals are the sums of the categories shown
+        ba[key] = sum(row[key] for row in ba["by_category"]) if ba["by_category"] else v.count(f"total/{key}", ba[key])
+    for when in ("before", "after"):
+        people = v.count(f"total/people_with_offence_{when}", ba[f"people_with_offence_{when}"])
+        ba[f"people_with_offence_{when}"] = people
+        ba[f"offences_per_person_{when}"] = ratio(ba[f"offences_{when}"], n)
+        ba[f"share_with_offence_{when}"] = ratio(people, n)
+        if f"days_at_risk_{when}" in ba:  # to base x 365 days: a person-year more or less is one person's
+            days = v.count(f"total/days_at_risk_{when}", ba[f"days_at_risk_{when}"], base=365 * v.base)
+            ba[f"days_at_risk_{when}"] = days
+            rate = ratio(ba[f"offences_{when}"], days)
+            ba[f"rate_per_365_days_at_risk_{when}"] = None if rate is None else 365 * rate
+    ba["percent_change"] = _change(ba["offences_before"], ba["offences_after"])
+    ba["percent_change_ci95"] = _interval(ba.get("percent_change_ci95"))
+    for key in ("rate_ratio", "wilcoxon", "mcnemar"):
+        ba[key] = _test(ba.get(key))
+    for row in ba["by_programme"]:
+        name = row["programme"]
+        for key in ("people", "offences_before", "offences_after", "people_with_offence_before",
+                    "people_with_offence_after"):
+            if key in row:
+                row[key] = v.count(f"programme/{name}/{key}", row[key])
+        row["percent_change"] = _change(row["offences_before"], row["offences_after"])
+    ba["high_risk"] = {k: v.count(f"high_risk/{k}", x) if k in ("people", "offences_before", "offences_after",
+                                                                "not_reoffended") else x
+                       for k, x in ba["high_risk"].items()}
 
 
-def _balance_view(m: dict, plan: DisclosurePlan, balance_facts: dict[str, list[tuple]]) -> None:
-    balance = m["matching"]["balance"]
-    m["matching"].pop("propensity_model", None)  # coefficients are not for partners
-    m["matching"].pop("propensity_overlap", None)  # people per narrow band of the score: not for partners
-    any_hidden = False
-    for row in balance["covariates"]:
-        if plan.is_hidden(*balance_facts.get(row["covariate"], [])):
-            any_hidden = True
-            for key, value in list(row.items()):
-                if isinstance(value, float) or (value is None and key not in ("covariate", "binary")):
-                    row[key] = None
-            row["note"] = WITHHELD
-    if any_hidden:
-        balance["max_abs_smd_before"] = balance["max_abs_smd_after"] = None
-        m["balance"]["max_abs_smd_before"] = m["balance"]["max_abs_smd_after"] = None
+def _arm_counts(m: dict, v: _View, n_exact: int, n: int) -> None:
+    """The matched arms' rates and frequencies, from rounded (weighted) counts: the Justice
+    Data Lab weights the comparison group to the participants' number."""
+    for arm in ("treated", "comparison"):
+        rate, freq = m["reoffending_rate"][arm], m["frequency"][arm]
+        change = m["difference_in_differences"][arm]
+        reoffenders = v.count(f"matched/{arm}/reoffenders", rate * n_exact)
+        after = v.count(f"matched/{arm}/offences_after", freq * n_exact)
+        before = v.count(f"matched/{arm}/offences_before", (freq - change) * n_exact)
+        m["reoffending_rate"][arm] = ratio(reoffenders, n)
+        m["frequency"][arm] = ratio(after, n)
+        m["difference_in_differences"][arm] = ratio(after - before, n)
+        m[f"{arm}_percent_change"] = _change(before, after)
+    for measure in ("reoffending_rate", "frequency", "difference_in_differences"):
+        block = m[measure]
+        t, c = block["treated"], block["comparison"]
+        block["difference"] = None if t is None or c is None else t - c
+        block["ci95"] = _interval(block.get("ci95"))
+        block["p_value"] = p_value(block.get("p_value"))
 
 
-def _matched_view(out: dict, plan: DisclosurePlan) -> None:
+def _matched_view(out: dict, v: _View, analysed: int) -> int:
+    """The matched comparison; returns the rounded number of matched participants."""
     m = out["matched"]
     c = m["matching"]["counts"]
-    c["treated"] = out["cohort"]["participants"]
-    c["matched"] = plan.show(("matched",), c["matched"])
-    c["no_match_within_caliper"] = plan.show(("unmatched_caliper",), c["no_match_within_caliper"])
-    c["outside_common_support"] = plan.show(("unmatched_support",), c["outside_common_support"])
-    c["comparison_units"] = plan.show(("comparison",), c["comparison_units"])
-    c["comparison_rows"] = SECONDARY if plan.is_hidden(("comparison",)) else c["comparison_rows"]
-    m["treated"] = c["matched"]
-    m["comparison"] = c["comparison_units"]
-    m["contaminated_comparisons"] = plan.show(("contaminated",), m["contaminated_comparisons"])
-    # the uncorrected comparison's rates times n are unweighted comparison counts the plan
-    # does not register: partners see its rate ratio only; the censoring model's row counts go
-    if m.get("uncorrected"):
-        m["uncorrected"] = {k: v for k, v in m["uncorrected"].items() if k in ("estimand", "rate_ratio")}
+    n_exact = c["matched"]
+    not_matched = {k: v.count(f"matching/{k}", c[k]) for k in ("no_match_within_caliper", "outside_common_support")}
+    n = max(analysed - sum(not_matched.values()), 0)  # the matched are the analysed less those not matched
+    c.update(treated=analysed, matched=n, **not_matched)
+    c["comparison_units"] = v.count("matching/comparison_units", c["comparison_units"])
+    c["comparison_rows"] = v.count("matching/comparison_rows", c["comparison_rows"])
+    m["treated"], m["comparison"] = n, c["comparison_units"]
+    m["contaminated_comparisons"] = v.count("matching/contaminated", m["contaminated_comparisons"])
+    _arm_counts(m, v, n_exact, n)
+    m["rate_ratio"] = _test(m["rate_ratio"])
+    if m.get("uncorrected"):  # partners see the uncorrected comparison's rate ratio only
+        m["uncorrected"] = {k: (_test(x) if k == "rate_ratio" else x) for k, x in m["uncorrected"].items()
+                            if k in ("estimand", "rate_ratio")}
+    if m.get("ipcw"):
+        m["ipcw"]["rate_ratio"] = _test(m["ipcw"].get("rate_ratio"))
     if m.get("censoring"):
-        for key in ("comparisons_censored", "truncated_person_intervals"):
+        for key in ("comparisons_censored", "truncated_person_intervals", "coefficients", "note"):
             m["censoring"].pop(key, None)
     t = m["time_to_first_reoffence"]
     t.pop("curves", None)  # survival steps fall at single people's reoffences
-    t["reoffenders_treated"] = plan.show(("reoffenders_treated",), t["reoffenders_treated"])
+    t["reoffenders_treated"] = v.count("matched/treated/reoffenders_first", t["reoffenders_treated"])
+    for key in ("logrank", "hazard_ratio"):
+        if key in t:
+            t[key] = _test(t[key])
+    m["matching"].pop("propensity_model", None)  # coefficients are not for partners
+    m["matching"].pop("propensity_overlap", None)  # people per narrow band of the score: not for partners
+    return n
 
 
-def _checks_view(out: dict, plan: DisclosurePlan) -> None:
+def _balance_view(out: dict, v: _View, exact: dict, analysed: int, n: int) -> None:
+    """Means of 0/1 and count covariates from rounded counts; other means to one decimal;
+    standardised differences to two decimals for cohorts of at least MIN_PARTNER_SMD."""
     m = out["matched"]
-    if out.get("costs"):
-        costs = out["costs"]
-        costs["participants"] = m["treated"]
-        if plan.is_hidden(("matched",)) and costs.get("programme_cost") is not None:
-            costs.update(programme_cost=None, net_benefit=None, benefit_cost_ratio=None)
-            costs["notes"] = [*costs["notes"], "programme cost suppressed: it would reveal a small count"]
+    balance = m["matching"]["balance"]
+    pool = out["cohort"].get("comparison_pool", {}).get("candidate_units")
+    sizes = {"treated_before": (exact["cohort"]["participants"], analysed),
+             "treated_after": (exact["matched"]["matching"]["counts"]["matched"], n),
+             "comparison_after": (exact["matched"]["matching"]["counts"]["matched"], n)}
+    if pool:
+        sizes["comparison_before"] = (exact["cohort"]["comparison_pool"]["candidate_units"], pool)
+    show_smd = analysed >= MIN_PARTNER_SMD
+    for row in balance["covariates"]:
+        name = row["covariate"]
+        for side, (size_exact, size) in sizes.items():
+            mean = row.get(f"mean_{side}")
+            if mean is None:
+                continue
+            if row.get("binary") or name in COUNT_COVARIATES:
+                row[f"mean_{side}"] = ratio(v.count(f"balance/{name}/{side}", mean * size_exact), size)
+            else:
+                row[f"mean_{side}"] = round(mean, 1)
+        for key in ("smd_before", "smd_after"):
+            row[key] = round(row[key], 2) if show_smd and row.get(key) is not None else None
+        for key in ("variance_ratio_before", "variance_ratio_after", "ecdf_max_before", "ecdf_max_after",
+                    "ecdf_mean_before", "ecdf_mean_after"):
+            if key in row:
+                row[key] = None  # functions of the same counts at full precision
+    for holder in (balance, m["balance"]):
+        for key in ("max_abs_smd_before", "max_abs_smd_after"):
+            holder[key] = round(holder[key], 2) if show_smd and holder.get(key) is not None else None
+
+
+def _checks_view(out: dict, v: _View, n: int) -> None:
+    costs = out.get("costs")
+    if costs:
+        costs["participants"] = n
+        avoided = costs.get("offences_avoided_by_category") or {}
+        for category, value in avoided.items():
+            avoided[category] = v.count(f"costs/avoided/{category}", value)
+        for key in ("offences_avoided",):
+            if isinstance(costs.get(key), dict):
+                costs[key] = {**costs[key], "estimate": v.count("costs/avoided", costs[key]["estimate"]),
+                              "ci95": _interval(costs[key].get("ci95"), 2)}
+        if isinstance(costs.get("uncosted_offences_avoided"), float):
+            costs["uncosted_offences_avoided"] = v.count("costs/uncosted", costs["uncosted_offences_avoided"])
+        for key in ("savings", "net_benefit", "benefit_cost_ratio"):
+            if isinstance(costs.get(key), dict):
+                costs[key] = {**costs[key], "estimate": significant(costs[key]["estimate"], 2),
+                              "ci95": _interval(costs[key].get("ci95"), 2)}
+        per_person = (out.get("study") or {}).get("programme_cost_per_participant")
+        if costs.get("programme_cost") is not None:
+            costs["programme_cost"] = per_person * n if per_person is not None else significant(costs["programme_cost"], 2)
     for i, row in enumerate(out.get("sensitivity") or []):
-        if ("sensitivity", i) in plan.values:
-            row["matched"] = plan.show(("sensitivity", i), row["matched"])
-            if plan.is_hidden(("sensitivity", i), ("sensitivity", i, "unmatched")):
-                row.update(estimate=None, ci95=None, p_value=None, max_abs_smd_after=None, note=WITHHELD)
-    check = out.get("falsification") or {}
-    check.pop("units_without_control_window", None)  # counts comparisons too: not for partners
-    if isinstance(check.get("matched"), int):
-        check["matched"] = plan.show(("falsification", "matched"), check["matched"])
-    if plan.is_hidden(("falsification", "matched"), ("falsification", "unmatched")):
-        out["falsification"] = {"note": "The falsification test is withheld: its counts would reveal a small group.",
-                                "estimate": None}
-    bounds = out.get("rosenbaum_gamma") or {}
-    if "pairs_with_a_difference" in bounds:
-        bounds["pairs_with_a_difference"] = plan.show(("rosenbaum", "differing"), bounds["pairs_with_a_difference"])
-        bounds["pairs"] = m["treated"]
+        if isinstance(row.get("matched"), int):
+            row["matched"] = v.count(f"sensitivity/{i}/matched", row["matched"])
+        row.update({k: x for k, x in _test(row).items() if k in ("estimate", "ci95", "p_value")})
+        if "max_abs_smd_after" in row and row["max_abs_smd_after"] is not None:
+            row["max_abs_smd_after"] = round(row["max_abs_smd_after"], 2)
+    check = out.get("falsification")
+    if check:
+        check.pop("units_without_control_window", None)  # counts comparisons too: not for partners
+        if isinstance(check.get("matched"), int):
+            check["matched"] = v.count("falsification/matched", check["matched"])
+        check.update({k: x for k, x in _test(check).items() if k in ("estimate", "ci95", "p_value")})
+        if check.get("max_abs_smd_after") is not None:
+            check["max_abs_smd_after"] = round(check["max_abs_smd_after"], 2)
+    bounds = out.get("rosenbaum_gamma")
+    if bounds and "pairs_with_a_difference" in bounds:
+        bounds["pairs"] = n
+        bounds["pairs_with_a_difference"] = v.count("rosenbaum/differing", bounds["pairs_with_a_difference"])
+        bounds["p_value_no_hidden_bias"] = p_value(bounds.get("p_value_no_hidden_bias"))
     for row in out.get("subgroups") or []:
-        key = ("subgroup", row["dimension"], row["group"])
-        row["participants"] = plan.show(key, row["participants"])
-        if plan.is_hidden(key):  # an estimate for a handful of people could say too much about them
+        row["participants"] = v.count(f"subgroup/{row['dimension']}/{row['group']}", row["participants"])
+        if row["participants"] < 2 * v.base:  # an estimate for a handful of people could say too much about them
             row.update(estimate=None, ci95=None, p_value=None, p_value_holm=None, note="suppressed: a small group")
+        else:
+            row.update({k: x for k, x in _test(row).items() if k in ("estimate", "ci95", "p_value", "p_value_holm")})
 
 
-#: What is withheld with the impact section (each re-uses the matched comparison).
-IMPACT_DEPENDENT = ("costs", "sensitivity", "falsification", "rosenbaum_gamma", "e_value", "power", "subgroups")
+# --- the final pass --------------------------------------------------------------------------------
+
+#: Parts of results that hold settings, labels and method text, not data: left as they are.
+_NOT_DATA = frozenset({"study", "suppression", "schema_version", "evidence", "withheld"})
 
 
-def partner_results(results: dict, threshold: int) -> tuple[dict, DisclosurePlan]:
-    """A copy of results fit for partners (see the module's rules)."""
-    plan, matched_facts, balance_facts = plan_for(results, threshold)
+def _coarsen_the_rest(value, v: _View, path: str = ""):
+    """Any count under a count key not already a multiple of the base is rounded, and any
+    other number coarsened to four significant figures: what a new result adds is never
+    shown at full precision, however it was missed above."""
+    if isinstance(value, dict):
+        return {k: (x if (not path and k in _NOT_DATA) else _coarsen_key(k, x, v, f"{path}/{k}"))
+                for k, x in value.items()}
+    if isinstance(value, list):
+        return [_coarsen_the_rest(x, v, f"{path}/{i}") for i, x in enumerate(value)]
+    return value
+
+
+def _coarsen_key(key: str, value, v: _View, path: str):
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and key in COUNT_KEYS:
+        return value if value % v.base == 0 else v.count(f"final{path}", value)
+    if isinstance(value, float):
+        return significant(value, 4) if math.isfinite(value) else None
+    return _coarsen_the_rest(value, v, path)
+
+
+def partner_results(results: dict, threshold: int, *, key: bytes | None = None) -> tuple[dict, KeyedRounding]:
+    """A copy of ``results`` fit for partners (see the module's rules), and the rounding
+    that made it (``.rounded``: every rounded cell)."""
+    from evaluation.pipeline.assemble import MATCHED_ONLY
+    from evaluation.report.evidence import rate_evidence
+
+    key = disclosure_key() if key is None else key
+    v = _View(results, threshold, key)
     out = copy.deepcopy(results)
     out["audience"] = "partner"
     out["suppression"] = {
-        "threshold": threshold,
-        "small": plan.small,
-        "secondary": SECONDARY,
-        "rule": f"counts from 1 to {threshold - 1} are shown as {plan.small}; where a hidden count could be "
-                f"recovered from a total, a difference, a rate or a mean, another number is hidden too "
-                f"({SECONDARY}) or withheld",
+        "method": "keyed random rounding",
+        "base": threshold,
+        "key_id": key_id(key),
+        "rule": f"every count is rounded to a multiple of {threshold}, up or down at random (the same way each time "
+                f"for the same data); totals are the sums of their rounded parts, and rates, shares and means are "
+                f"worked out from the rounded counts",
     }
     out["withheld"] = []
-    load = out.get("load")
-    if load:
-        for table, c in load["tables"].items():
-            load["tables"][table] = {k: plan.show(("load", table, k), v) for k, v in c.items()}
-        load["data_cutoff"] = _month(load.get("data_cutoff"), year_only=False)
-    cohort = out["cohort"]
-    small_cohort = plan.is_hidden(("analysed",))
-    cohort["submitted"] = plan.show(("submitted",), cohort["submitted"])
-    cohort["participants"] = plan.show(("analysed",), cohort["participants"])
-    cohort["excluded"] = {r: plan.show(("excluded", r), n) for r, n in cohort["excluded"].items()}
-    cohort["index_dates"] = [_month(d, year_only=small_cohort) for d in cohort.get("index_dates") or []]
-    cohort["data_cutoff"] = _month(cohort.get("data_cutoff"), year_only=False)
-    cohort.get("comparison_pool", {}).pop("excluded_units", None)
-    _before_after_view(out, plan)
+    _load_view(out, v)
+    analysed = _cohort_view(out, v)
+    _before_after_view(out, v, analysed)
     if out.get("matched"):
-        if plan.is_hidden(*matched_facts):
+        if results["matched"]["matching"]["counts"]["matched"] < MIN_PARTNER_MATCHED:
             out["matched"] = None
-            for key in IMPACT_DEPENDENT:
-                if key in out:
-                    out[key] = None
+            for name in MATCHED_ONLY:
+                if name in out:
+                    out[name] = None
             out["withheld"].append(
-                "The comparison with similar people, and the checks and costs built on it, are withheld: one of "
-                f"their counts is under {plan.threshold} (a small group, or the few participants with no close "
-                "comparison), and their other numbers would reveal it. The analyst's report has them.")
-            if out.get("evidence"):  # its reasons cite the withheld comparison's balance and checks
-                out["evidence"]["reasons"] = [
-                    "rated on the comparison with similar people, which is withheld from this view (above); the "
-                    "analyst's report gives the reasons"]
+                f"The comparison with similar people, and the checks and costs built on it, are withheld from "
+                f"partners: fewer than {MIN_PARTNER_MATCHED} participants were matched, too few to show a "
+                "comparison without saying something about individuals. To show it, evaluate more participants "
+                "together (several programmes, or a longer period of starts), or widen the caliper if many "
+                "participants found no close comparison.")
         else:
-            _matched_view(out, plan)
-            _balance_view(out["matched"], plan, balance_facts)
-            _checks_view(out, plan)
-    return out, plan
+            n = _matched_view(out, v, analysed)
+            _balance_view(out, v, results, analysed, n)
+            _checks_view(out, v, n)
+    # the rating describes what this view shows (a withheld comparison: before/after only)
+    out["evidence"] = rate_evidence(results if out.get("matched") else out).to_dict()
+    return _coarsen_the_rest(out, v), v.r

@@ -150,7 +150,7 @@ class AudienceSettings(_Section):
 
     kind: Literal["analyst", "partner"] = Field(
         "analyst", description="analyst (everything) or partner (aggregates only, small counts suppressed)")
-    suppression_threshold: int = Field(5, ge=2, le=100, description="partner outputs hide counts from 1 to this minus 1")
+    suppression_threshold: int = Field(5, ge=2, le=100, description="partner outputs round every count to a multiple of this (keyed random rounding)")
 
 
 class LibrarySettings(_Section):

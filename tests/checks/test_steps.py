@@ -128,36 +128,51 @@ def test_partner_costs_do_not_reveal_a_small_matched_count(demo_results):
     counts["no_match_within_caliper"] += counts["matched"] - 3  # pretend only 3 were matched
     counts["matched"] = results["matched"]["treated"] = 3
     view, _ = partner_results(results, 5)
-    # 940 per participant is in the settings, so the total cost would give the count away: with
-    # a hidden matched count the impact section and the costs built on it are withheld whole
+    # a comparison of 3 people says something about each of them: it and the costs built on it
+    # are withheld whole, and the message tells the analyst what to change
     assert view["matched"] is None and view["costs"] is None
-    assert value_for_money(view) == [] and any("withheld" in w for w in view["withheld"])
-    # and with nothing small enough to hide (threshold 1) the cost is shown. (At the default
-    # threshold the demo's own partner view withholds the section: one participant has no
-    # comparison within the caliper, a count under 5 that the matched count would give away.)
-    assert partner_results(demo_results, 1)[0]["costs"]["programme_cost"] == 940 * demo_results["matched"]["treated"]
+    assert value_for_money(view) == [] and any("evaluate more participants" in w for w in view["withheld"])
+    # when it is shown, the programme's cost is the cost per participant times the rounded
+    # matched count (940 x the exact count would give the count away)
+    shown = partner_results(demo_results, 5)[0]
+    assert shown["costs"]["programme_cost"] == 940 * shown["matched"]["treated"]
+    assert shown["matched"]["treated"] % 5 == 0
 
 
-def test_one_unmatched_participant_withholds_the_partner_comparison_and_the_report_says_why(demo_results):
-    """The demo has one participant with no comparison within the caliper: a count under 5
-    that the matched count would give away (588 - 587), so the partner view withholds the
-    comparison and what is built on it, and says that this, not a small cohort, is why.
-
-    Found (issue 16): the message blamed "so few participants" whatever the reason."""
+def test_one_unmatched_participant_no_longer_withholds_the_partner_comparison(demo_results):
+    """Found (issue 34, 3): the demo has one participant with no comparison within the
+    caliper, and the partner view withheld the matched comparison and every check built on
+    it, because 588 - 587 would give that 1 away. With every count rounded, the 1 is shown
+    as a multiple of 5 and the answer is kept, with its checks and its evidence rating."""
     from evaluation.report.disclosure import partner_results
 
     counts = demo_results["matched"]["matching"]["counts"]
     assert counts["treated"] - counts["matched"] == counts["no_match_within_caliper"] == 1
     view, _ = partner_results(demo_results, 5)
-    assert view["matched"] is None and view["falsification"] is None and view["subgroups"] is None
-    assert view["cohort"]["participants"] == 588 and view["before_after"]["percent_change"] is not None
-    message = " ".join(view["withheld"])
-    assert "participants with no close comparison" in message and "so few participants" not in message
-    # and the evidence rating's reasons no longer cite the withheld comparison's numbers
-    # (found: "largest |SMD| 0.09" and the falsification test's result stayed in the partner view)
-    reasons = " ".join(view["evidence"]["reasons"])
-    assert "SMD" not in reasons and "falsification" not in reasons and not any(ch.isdigit() for ch in reasons)
-    assert view["evidence"]["maryland"] == demo_results["evidence"]["maryland"]
+    assert view["withheld"] == []
+    assert view["matched"]["rate_ratio"]["estimate"] is not None
+    assert view["falsification"]["estimate"] is not None and view["subgroups"] and view["sensitivity"]
+    shown = view["matched"]["matching"]["counts"]
+    assert shown["no_match_within_caliper"] in (0, 5)  # 1, rounded
+    assert shown["treated"] == shown["matched"] + shown["no_match_within_caliper"] + shown["outside_common_support"]
+    assert shown["treated"] == view["cohort"]["participants"]  # the same count shows the same number
+    assert view["evidence"] == demo_results["evidence"]  # level 3, with its reasons
+
+
+def test_a_partner_view_rates_only_what_it_shows(demo_results):
+    """Found (issue 34, 4): a partner view that withheld the comparison still said "Maryland
+    level 3" beside a before/after comparison the same page calls level 1."""
+    import copy
+
+    from evaluation.report.disclosure import partner_results
+
+    results = copy.deepcopy(demo_results)
+    counts = results["matched"]["matching"]["counts"]
+    counts["no_match_within_caliper"] += counts["matched"] - 12
+    counts["matched"] = results["matched"]["treated"] = 12
+    view, _ = partner_results(results, 5)
+    assert view["matched"] is None
+    assert view["evidence"]["maryland"]["level"] == view["before_after"]["maryland_level"] == 1
 
 
 def test_evidence_rating_reads_the_falsification(demo_results):

@@ -37,7 +37,7 @@ def row(name: str, rr: float, se: float, *, council: str | None = None, maryland
     lo, hi = rr * math.exp(-1.959963984540054 * se), rr * math.exp(1.959963984540054 * se)
     results = {"study": {"name": name}, "cohort": {"participants": participants},
                "before_after": {"offences_before": 900, "offences_after": 400}, "matched": None,
-               "suppression": {"threshold": 5, "small": "<5", "secondary": "~"}, "evidence": {"reasons": []}}
+               "suppression": {"method": "keyed random rounding", "base": 5}, "evidence": {"reasons": []}}
     return Evaluation(f"{council}/{name}", name, None, council or name.title(), programme_type, "community", "2010-09",
                       index[0], index[1], "2026-01-01T00:00:00+00:00", "test", participants, participants, rr, lo, hi,
                       0.5, math.log(rr), se, maryland, maryland, fired, "", json.dumps(results), "{}", True,

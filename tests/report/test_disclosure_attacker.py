@@ -275,10 +275,8 @@ def test_text_and_artifact_follow_the_suppression(partner_runs, case):
         for text in (summary, html, artifact):
             assert "rate ratio" not in text.lower().replace("rate ratios", "") or "withheld" in text.lower()
             assert "Number in treatment group" not in text
-    if isinstance(results["before_after"]["offences_after"], str):
-        assert "fell" not in summary.split("\n")[2]
-    assert "Counts from 1 to 4 are shown as <5" in summary
-    assert "<5" in html or "&lt;5" in html
+    assert "Every count of people or offences is rounded to a multiple of 5" in summary
+    assert "rounded to a multiple of 5" in html
 
 
 def test_the_attacker_finds_small_counts_in_analyst_outputs(tmp_path):
