@@ -115,11 +115,12 @@ class KeyedRounding:
         return int.from_bytes(h[:8], "big") / 2.0**64
 
     def count(self, cell: str, value: float, base: int | None = None) -> int:
-        """``value`` (a count, or a weighted count) randomly rounded to a multiple of the base."""
+        """``value`` (a count, a weighted count, or a difference of counts) randomly rounded to a
+        multiple of the base."""
         b = base or self.base
         if value is None or (isinstance(value, float) and not math.isfinite(value)):
             return value
-        value = max(float(value), 0.0)
+        value = float(value)  # a difference (offences avoided) may be negative: rounded the same way
         down = b * math.floor(value / b + 1e-12)
         up_probability = (value - down) / b
         out = int(down + b) if self.draw(cell) < up_probability - 1e-12 else int(down)

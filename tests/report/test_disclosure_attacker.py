@@ -165,6 +165,27 @@ def attack(folder: Path) -> tuple[Attacker, dict]:
                     a.product(f"not {row['covariate']} {side}: (1 - mean) x n", None if mean is None else 1 - mean, size)
                 elif row["covariate"] in COUNTS:
                     a.product(f"{row['covariate']} {side}: mean x n", mean, size)
+        # subgroups against the balance table's means (found, issue 34: "female" suppressed in the
+        # subgroups but mean x n in the balance table; 588 - male - female = the sex not
+        # recorded), and unions and intersections ("MAPPA or PPO" against the MAPPA and PPO means)
+        binary = {row["covariate"]: row.get("mean_treated_after") for row in m["matching"]["balance"]["covariates"]
+                  if row.get("binary") and known(row.get("mean_treated_after")) is not None}
+        groups = {(row["dimension"], row["group"]): row["participants"] for row in r.get("subgroups") or []
+                  if known(row["participants"]) is not None}
+        for (dimension, group), size in groups.items():
+            for covariate, mean in binary.items():
+                count = mean * nm
+                a.record(f"{dimension}={group} - {covariate}", size - count)
+                a.record(f"{covariate} - {dimension}={group}", count - size)
+                a.record(f"matched - {dimension}={group} - {covariate}", nm - size - count)
+                for other, other_mean in binary.items():
+                    if other < covariate:  # if the group is the union, this is the intersection
+                        a.record(f"{covariate} + {other} - {dimension}={group}", count + other_mean * nm - size)
+        for dimension in {d for d, _ in groups}:
+            for (d1, g1), s1 in groups.items():
+                for (d2, g2), s2 in groups.items():
+                    if d1 == d2 == dimension and g1 < g2:
+                        a.record(f"matched - {g1} - {g2}", nm - s1 - s2)
         for i, row in enumerate(r.get("sensitivity") or []):
             a.difference(f"sensitivity {i}: analysed - matched", n, [row["matched"], None])
         for dimension in {row["dimension"] for row in r.get("subgroups") or []}:
