@@ -260,8 +260,8 @@ app.add_typer(library_app)
 @library_app.command("add")
 def library_add(out_dirs: Annotated[list[Path], typer.Argument(help="partner evaluation output folders")],
                 library: Annotated[Path, typer.Option("--library", help="library file (DuckDB), created if new")],
-                keep_older: Annotated[bool, typer.Option(help="keep an older version of a re-run evaluation "
-                                                          "(only the newest is pooled)")] = False) -> None:
+                keep_older: Annotated[bool, typer.Option(help="keep an older version of a re-run evaluation in the "
+                                                          "library file (only the newest is pooled and shown on the site)")] = False) -> None:
     """Add partner evaluation outputs (results.json and manifest.json) to a library."""
     from evaluation.library.store import add_outputs
 

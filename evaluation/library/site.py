@@ -36,8 +36,6 @@ def page_names(evaluations: list[Evaluation]) -> dict[int, str]:
 
 
 def _not_pooled(e: Evaluation) -> str | None:
-    if not e.is_current:
-        return "an earlier version, kept on purpose: only the newest is pooled"
     if not e.programme_type:
         return "no programme type in its study file ([study.library] type)"
     if not e.estimable:
@@ -46,7 +44,10 @@ def _not_pooled(e: Evaluation) -> str | None:
 
 
 def site_files(evaluations: list[Evaluation], *, title: str = "What works: reoffending evidence library") -> dict[str, str]:
-    """Every file of the site (relative path -> text)."""
+    """Every file of the site (relative path -> text). The site shows the newest version of
+    each evaluation only: an older one kept on purpose (``library add --keep-older``) stays in
+    the library file for its operator, never beside the newest on the shared site."""
+    evaluations = [e for e in evaluations if e.is_current]
     pooled: list[PooledResult] = pool_library(evaluations)
     pages = page_names(evaluations)
     page_of = {id(e): pages[i] for i, e in enumerate(evaluations)}

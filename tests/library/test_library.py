@@ -188,7 +188,13 @@ def test_a_rerun_on_newer_data_replaces_the_older_unless_kept(councils, tmp_path
     rows = [e for e in read_library(library) if e.council == "Northgate"]
     assert sorted((e.data_cutoff, e.is_current) for e in rows) == [("2099-01", False), ("2100-01", True)]
     pooled = pool("employment", read_library(library))
-    assert pooled.k == 2  # the kept older version is shown, not pooled
+    assert pooled.k == 2  # the kept older version is not pooled
+    # ... and not shown beside the newest on the shared site (found, issue 34: both versions
+    # were published side by side, and the differences of their counts were a person's)
+    from evaluation.library.site import site_files
+
+    site = json.loads(site_files(read_library(library))["library.json"])
+    assert [e["data_cutoff"] for e in site["evaluations"] if e["council"] == "Northgate"] == ["2100-01"]
 
 
 def test_hostile_names_are_escaped_and_make_safe_file_names(councils, tmp_path):
