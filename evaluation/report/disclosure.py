@@ -269,26 +269,39 @@ def _balance_view(out: dict, v: _View, exact: dict, analysed: int, n: int) -> No
             holder[key] = round(holder[key], 2) if show_smd and holder.get(key) is not None else None
 
 
+def _costs_view(costs: dict, v: _View, n: int, per_person: float | None) -> None:
+    """Offences avoided by category rounded like counts (a difference may be negative); the
+    totals, the savings, the net benefit and the ratio are worked out from them, so the
+    table by category adds up to the headline. Their intervals are coarsened."""
+    costs["participants"] = n
+    avoided = costs.get("offences_avoided_by_category") or {}
+    for category, value in avoided.items():
+        avoided[category] = v.count(f"costs/avoided/{category}", value)
+    unit = (costs.get("unit_costs") or {}).get("per_offence") or {}
+    for category, pounds in unit.items():  # as the final pass would show them, so that the table adds up
+        unit[category] = significant(pounds, 4)
+    if isinstance(costs.get("offences_avoided"), dict):
+        costs["offences_avoided"] = {**costs["offences_avoided"], "estimate": sum(avoided.values()),
+                                     "ci95": _interval(costs["offences_avoided"].get("ci95"), 2)}
+    if "uncosted_offences_avoided" in costs:
+        costs["uncosted_offences_avoided"] = sum(x for c, x in avoided.items() if c not in unit)
+    # whole pounds (an int passes the final pass as it is: these are sums of shown numbers)
+    savings = round(sum(x * unit[c] for c, x in avoided.items() if c in unit))
+    if costs.get("programme_cost") is not None:
+        cost = per_person * n if per_person is not None else significant(costs["programme_cost"], 2)
+        costs["programme_cost"] = round(cost)
+    programme = costs.get("programme_cost")
+    estimates = {"savings": savings, "net_benefit": None if programme is None else savings - programme,
+                 "benefit_cost_ratio": ratio(savings, programme)}
+    for key, estimate in estimates.items():
+        if isinstance(costs.get(key), dict):
+            costs[key] = {**costs[key], "estimate": estimate, "ci95": _interval(costs[key].get("ci95"), 2)}
+
+
 def _checks_view(out: dict, v: _View, n: int) -> None:
     costs = out.get("costs")
     if costs:
-        costs["participants"] = n
-        avoided = costs.get("offences_avoided_by_category") or {}
-        for category, value in avoided.items():
-            avoided[category] = v.count(f"costs/avoided/{category}", value)
-        for key in ("offences_avoided",):
-            if isinstance(costs.get(key), dict):
-                costs[key] = {**costs[key], "estimate": v.count("costs/avoided", costs[key]["estimate"]),
-                              "ci95": _interval(costs[key].get("ci95"), 2)}
-        if isinstance(costs.get("uncosted_offences_avoided"), float):
-            costs["uncosted_offences_avoided"] = v.count("costs/uncosted", costs["uncosted_offences_avoided"])
-        for key in ("savings", "net_benefit", "benefit_cost_ratio"):
-            if isinstance(costs.get(key), dict):
-                costs[key] = {**costs[key], "estimate": significant(costs[key]["estimate"], 2),
-                              "ci95": _interval(costs[key].get("ci95"), 2)}
-        per_person = (out.get("study") or {}).get("programme_cost_per_participant")
-        if costs.get("programme_cost") is not None:
-            costs["programme_cost"] = per_person * n if per_person is not None else significant(costs["programme_cost"], 2)
+        _costs_view(costs, v, n, (out.get("study") or {}).get("programme_cost_per_participant"))
     for i, row in enumerate(out.get("sensitivity") or []):
         if isinstance(row.get("matched"), int):
             row["matched"] = v.count(f"sensitivity/{i}/matched", row["matched"])

@@ -345,3 +345,39 @@ def test_the_library_and_its_site_leak_nothing(partner_runs, tmp_path):
     # the pooled participants are a sum of counts each shown: no hidden one is in it
     shown = sum(e.participants for e in stored if e.is_current and e.estimable)
     assert sum(p.participants for p in pooled) == shown
+
+
+@pytest.mark.parametrize("case", ["cohort of 25", "southampton"])
+def test_rounded_numbers_agree_across_the_files_and_add_up(partner_runs, case):
+    """Issue 34: rounded counts are consistent within an output: the tables show the numbers
+    of results.json, totals are the sums of the parts shown, and the report shows the same."""
+    folder = partner_runs[case]
+    r = json.loads((folder / "results.json").read_text())
+    c, ba = r["cohort"], r["before_after"]
+    assert c["submitted"] == c["participants"] + sum(c["excluded"].values())
+    for key in ("offences_before", "offences_after"):
+        assert ba[key] == sum(row[key] for row in ba["by_category"])
+        for row in ba["by_group"]:
+            members = [x[key] for x in ba["by_category"] if x["category"] in OFFENCE_GROUPS[row["group"]]]
+            assert row[key] == sum(members), row["group"]
+    table = {row["category"]: row for row in csv.DictReader(io.StringIO(
+        (folder / "tables" / "before_after_by_category.csv").read_text()))}
+    for row in ba["by_category"]:
+        assert int(table[row["category"]]["offences_after"]) == row["offences_after"]
+    flow = {row["stage"]: row["people"] for row in csv.DictReader(io.StringIO(
+        (folder / "tables" / "cohort_flow.csv").read_text()))}
+    assert int(flow["analysed"]) == c["participants"] and int(flow["submitted"]) == c["submitted"]
+    html = (folder / "report.html").read_text()
+    assert f"{ba['offences_before']:,}" in html and f"{c['participants']:,}" in html
+    m = r.get("matched")
+    if m:
+        counts = m["matching"]["counts"]
+        assert counts["treated"] == c["participants"] == (
+            counts["matched"] + counts["no_match_within_caliper"] + counts["outside_common_support"])
+        assert int(flow["matched"]) == counts["matched"]
+        costs = r["costs"]
+        values = [float(row["value"]) for row in csv.DictReader(io.StringIO(
+            (folder / "tables" / "costs_by_category.csv").read_text())) if row["value"]]
+        assert abs(sum(values) - costs["savings"]["estimate"]) < 0.5
+        assert costs["offences_avoided"]["estimate"] == sum(costs["offences_avoided_by_category"].values())
+        assert costs["net_benefit"]["estimate"] == costs["savings"]["estimate"] - costs["programme_cost"]
