@@ -94,6 +94,7 @@ class AddReport:
     added: tuple[str, ...]
     replaced: tuple[str, ...]
     kept_older: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
 
     def summary(self) -> str:
         lines = [f"added {len(self.added)} evaluation(s): {', '.join(self.added) or 'none'}"]
@@ -101,6 +102,7 @@ class AddReport:
             lines.append(f"replaced older versions of: {', '.join(self.replaced)}")
         if self.kept_older:
             lines.append(f"kept older versions on purpose of: {', '.join(self.kept_older)}")
+        lines += [f"warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
 
@@ -199,16 +201,24 @@ def _connect(library: Path, *, create: bool) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def no_longer_pooled(evaluation: Evaluation) -> str:
+    """The warning when a new version takes a pooled evaluation out of the pool."""
+    return (f"{evaluation.label}: the new version cannot be pooled (no rate ratio in its partner view), so its "
+            "programme type loses this study from the pool; the older version was pooled")
+
+
 def add_evaluation(library: Path, evaluation: Evaluation, *, keep_older: bool = False) -> str:
-    """Put one evaluation in the library; returns "added", "replaced" or "kept older"."""
+    """Put one evaluation in the library; returns "added", "replaced" or "kept older" (and
+    "replaced" is followed by ``no_longer_pooled``'s warning, after a newline, when the
+    version replaced was pooled and the new one cannot be)."""
     with _connect(library, create=True) as con:
         con.execute("BEGIN TRANSACTION")  # replace and insert together: a killed run leaves the old version
         try:
-            existing = con.execute("SELECT data_cutoff, finished FROM evaluations WHERE study_key = $k AND is_current",
-                                   {"k": evaluation.study_key}).fetchall()
+            existing = con.execute("SELECT data_cutoff, finished, se_log_rate_ratio FROM evaluations "
+                                   "WHERE study_key = $k AND is_current", {"k": evaluation.study_key}).fetchall()
             outcome = "added"
             if existing:
-                cutoff, finished = existing[0]
+                cutoff, finished, old_se = existing[0]
                 if (evaluation.data_cutoff or "", evaluation.finished or "") < (cutoff or "", finished or ""):
                     raise LibraryError(f"{evaluation.label}: the library already holds a version on newer data "
                                        f"(to {cutoff}); this one is to {evaluation.data_cutoff}")
@@ -220,6 +230,8 @@ def add_evaluation(library: Path, evaluation: Evaluation, *, keep_older: bool = 
                     con.execute("DELETE FROM evaluations WHERE study_key = $k AND is_current",
                                 {"k": evaluation.study_key})
                     outcome = "replaced"
+                if old_se is not None and old_se > 0 and not evaluation.estimable:
+                    outcome += "\n" + no_longer_pooled(evaluation)
             values = {c: getattr(evaluation, c) for c in COLUMNS}
             con.execute(f"INSERT INTO evaluations ({', '.join(COLUMNS)}) "
                         f"VALUES ({', '.join('$' + c for c in COLUMNS)})", values)
@@ -244,10 +256,13 @@ def add_outputs(library: Path, out_dirs: list[Path], *, keep_older: bool = False
     if len(set(keys)) != len(keys):
         raise LibraryError("two of the folders are the same evaluation (same council and study name); add one at a time")
     report = {"added": [], "replaced": [], "kept older": []}
+    warnings = []
     for row in rows:
-        report[add_evaluation(library, row, keep_older=keep_older)].append(row.label)
+        outcome, *warning = add_evaluation(library, row, keep_older=keep_older).split("\n")
+        report[outcome].append(row.label)
+        warnings += warning
     return AddReport(tuple(report["added"] + report["replaced"] + report["kept older"]), tuple(report["replaced"]),
-                     tuple(report["kept older"]))
+                     tuple(report["kept older"]), tuple(warnings))
 
 
 def read_library(library: Path) -> list[Evaluation]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,9 +24,11 @@ class LibraryUpdate:
     library: Path
     site: Path
     pooled: tuple[PooledResult, ...]
+    warnings: tuple[str, ...] = ()
 
     def brief(self) -> str:
-        return f"{self.outcome} in {self.library}; site {self.site / 'index.html'}"
+        return (f"{self.outcome} in {self.library}; site {self.site / 'index.html'}"
+                + "".join(f"; warning: {w}" for w in self.warnings))
 
 
 def site_folder(settings: StudySettings) -> Path:
@@ -39,6 +42,8 @@ def update_library(settings: StudySettings, results: dict, write) -> LibraryUpda
     evaluation = evaluation_from(json.loads(partner["results.json"]), json.loads(partner["manifest.json"]),
                                  where=str(settings.out_dir),
                                  added=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
-    outcome = add_evaluation(Path(settings.library.path), evaluation)
+    outcome, *warning = add_evaluation(Path(settings.library.path), evaluation).split("\n")
+    for line in warning:  # a pooled study leaving the pool is said, never silent
+        logging.getLogger("reoffend.progress").warning(f"evidence library: {line}")
     folder, pooled = build_site(Path(settings.library.path), site_folder(settings))
-    return LibraryUpdate(outcome, Path(settings.library.path), folder, tuple(pooled))
+    return LibraryUpdate(outcome, Path(settings.library.path), folder, tuple(pooled), tuple(warning))

@@ -361,3 +361,20 @@ def test_a_failed_replacement_keeps_the_old_version(councils, tmp_path, monkeypa
     monkeypatch.undo()
     assert [e.data_cutoff for e in read_library(library)] == [read_library(library)[0].data_cutoff]
     assert read_library(library)[0].data_cutoff != "2099-01"
+
+
+def test_a_new_version_that_cannot_be_pooled_says_so(councils, tmp_path):
+    """Found (issue 34, 3): a later scheduled run replaced a pooled entry with one whose
+    comparison was withheld, and the programme silently lost the study from its pool."""
+    library = tmp_path / "lib.duckdb"
+    add_outputs(library, [councils["Northgate-partner"]])
+    newer = tmp_path / "newer"
+    shutil.copytree(councils["Northgate-partner"], newer)
+    results = json.loads((newer / "results.json").read_text())
+    results["cohort"]["data_cutoff"] = "2099-01"
+    results["matched"] = None  # withheld, as for a cohort with fewer than 20 matched
+    (newer / "results.json").write_text(json.dumps(results))
+    report = add_outputs(library, [newer])
+    assert report.replaced and len(report.warnings) == 1
+    assert "cannot be pooled" in report.summary() and "Northgate" in report.summary()
+    assert add_outputs(library, [councils["Riverside-partner"]]).warnings == ()  # a plain add: nothing to say
