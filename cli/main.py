@@ -280,6 +280,18 @@ def library_build(library: Annotated[Path, typer.Argument(help="library file")],
     print(f"site:    {folder / 'index.html'}")
 
 
+@library_app.command("remove")
+def library_remove(library: Annotated[Path, typer.Argument(help="library file")],
+                   study: Annotated[str, typer.Option("--study", help="the evaluation's study name")],
+                   council: Annotated[Optional[str], typer.Option("--council", help="its council")] = None) -> None:
+    """Remove every version of one evaluation from a library (rebuild the site afterwards)."""
+    from evaluation.library.store import remove_evaluations
+
+    gone = remove_evaluations(library, council=council, name=study)
+    print(f"removed {gone} version(s) of '{study}' ({council or 'no council'}); rebuild the site with "
+          f"reoffend library build {library} --out SITE")
+
+
 def _disk_full(exc: BaseException | None) -> bool:
     """DuckDB and Prefect wrap the operating system's error in their own."""
     while exc is not None:

@@ -168,7 +168,11 @@ def pool(programme_type: str, evaluations: list[Evaluation]) -> PooledResult:
     ci = (math.exp(float(lo)), math.exp(float(hi)))
     q = float(res.q)
     rating, reason = rate(studies, ci, prediction)
-    return PooledResult(programme_type, tuple(studies), math.exp(mu), ci, prediction, tau2, (max(0.0, float(res.i2)) if math.isfinite(float(res.i2)) else 0.0), q,
+    # Higgins and Thompson's I²: (Q - df) / Q when Q exceeds its degrees of freedom, else 0.
+    # (statsmodels' res.i2 divides by a Q that is a rounding error for identical estimates:
+    # two equal studies gave I² = 112589990684262496%.)
+    i2 = (q - (k - 1)) / q if q > k - 1 else 0.0
+    return PooledResult(programme_type, tuple(studies), math.exp(mu), ci, prediction, tau2, i2, q,
                         float(stats.chi2.sf(q, k - 1)), tuple(float(w) for w in res.weights_rel_re), participants,
                         rating, reason, flags)
 

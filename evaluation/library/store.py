@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,15 +123,9 @@ def _count(value) -> int | None:
 
 
 def _read_json(path: Path) -> dict:
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise LibraryError(f"{path}: not found (give the output folder of a partner evaluation)") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise LibraryError(f"{path}: not valid JSON ({exc.__class__.__name__})") from None
-    if not isinstance(value, dict):
-        raise LibraryError(f"{path}: not a JSON object")
-    return value
+    from evaluation.library.schema import read_json
+
+    return read_json(path)
 
 
 def study_key(council: str | None, name: str) -> str:
@@ -140,9 +135,9 @@ def study_key(council: str | None, name: str) -> str:
 def evaluation_from(results: dict, manifest: dict, *, where: str, added: str) -> Evaluation:
     """An evaluation row from a partner evaluation's results and manifest (refused, with
     the reason in one line, when either is not a partner output or is malformed)."""
-    if results.get("audience") != "partner" or manifest.get("audience") != "partner" or "suppression" not in results:
-        raise LibraryError(f"{where}: not a partner output (run the evaluation with --audience partner); a library "
-                         "takes partner outputs only, so that nothing person-level enters it")
+    from evaluation.library.schema import check_partner_output
+
+    check_partner_output(results, manifest, where=where)
     study = results.get("study")
     if not isinstance(study, dict) or not isinstance(study.get("name"), str) or not study["name"].strip():
         raise LibraryError(f"{where}: results.json has no study name")
@@ -187,15 +182,34 @@ def evaluation_from(results: dict, manifest: dict, *, where: str, added: str) ->
     )
 
 
-def _connect(library: Path, *, create: bool) -> duckdb.DuckDBPyConnection:
+def _connect(library: Path, *, create: bool, write: bool | None = None) -> duckdb.DuckDBPyConnection:
+    """The library file, recognised as one before anything is written to it: a new file is
+    made only where nothing is; an existing one must be a DuckDB file holding the
+    ``evaluations`` table and nothing else (a person-level database made by ``reoffend
+    load`` is refused, untouched)."""
     library = Path(library)
-    if not create and not library.is_file():
+    exists = library.exists() or library.is_symlink()
+    if not create and not exists:
         raise LibraryError(f"{library}: no such library (make one with reoffend library add OUT_DIR --library {library})")
-    if create:
-        library.parent.mkdir(parents=True, exist_ok=True)
+    if exists and (library.is_symlink() or not library.is_file()):
+        raise LibraryError(f"{library}: not a library file (a link or not a plain file); give a library's path")
+    if not exists:
+        library.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
-        con = duckdb.connect(str(library))
-        con.execute(SCHEMA)
+        con = duckdb.connect(str(library), read_only=exists and not (create if write is None else write))
+        if exists:
+            tables = {row[0] for row in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database()").fetchall()}
+            columns = [row[0] for row in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'evaluations' "
+                "ORDER BY ordinal_position").fetchall()]
+            if tables != {"evaluations"} or tuple(columns) != COLUMNS:
+                con.close()
+                found = ", ".join(sorted(tables)[:5]) or "no tables"
+                raise LibraryError(f"{library}: not a library file (it holds {found}); nothing was written to it")
+        else:
+            con.execute(SCHEMA)
+            os.chmod(library, 0o600)
     except duckdb.Error as exc:
         raise LibraryError(f"{library}: not a library file ({str(exc).splitlines()[0]})") from None
     return con
@@ -211,40 +225,52 @@ def add_evaluation(library: Path, evaluation: Evaluation, *, keep_older: bool = 
     """Put one evaluation in the library; returns "added", "replaced" or "kept older" (and
     "replaced" is followed by ``no_longer_pooled``'s warning, after a newline, when the
     version replaced was pooled and the new one cannot be)."""
+    return _add_all(library, [evaluation], keep_older=keep_older)[0]
+
+
+def _add_all(library: Path, evaluations: list[Evaluation], *, keep_older: bool) -> list[str]:
+    """Add evaluations in one transaction: all of them, or (on any refusal, or a killed run)
+    none, with the library as it was."""
+    outcomes = []
     with _connect(library, create=True) as con:
-        con.execute("BEGIN TRANSACTION")  # replace and insert together: a killed run leaves the old version
+        con.execute("BEGIN TRANSACTION")
         try:
-            existing = con.execute("SELECT data_cutoff, finished, se_log_rate_ratio FROM evaluations "
-                                   "WHERE study_key = $k AND is_current", {"k": evaluation.study_key}).fetchall()
-            outcome = "added"
-            if existing:
-                cutoff, finished, old_se = existing[0]
-                if (evaluation.data_cutoff or "", evaluation.finished or "") < (cutoff or "", finished or ""):
-                    raise LibraryError(f"{evaluation.label}: the library already holds a version on newer data "
-                                       f"(to {cutoff}); this one is to {evaluation.data_cutoff}")
-                if keep_older:
-                    con.execute("UPDATE evaluations SET is_current = false WHERE study_key = $k",
-                                {"k": evaluation.study_key})
-                    outcome = "kept older"
-                else:
-                    con.execute("DELETE FROM evaluations WHERE study_key = $k AND is_current",
-                                {"k": evaluation.study_key})
-                    outcome = "replaced"
-                if old_se is not None and old_se > 0 and not evaluation.estimable:
-                    outcome += "\n" + no_longer_pooled(evaluation)
-            values = {c: getattr(evaluation, c) for c in COLUMNS}
-            con.execute(f"INSERT INTO evaluations ({', '.join(COLUMNS)}) "
-                        f"VALUES ({', '.join('$' + c for c in COLUMNS)})", values)
+            for evaluation in evaluations:
+                outcomes.append(_add(con, evaluation, keep_older=keep_older))
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
+    return outcomes
+
+
+def _add(con: duckdb.DuckDBPyConnection, evaluation: Evaluation, *, keep_older: bool) -> str:
+    existing = con.execute("SELECT data_cutoff, finished, se_log_rate_ratio FROM evaluations "
+                           "WHERE study_key = $k AND is_current", {"k": evaluation.study_key}).fetchall()
+    outcome = "added"
+    if existing:
+        cutoff, finished, old_se = existing[0]
+        if (evaluation.data_cutoff or "", evaluation.finished or "") < (cutoff or "", finished or ""):
+            raise LibraryError(f"{evaluation.label}: the library already holds a version on newer data "
+                               f"(to {cutoff}); this one is to {evaluation.data_cutoff}")
+        if keep_older:
+            con.execute("UPDATE evaluations SET is_current = false WHERE study_key = $k", {"k": evaluation.study_key})
+            outcome = "kept older"
+        else:
+            con.execute("DELETE FROM evaluations WHERE study_key = $k AND is_current", {"k": evaluation.study_key})
+            outcome = "replaced"
+        if old_se is not None and old_se > 0 and not evaluation.estimable:
+            outcome += "\n" + no_longer_pooled(evaluation)
+    values = {c: getattr(evaluation, c) for c in COLUMNS}
+    con.execute(f"INSERT INTO evaluations ({', '.join(COLUMNS)}) VALUES ({', '.join('$' + c for c in COLUMNS)})",
+                values)
     return outcome
 
 
 def add_outputs(library: Path, out_dirs: list[Path], *, keep_older: bool = False) -> AddReport:
     """Add partner evaluation output folders (each with results.json and manifest.json).
-    Every folder is checked before any is added, so a bad one adds nothing."""
+    Every folder is checked before any is added, and all are added in one transaction, so a
+    bad one, or a killed run, adds nothing."""
     added = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     rows = []
     for folder in map(Path, out_dirs):
@@ -257,8 +283,8 @@ def add_outputs(library: Path, out_dirs: list[Path], *, keep_older: bool = False
         raise LibraryError("two of the folders are the same evaluation (same council and study name); add one at a time")
     report = {"added": [], "replaced": [], "kept older": []}
     warnings = []
-    for row in rows:
-        outcome, *warning = add_evaluation(library, row, keep_older=keep_older).split("\n")
+    for row, said in zip(rows, _add_all(library, rows, keep_older=keep_older)):
+        outcome, *warning = said.split("\n")
         report[outcome].append(row.label)
         warnings += warning
     return AddReport(tuple(report["added"] + report["replaced"] + report["kept older"]), tuple(report["replaced"]),
@@ -276,3 +302,15 @@ def read_library(library: Path) -> list[Evaluation]:
 def slug(text: str) -> str:
     """A safe file name from any text (hostile names included)."""
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "evaluation"
+
+
+def remove_evaluations(library: Path, *, council: str | None, name: str) -> int:
+    """Remove every version of one evaluation (by council and study name); returns how many
+    rows went. For the library's operator: a forged or mistaken entry leaves in one step."""
+    with _connect(library, create=False, write=True) as con:
+        key = study_key(council, name)
+        gone = con.execute("SELECT count(*) FROM evaluations WHERE study_key = $k", {"k": key}).fetchone()[0]
+        if not gone:
+            raise LibraryError(f"{library}: no evaluation '{name}' of council '{council or ''}' (see the site's list)")
+        con.execute("DELETE FROM evaluations WHERE study_key = $k", {"k": key})
+    return gone

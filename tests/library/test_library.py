@@ -175,18 +175,18 @@ def test_a_rerun_on_newer_data_replaces_the_older_unless_kept(councils, tmp_path
     newer = tmp_path / "newer"
     shutil.copytree(councils["Northgate-partner"], newer)
     results = json.loads((newer / "results.json").read_text())
-    results["cohort"]["data_cutoff"] = "2099-01"
+    results["cohort"]["data_cutoff"] = "2020-01"
     (newer / "results.json").write_text(json.dumps(results))
     assert add_outputs(library, [newer]).replaced == ("Northgate: northgate_employment",)
     rows = [e for e in read_library(library) if e.council == "Northgate"]
-    assert [e.data_cutoff for e in rows] == ["2099-01"]
+    assert [e.data_cutoff for e in rows] == ["2020-01"]
     with pytest.raises(LibraryError, match="newer data"):  # the older one again: refused
         add_outputs(library, [councils["Northgate-partner"]])
-    results["cohort"]["data_cutoff"] = "2100-01"
+    results["cohort"]["data_cutoff"] = "2021-01"
     (newer / "results.json").write_text(json.dumps(results))
     assert add_outputs(library, [newer], keep_older=True).kept_older
     rows = [e for e in read_library(library) if e.council == "Northgate"]
-    assert sorted((e.data_cutoff, e.is_current) for e in rows) == [("2099-01", False), ("2100-01", True)]
+    assert sorted((e.data_cutoff, e.is_current) for e in rows) == [("2020-01", False), ("2021-01", True)]
     pooled = pool("employment", read_library(library))
     assert pooled.k == 2  # the kept older version is not pooled
     # ... and not shown beside the newest on the shared site (found, issue 34: both versions
@@ -194,7 +194,7 @@ def test_a_rerun_on_newer_data_replaces_the_older_unless_kept(councils, tmp_path
     from evaluation.library.site import site_files
 
     site = json.loads(site_files(read_library(library))["library.json"])
-    assert [e["data_cutoff"] for e in site["evaluations"] if e["council"] == "Northgate"] == ["2100-01"]
+    assert [e["data_cutoff"] for e in site["evaluations"] if e["council"] == "Northgate"] == ["2021-01"]
 
 
 def test_hostile_names_are_escaped_and_make_safe_file_names(councils, tmp_path):
@@ -352,7 +352,7 @@ def test_a_failed_replacement_keeps_the_old_version(councils, tmp_path, monkeypa
     newer = tmp_path / "newer"
     shutil.copytree(councils["Riverside-partner"], newer)
     results = json.loads((newer / "results.json").read_text())
-    results["cohort"]["data_cutoff"] = "2099-01"
+    results["cohort"]["data_cutoff"] = "2020-01"
     (newer / "results.json").write_text(json.dumps(results))
     monkeypatch.setattr(store, "COLUMNS", (*store.COLUMNS, "no_such_column"))
     monkeypatch.setattr(store.Evaluation, "no_such_column", None, raising=False)
@@ -360,7 +360,7 @@ def test_a_failed_replacement_keeps_the_old_version(councils, tmp_path, monkeypa
         add_outputs(library, [newer])
     monkeypatch.undo()
     assert [e.data_cutoff for e in read_library(library)] == [read_library(library)[0].data_cutoff]
-    assert read_library(library)[0].data_cutoff != "2099-01"
+    assert read_library(library)[0].data_cutoff != "2020-01"
 
 
 def test_a_new_version_that_cannot_be_pooled_says_so(councils, tmp_path):
@@ -371,7 +371,7 @@ def test_a_new_version_that_cannot_be_pooled_says_so(councils, tmp_path):
     newer = tmp_path / "newer"
     shutil.copytree(councils["Northgate-partner"], newer)
     results = json.loads((newer / "results.json").read_text())
-    results["cohort"]["data_cutoff"] = "2099-01"
+    results["cohort"]["data_cutoff"] = "2020-01"
     results["matched"] = None  # withheld, as for a cohort with fewer than 20 matched
     (newer / "results.json").write_text(json.dumps(results))
     report = add_outputs(library, [newer])
