@@ -36,7 +36,6 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from evaluation.files.atomic import atomic_write_text, atomic_write_with, private_dir
 
 EPOCH = dt.date(1970, 1, 1)
 
@@ -238,7 +237,9 @@ def generate(
     rng = np.random.default_rng(seed)
     om, rm = scenario.offending, scenario.referral
     n = scenario.people
-    out = private_dir(Path(out_dir))
+    from evaluation.files.output_folder import check_output_folder, write_folder
+
+    out = check_output_folder(out_dir, kind="synthetic data")  # before the work, not after it
 
     # --- people ---------------------------------------------------------------------
     say(f"people: {n:,}")
@@ -508,20 +509,23 @@ def generate(
             }
         )
 
-    files: dict[str, Path] = {}
-    for name, frame in tables.items():
-        path = out / f"{name}.{scenario.file_format}"
-        if scenario.file_format == "csv":
-            atomic_write_with(path, frame.write_csv)
-        else:
-            atomic_write_with(path, lambda tmp, frame=frame: frame.write_parquet(tmp, compression="lz4", statistics=False))
-        files[name] = path
+    files = {name: out / f"{name}.{scenario.file_format}" for name in tables}
     truth["settings"] = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in asdict(scenario).items()
                          if k not in ("offending", "referral", "trait")}
     truth["settings"]["offending"] = asdict(om)
     truth["settings"]["referral"] = asdict(rm)
     truth["settings"]["trait"] = None if scenario.trait is None else asdict(scenario.trait)
-    atomic_write_text(out / "truth.json", json.dumps(truth, indent=2, default=list) + "\n")
+    def fill(staging: Path) -> None:
+        for name, frame in tables.items():
+            path = staging / f"{name}.{scenario.file_format}"
+            if scenario.file_format == "csv":
+                frame.write_csv(path)
+            else:
+                frame.write_parquet(path, compression="lz4", statistics=False)
+        (staging / "truth.json").write_text(json.dumps(truth, indent=2, default=list) + "\n")
+
+    # the whole folder at once, and only over a folder of synthetic data this tool wrote
+    write_folder(out, fill, kind="synthetic data")
     return GeneratedData(out, files, truth, {k: v.height for k, v in tables.items()})
 
 

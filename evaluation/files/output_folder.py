@@ -65,9 +65,31 @@ def _tidy(out_dir: Path) -> None:
 MARKER = ".reoffend-outputs.json"
 
 
-def _refuse(out_dir: Path, why: str) -> OutputFolderError:
-    return OutputFolderError(f"--out {out_dir}: {why}; nothing was changed. Choose a new or empty folder, "
-                             "e.g. --out out/NAME")
+#: What a folder holds, recorded in its marker: a folder is replaced only by one of the same
+#: kind (an evaluation's outputs never by a library's site, nor data by outputs).
+KINDS = ("evaluation outputs", "library site", "pseudonymised data", "synthetic data")
+
+
+def _refuse(out_dir: Path, why: str, option: str = "--out") -> OutputFolderError:
+    return OutputFolderError(f"{option} {out_dir}: {why}; nothing was changed. Choose a new or empty folder, "
+                             f"e.g. {option} out/NAME")
+
+
+def _kind(folder: Path) -> str | None:
+    """The kind of folder the marker records (markers before kinds: told by their files)."""
+    try:
+        marker = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    kind = marker.get("kind") if isinstance(marker, dict) else None
+    if kind in KINDS:
+        return kind
+    files = set(marker.get("files") or []) if isinstance(marker, dict) else set()
+    if "library.json" in files:
+        return "library site"
+    if "truth.json" in files:
+        return "synthetic data"
+    return "evaluation outputs" if "results.json" in files else None
 
 
 def _foreign_entries(folder: Path) -> list[str]:
@@ -82,45 +104,54 @@ def _foreign_entries(folder: Path) -> list[str]:
     return sorted(set(foreign))
 
 
-def check_output_folder(out_dir: str | os.PathLike, *, data_dir: str | os.PathLike | None = None) -> Path:
+def check_output_folder(out_dir: str | os.PathLike, *, data_dir: str | os.PathLike | None = None,
+                        kind: str = "evaluation outputs", option: str = "--out") -> Path:
     """Refuse (exit 2, one line, nothing touched) an output folder the tool must not replace.
 
-    Allowed: a folder that does not exist yet, an empty folder, or one this tool wrote
-    (it holds :data:`MARKER` and only the files listed in it). Refused: a symbolic link,
+    Allowed: a folder that does not exist yet, an empty folder, or one this tool wrote as
+    the same ``kind`` (it holds :data:`MARKER`, of that kind, and only the files listed in
+    it). Refused: a folder of another kind (a library site over an evaluation's outputs), a symbolic link,
     the root or home folder or any folder containing the home folder, the current folder,
     the data folder, any folder containing it or inside it, and a folder holding anything
     else. Returns the folder's absolute path."""
     given = Path(out_dir).expanduser()
+
+    def refuse(why: str) -> OutputFolderError:
+        return _refuse(given, why, option)
+
     if given.is_symlink():
-        raise _refuse(given, "is a symbolic link; give the real folder it points to")
+        raise refuse("is a symbolic link; give the real folder it points to")
     target = given.resolve()
     if target.parent == target:
-        raise _refuse(given, "is the root folder")
+        raise refuse("is the root folder")
     home = Path.home().resolve()
     if target == home or target in home.parents:
-        raise _refuse(given, "is your home folder or contains it")
+        raise refuse("is your home folder or contains it")
     if target == Path.cwd().resolve():
-        raise _refuse(given, "is the current folder")
+        raise refuse("is the current folder")
     if data_dir is not None:
         data = Path(data_dir).expanduser().resolve()
         if target == data:
-            raise _refuse(given, "is the data folder")
+            raise refuse("is the data folder")
         if target in data.parents:
-            raise _refuse(given, f"contains the data folder {data}")
+            raise refuse(f"contains the data folder {data}")
         if data in target.parents:
-            raise _refuse(given, f"is inside the data folder {data}")
+            raise refuse(f"is inside the data folder {data}")
     if target.exists() and not target.is_dir():
-        raise _refuse(given, "is a file, not a folder")
+        raise refuse("is a file, not a folder")
+    if target.is_dir() and (target / MARKER).is_file() and _kind(target) != kind:
+        raise refuse(f"holds {_kind(target) or 'something else'} this tool wrote, not {kind}")
     if target.is_dir():
         foreign = _foreign_entries(target)
         if foreign:
             shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
-            raise _refuse(given, f"holds files this tool did not write ({shown})")
+            raise refuse(f"holds files this tool did not write ({shown})")
     return target
 
 
 def write_outputs(out_dir: str | os.PathLike, files: Mapping[str, str | bytes], *,
-                  data_dir: str | os.PathLike | None = None) -> Path:
+                  data_dir: str | os.PathLike | None = None, kind: str = "evaluation outputs",
+                  option: str = "--out") -> Path:
     """Write ``files`` (relative path -> content) as the whole of ``out_dir``, with the
     marker that lets a later run replace it. Refuses a folder the tool did not write
     (:func:`check_output_folder`)."""
@@ -134,25 +165,28 @@ def write_outputs(out_dir: str | os.PathLike, files: Mapping[str, str | bytes], 
             target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             write_private(target, content.encode("utf-8") if isinstance(content, str) else content)
 
-    return write_folder(out_dir, fill, data_dir=data_dir)
+    return write_folder(out_dir, fill, data_dir=data_dir, kind=kind, option=option)
 
 
 def write_folder(out_dir: str | os.PathLike, fill: Callable[[Path], None], *,
-                 data_dir: str | os.PathLike | None = None) -> Path:
+                 data_dir: str | os.PathLike | None = None, kind: str = "evaluation outputs",
+                 option: str = "--out") -> Path:
     """Build a folder with ``fill(staging)`` beside ``out_dir``, add the marker listing what
     it wrote, and swap it in whole; on any failure nothing of it is left and ``out_dir`` is
     as it was. Refuses a folder the tool did not write (:func:`check_output_folder`)."""
-    out_dir = check_output_folder(out_dir, data_dir=data_dir)
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind of folder {kind!r}")
+    out_dir = check_output_folder(out_dir, data_dir=data_dir, kind=kind, option=option)
     private_dir(out_dir.parent)
     _tidy(out_dir)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
     try:
         os.chmod(staging, 0o700)
-        (staging / MARKER).write_text(json.dumps({"tool": "reoffend", "files": []}) + "\n")  # ours, if killed
+        (staging / MARKER).write_text(json.dumps({"tool": "reoffend", "kind": kind, "files": []}) + "\n")  # ours, if killed
         fill(staging)
         written = sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file() and p.name != MARKER)
         marker = staging / MARKER
-        marker.write_text(json.dumps({"tool": "reoffend", "files": written}, indent=1) + "\n")
+        marker.write_text(json.dumps({"tool": "reoffend", "kind": kind, "files": written}, indent=1) + "\n")
         os.chmod(marker, 0o600)
         if not out_dir.exists():
             os.replace(staging, out_dir)
@@ -168,3 +202,41 @@ def write_folder(out_dir: str | os.PathLike, fill: Callable[[Path], None], *,
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return out_dir
+
+
+def check_database_file(db_path: str | os.PathLike, *, data_dir: str | os.PathLike | None = None,
+                        option: str = "--db") -> Path:
+    """Refuse (one line, nothing touched) a database path the loader must not replace.
+
+    Allowed: a path where nothing is, or a DuckDB file an earlier load made (it holds the
+    loader's ``load_metadata`` table). Refused: a link, anything else that exists (a
+    library, someone's own database, any other file), and a path inside the data folder
+    (rejects.csv and load_report.json are written beside the database). Returns the
+    absolute path."""
+    given = Path(db_path).expanduser()
+    target = given.resolve()
+
+    def refuse(why: str) -> OutputFolderError:
+        return OutputFolderError(f"{option} {given}: {why}; nothing was changed. Give a new file, "
+                                 f"e.g. {option} out/records.duckdb")
+
+    if data_dir is not None:
+        data = Path(data_dir).expanduser().resolve()
+        if target == data or data in target.parents:
+            raise refuse(f"is inside the data folder {data}")
+    if given.is_symlink():
+        raise refuse("is a symbolic link")
+    if not target.exists():
+        return target
+    if not target.is_file():
+        raise refuse("is not a plain file")
+    import duckdb
+
+    try:
+        with duckdb.connect(str(target), read_only=True) as con:
+            tables = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    except duckdb.Error:
+        raise refuse("is a file this tool did not write (not a DuckDB database)") from None
+    if "load_metadata" not in tables or "evaluations" in tables:
+        raise refuse("is a database this tool's loader did not write")
+    return target

@@ -80,9 +80,12 @@ def site_files(evaluations: list[Evaluation], *, title: str = "What works: reoff
     return files
 
 
-def build_site(library: Path, out_dir: Path) -> tuple[Path, list[PooledResult]]:
+def build_site(library: Path, out_dir: Path, *, data_dir: Path | None = None,
+               option: str = "--out") -> tuple[Path, list[PooledResult]]:
     """Write the site for a library file into ``out_dir`` (replaced whole, only if this
-    tool wrote it); returns the folder and the pooled results."""
+    tool wrote it as a library site, and never in ``data_dir``); returns the folder and the
+    pooled results."""
     evaluations = read_library(library)
     files = site_files(evaluations)
-    return write_outputs(out_dir, files), pool_library(evaluations)
+    folder = write_outputs(out_dir, files, data_dir=data_dir, kind="library site", option=option)
+    return folder, pool_library(evaluations)

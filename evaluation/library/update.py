@@ -45,5 +45,6 @@ def update_library(settings: StudySettings, results: dict, write) -> LibraryUpda
     outcome, *warning = add_evaluation(Path(settings.library.path), evaluation).split("\n")
     for line in warning:  # a pooled study leaving the pool is said, never silent
         logging.getLogger("reoffend.progress").warning(f"evidence library: {line}")
-    folder, pooled = build_site(Path(settings.library.path), site_folder(settings))
+    folder, pooled = build_site(Path(settings.library.path), site_folder(settings), data_dir=settings.data_dir,
+                                option="--library-site")
     return LibraryUpdate(outcome, Path(settings.library.path), folder, tuple(pooled), tuple(warning))

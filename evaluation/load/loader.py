@@ -116,6 +116,10 @@ def find_table_files(data_dir: Path) -> dict[str, Path]:
     found: dict[str, Path] = {}
     for table in contract.TABLES:
         candidates = [data_dir / f"{table.name}{suffix}" for suffix in contract.FILE_SUFFIXES]
+        for candidate in candidates:  # a device, pipe, folder or broken link is never skipped silently
+            if os.path.lexists(candidate) and not candidate.is_file():
+                raise DataFileError("is not a plain file (a device, a pipe, a folder or a broken link); give the "
+                                    "table as a CSV or Parquet file", file=str(candidate))
         present = [p for p in candidates if p.is_file()]
         if len(present) > 1:
             raise DataFileError(
@@ -326,7 +330,10 @@ def load_data(
     LoadReport
     """
     say = progress or (lambda _msg: None)
-    data_dir, db_path = Path(data_dir), Path(db_path)
+    from evaluation.files.output_folder import check_database_file
+
+    data_dir = Path(data_dir)
+    db_path = check_database_file(db_path, data_dir=data_dir)  # never over a file the loader did not write
     files = find_table_files(data_dir)
     private_dir(db_path.parent)
     tmp_path = db_path.with_name(f".{db_path.name}.{os.getpid()}.tmp")

@@ -47,11 +47,18 @@ def programme_starts(participants: Path) -> dict[str, dt.date | None]:
     return dict(rows)
 
 
+#: The most programmes one evaluation pools (the subgroups and the report list each one).
+MAX_PROGRAMMES = 1000
+
+
 def preflight(settings: StudySettings) -> None:
     """Raise a one-line error for any problem that can be found without building cohorts."""
     check_output_folder(settings.out_dir, data_dir=settings.data_dir)
     files = check_table_files(settings.data_dir)
     starts = programme_starts(files["participants"])
+    if not settings.data.programmes and len(starts) > MAX_PROGRAMMES:
+        raise SettingsError(f"the participants file names {len(starts):,} programmes, more than the {MAX_PROGRAMMES:,} "
+                            "one evaluation pools; choose them with --programme (or evaluate them as a batch)")
     unknown = [p for p in settings.data.programmes if p not in starts]
     if unknown:
         raise SettingsError(f"programme(s) not in the data: {', '.join(map(repr, unknown))}; the data has: "

@@ -35,6 +35,9 @@ _COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 def key_from_environment() -> bytes:
     value = os.environ.get(KEY_VARIABLE, "")
     key = value.encode("utf-8")
+    if len(key) >= MIN_KEY_BYTES and len(set(key)) < 8:
+        raise SettingsError(f"{KEY_VARIABLE} repeats a few characters ({len(set(key))} different): use a random "
+                            "secret, for example `python3 -c 'import secrets; print(secrets.token_hex(32))'`")
     if len(key) < MIN_KEY_BYTES:
         raise SettingsError(
             f"set {KEY_VARIABLE} to a secret of at least {MIN_KEY_BYTES} bytes (it is "
@@ -87,6 +90,9 @@ def pseudonymise(
     the output-folder policy (a new or empty folder, or one this tool wrote)."""
     say = progress or (lambda _m: None)
     in_dir, out_dir = Path(in_dir), Path(out_dir)
+    if len(key) >= MIN_KEY_BYTES and len(set(key)) < 8:
+        raise SettingsError(f"{KEY_VARIABLE} repeats a few characters ({len(set(key))} different): use a random "
+                            "secret, for example `python3 -c 'import secrets; print(secrets.token_hex(32))'`")
     if len(key) < MIN_KEY_BYTES:
         raise SettingsError(f"the key must be at least {MIN_KEY_BYTES} bytes")
     if not _COLUMN.match(id_column):
@@ -96,7 +102,7 @@ def pseudonymise(
     paths = sorted(p for p in in_dir.iterdir() if p.suffix in (".csv", ".parquet") and p.is_file())
     if not paths:
         raise DataFileError("no .csv or .parquet files", file=str(in_dir))
-    check_output_folder(out_dir, data_dir=in_dir)
+    check_output_folder(out_dir, data_dir=in_dir, kind="pseudonymised data")
     con = connect()
     try:
         sources = {}
@@ -141,7 +147,7 @@ def pseudonymise(
                     con.unregister("pseudonymise_source")
                 private_file(target)
 
-        write_folder(out_dir, fill, data_dir=in_dir)
+        write_folder(out_dir, fill, data_dir=in_dir, kind="pseudonymised data")
     finally:
         con.close()
     return PseudonymiseReport(files, tuple(files))

@@ -55,7 +55,9 @@ def settings_from_manifest(record: dict, out_dir: Path, data_dir: Path) -> Study
     # runs recorded before k:1 matching filled in rounds (MatchIt's order) filled each
     # participant's k in turn; an old manifest reproduces with the order it ran with
     extra = {} if "fill" in record or "fill" in (record.get("matching") or {}) else {"fill": "participant"}
-    return recorded.updated(data_dir=data_dir, out_dir=out_dir, work_dir=None, keep_work=False, **extra)
+    # a re-run writes only its own outputs: never the library or site a manifest names
+    return recorded.updated(data_dir=data_dir, out_dir=out_dir, work_dir=None, keep_work=False, library=None,
+                            library_site=None, **extra)
 
 
 def reproduce(manifest_path: str | Path, *, data_dir: str | Path | None = None,
@@ -77,9 +79,16 @@ def reproduce(manifest_path: str | Path, *, data_dir: str | Path | None = None,
     if "sha256" not in (manifest.get("inputs") or [{}])[0]:
         raise SettingsError(f"{manifest_path}: a partner manifest holds no input hashes; reproduce from the "
                             "analyst run's manifest.json")
+    if data_dir is None and not isinstance(manifest.get("data_dir"), str):
+        raise SettingsError(f"{manifest_path}: the manifest records no data folder; give it with --data DIR")
     data_dir = Path(data_dir) if data_dir is not None else Path(manifest["data_dir"])
     if not data_dir.is_dir():
         raise SettingsError(f"{data_dir}: data folder not found; give the folder the inputs are in now with --data DIR")
+    names = [entry.get("file") if isinstance(entry, dict) else None for entry in manifest["inputs"]]
+    outside = [n for n in names if not isinstance(n, str) or Path(n).name != n or n in (".", "..")]
+    if outside:
+        raise SettingsError(f"{manifest_path}: input {str(outside[0])[:80]!r} is not a file name in the data folder; "
+                            "reproduce reads only the data folder's own files")
     changed = []
     for entry in manifest["inputs"]:
         path = data_dir / entry["file"]

@@ -48,6 +48,13 @@ class Figure:
 
 
 def _svg(fig, alt: str) -> str:
+    """The figure as inline SVG. Every text in it is drawn literally: names come from data
+    and settings (a council called ``$\\foo{$``), and matplotlib would otherwise parse text
+    between dollar signs as mathematics and fail on it. (No chart here uses mathtext.)"""
+    from matplotlib.text import Text
+
+    for text in fig.findobj(Text):
+        text.set_parse_math(False)
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)

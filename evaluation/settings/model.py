@@ -39,7 +39,8 @@ class DataSettings(_Section):
     """Which data, and which of its programmes."""
 
     folder: Path = Field(description="data folder holding the input tables (docs/data-contract.md)")
-    programmes: tuple[str, ...] = Field((), description="programmes to evaluate, pooled (default: every one)")
+    programmes: tuple[str, ...] = Field((), max_length=1000,
+                                        description="programmes to evaluate, pooled (default: every one)")
     cutoff: dt.date | None = Field(None, description="the data's cut-off date YYYY-MM-DD (default: the latest outcome_date)")
 
     @field_validator("programmes")
@@ -47,6 +48,15 @@ class DataSettings(_Section):
     def _names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if any(not p.strip() for p in value):
             raise ValueError("programmes must be non-empty names")
+        if any(len(p) > 200 for p in value):
+            raise ValueError("a programme name is longer than 200 characters")
+        return value
+
+    @field_validator("cutoff")
+    @classmethod
+    def _not_future(cls, value: dt.date | None) -> dt.date | None:
+        if value is not None and value > dt.date.today():
+            raise ValueError(f"{value} is in the future; the cut-off is the last day the data are complete to")
         return value
 
 
@@ -57,7 +67,7 @@ class WindowSettings(_Section):
     after_days: Days = Field(365, ge=1, le=3650, description="after window in days")
     waiting_days: Days = Field(182, ge=0, le=3650,
                                description="days after a window within which an offence must be proven (MoJ: 182)")
-    index_shift_days: int = Field(0, description="moves every index date (negative = earlier)")
+    index_shift_days: int = Field(0, ge=-36500, le=36500, description="moves every index date (negative = earlier)")
 
 
 class MatchingSettings(_Section):
@@ -142,7 +152,7 @@ class CheckSettings(_Section):
     """Which checks run, and how hard the bootstrap works."""
 
     robustness: bool = Field(True, description="run the sensitivity table, falsification test and subgroups (each re-matches)")
-    bootstrap_resamples: int = Field(2000, ge=100, description="bootstrap resamples for intervals")
+    bootstrap_resamples: int = Field(2000, ge=100, le=100_000, description="bootstrap resamples for intervals")
 
 
 class AudienceSettings(_Section):
@@ -280,10 +290,11 @@ class StudySettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str = Field("evaluation", description="a short name for the study, used in reports")
+    name: str = Field("evaluation", min_length=1, max_length=80, pattern=r"\S",
+                      description="a short name for the study, used in reports")
     title: str | None = Field(None, max_length=120,
                               description="display title in reports (default: a readable form of the name)")
-    seed: int = Field(20130401, description="seed for the bootstrap and matching")
+    seed: int = Field(20130401, ge=0, le=2**32 - 1, description="seed for the bootstrap and matching")
     out_dir: Path = Field(description="output folder (replaced atomically, only if the tool wrote it)")
     work_dir: Path | None = Field(None, description="where the person-level working database goes")
     keep_work: bool = Field(False, description="keep the working database after the run")
@@ -309,10 +320,24 @@ class StudySettings(BaseModel):
 
     @model_validator(mode="after")
     def _work_outside_outputs(self) -> "StudySettings":
+        out, data = self.out_dir.expanduser().resolve(), self.data.folder.expanduser().resolve()
+
+        def overlaps(path: Path, folder: Path) -> bool:
+            return path == folder or folder in path.parents or path in folder.parents
+
         if self.work_dir is not None:
-            work, out = self.work_dir.expanduser().resolve(), self.out_dir.expanduser().resolve()
+            work = self.work_dir.expanduser().resolve()
             if work == out or out in work.parents:
                 raise ValueError("work_dir must not be inside the output folder: it holds person-level data")
+        # the library and its site are written after the outputs: neither may sit in (or
+        # hold) the output folder, which is replaced whole, or the data folder
+        for name, path in (("library", self.library.path), ("library_site", self.library.site)):
+            if path is None:
+                continue
+            path = Path(path).expanduser().resolve()
+            for what, folder in (("output folder", out), ("data folder", data)):
+                if overlaps(path, folder):
+                    raise ValueError(f"{name} must be outside the {what} ({folder}); give it a folder of its own")
         return self
 
     def updated(self, **changes: Any) -> "StudySettings":
@@ -368,6 +393,8 @@ def load_study(path: str | Path, overrides: dict[str, Any] | None = None) -> Stu
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SettingsError(f"{path}: study file not found") from None
+    except UnicodeDecodeError:
+        raise SettingsError(f"{path}: not UTF-8 text; save the study file as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{path}: not valid TOML ({exc})") from None
     study = dict(raw.get("study", raw))
@@ -413,7 +440,10 @@ def study_operations(path: str | Path) -> tuple[dict | None, str | None]:
     import tomllib
 
     path = Path(path)
-    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise SettingsError(f"{path}: not UTF-8 text; save the study file as UTF-8") from None
     study = raw.get("study", raw)
     return _schedule(path, study.get("schedule")), _notify(path, study.get("notify"))
 

@@ -53,8 +53,11 @@ def test_bad_option_value_is_a_usage_error(capsys):
 def test_synth_then_load(tmp_path, capsys):
     assert main(["synth", "southampton", "--out", str(tmp_path / "d"), "--people", "6000",
                  "--participants", "150", "--quiet"]) == 0
-    assert main(["load", str(tmp_path / "d"), "--db", str(tmp_path / "d" / "e.duckdb"), "--quiet"]) == 0
-    report = json.loads((tmp_path / "d" / "load_report.json").read_text())
+    # not inside the data folder: rejects.csv and load_report.json go beside the database
+    assert main(["load", str(tmp_path / "d"), "--db", str(tmp_path / "d" / "e.duckdb"), "--quiet"]) == 2
+    assert not (tmp_path / "d" / "e.duckdb").exists()
+    assert main(["load", str(tmp_path / "d"), "--db", str(tmp_path / "w" / "e.duckdb"), "--quiet"]) == 0
+    report = json.loads((tmp_path / "w" / "load_report.json").read_text())
     assert report["tables"]["participants"]["read"] >= 150
     assert all(t["rejected"] == 0 for t in report["tables"].values())
 
