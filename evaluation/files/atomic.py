@@ -9,11 +9,21 @@ from pathlib import Path
 
 
 def private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) if needed; a folder this creates is mode 0700."""
+    """Create ``path`` (and parents) if needed; every folder this creates, parents
+    included, is mode 0700 (mkdir's mode is masked by the umask, and ``parents=True``
+    makes the parents with the default mode)."""
     path = Path(path)
-    if not path.exists():
-        path.mkdir(parents=True, mode=0o700)
-        os.chmod(path, 0o700)  # mkdir's mode is masked by the umask
+    missing = []
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        missing.append(probe)
+        probe = probe.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:  # made meanwhile by another run
+            continue
+        os.chmod(folder, 0o700)
     return path
 
 

@@ -6,8 +6,10 @@ folder can be zipped and sent as it is:
 - ``$REOFFEND_STATE_DIR`` if set, else ``$XDG_STATE_HOME/reoffend``, else
   ``~/.local/state/reoffend`` (mode 0700);
 - ``locks/<key>.lock``: one evaluation of an output folder at a time;
-- ``work/<out name>-<key>/``: the working DuckDB database, rejects.csv and
-  load_report.json. It is removed after the run unless ``keep_work`` is set.
+- ``work/reoffend-<uid>-<random>/<out name>-<key>/``: the working DuckDB database,
+  rejects.csv and load_report.json, in a private folder with a name nobody can guess. It is
+  removed after the run unless ``keep_work`` is set; a killed run's is removed by the next
+  run of any study.
 
 ``<key>`` is a short hash of the output folder's resolved path, so two studies never share
 a lock or a work folder. An operator may give ``work_dir`` (a study setting or
@@ -22,6 +24,8 @@ import hashlib
 import os
 import re
 import shutil
+import stat
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,11 +53,48 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", name)[:40].lstrip(".") or "out"
 
 
+def _owned_private(path: Path) -> bool:
+    """A real folder (not a link), owned by this user, that nobody else can enter."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and stat.S_IMODE(info.st_mode) & 0o077 == 0
+
+
+def private_parent(base: Path) -> Path:
+    """This user's private folder in ``base`` (which may be shared, such as /tmp):
+    ``reoffend-<uid>-<random>``, made by ``tempfile.mkdtemp`` (mode 0700, a name nobody can
+    guess or plant in advance), and found again on later runs only if it is a real folder
+    this user owns with no access for others. Nothing is ever followed through a link."""
+    base = private_dir(Path(base).expanduser())
+    prefix = f"reoffend-{os.getuid()}-"
+    for candidate in sorted(base.glob(prefix + "*")):
+        if _owned_private(candidate):
+            return candidate
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=base))
+
+
 def work_folder(out_dir: str | os.PathLike, work_dir: str | os.PathLike | None = None) -> Path:
-    """The person-level work folder of the evaluation that writes ``out_dir``."""
+    """The person-level work folder of the evaluation that writes ``out_dir``: a folder
+    named for the output folder inside this user's private folder (:func:`private_parent`)
+    of ``work_dir`` or of the state folder's ``work``."""
     base = Path(work_dir).expanduser() if work_dir is not None else state_dir() / "work"
-    prefix = "reoffend-" if work_dir is not None else ""
-    return base / f"{prefix}{_slug(Path(out_dir).name)}-{folder_key(out_dir)}"
+    return private_parent(base) / f"{_slug(Path(out_dir).name)}-{folder_key(out_dir)}"
+
+
+def make_work(path: Path) -> Path:
+    """Create the work folder (0700); an existing one must be a real folder this user owns
+    (a killed run's), never a link or someone else's."""
+    path = Path(path)
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        if not _owned_private(path):
+            raise OutputFolderBusy(f"{path}: the work folder exists and is not this user's private folder "
+                                   "(a link, or made by someone else); remove it or choose another --work-dir") from None
+    os.chmod(path, 0o700)
+    return path
 
 
 def remove_work(path: str | os.PathLike) -> None:
@@ -61,6 +102,48 @@ def remove_work(path: str | os.PathLike) -> None:
     path = Path(path)
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path, ignore_errors=True)
+        if path.parent.name.startswith(f"reoffend-{os.getuid()}-"):
+            try:
+                os.rmdir(path.parent)  # the private parent, once no run uses it (only if empty)
+            except OSError:
+                pass
+
+
+#: Written in a work folder kept on purpose (``keep_work``): the next run does not remove it.
+KEPT = ".kept"
+
+
+def remove_abandoned_work(*bases: Path | None) -> list[Path]:
+    """Remove the work folders of runs that were killed (SIGKILL, the out-of-memory
+    killer, a power cut): a folder whose output folder's lock nobody holds and that was
+    not kept on purpose. Called at the start of every run, of any study."""
+    removed = []
+    for base in {Path(b).expanduser() for b in bases if b is not None}:
+        prefix = f"reoffend-{os.getuid()}-"
+        if not base.is_dir():
+            continue
+        for parent in (p for p in base.glob(prefix + "*") if _owned_private(p)):
+            for folder in parent.iterdir():
+                key = folder.name.rsplit("-", 1)[-1]
+                if not _owned_private(folder) or (folder / KEPT).exists() or not re.fullmatch(r"[0-9a-f]{16}", key):
+                    continue
+                lock = state_dir() / "locks" / f"{key}.lock"
+                if lock.exists() and not _free(lock):
+                    continue  # a run is using it
+                remove_work(folder)
+                removed.append(folder)
+    return removed
+
+
+def _free(lock: Path) -> bool:
+    fd = os.open(lock, os.O_RDWR | os.O_NOFOLLOW)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
 
 
 @contextmanager

@@ -194,7 +194,9 @@ def _connect(library: Path, *, create: bool, write: bool | None = None) -> duckd
     if exists and (library.is_symlink() or not library.is_file()):
         raise LibraryError(f"{library}: not a library file (a link or not a plain file); give a library's path")
     if not exists:
-        library.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        from evaluation.files.atomic import private_dir
+
+        private_dir(library.parent)
     try:
         con = duckdb.connect(str(library), read_only=exists and not (create if write is None else write))
         if exists:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from evaluation.files.output_folder import check_output_folder
-from evaluation.files.workspace import remove_work, run_lock
+from evaluation.files.workspace import KEPT, make_work, remove_abandoned_work, remove_work, run_lock, state_dir
 from evaluation.match.sample import forget_matched
 from evaluation.pipeline import steps as declared
 from evaluation.pipeline.steps import Step
@@ -63,12 +63,17 @@ def evaluation_session(settings: StudySettings) -> Iterator[None]:
     person-level work folder removed afterwards (unless ``keep_work``)."""
     check_output_folder(settings.out_dir, data_dir=settings.data_dir)
     with run_lock(settings.out_dir):
+        # a killed run of any study left person-level files: they go now
+        remove_abandoned_work(state_dir() / "work", settings.work_dir)
+        work = make_work(settings.work_path)
         try:
             yield
         finally:
             forget_matched()  # no person-level data kept in memory past the run
-            if not settings.keep_work:
-                remove_work(settings.work_path)
+            if settings.keep_work:
+                (work / KEPT).touch(mode=0o600)
+            else:
+                remove_work(work)
 
 
 def run_evaluation(settings: StudySettings) -> dict:

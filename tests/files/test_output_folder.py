@@ -6,6 +6,7 @@ Each refusal is checked through the real command: exit 2, one line, nothing chan
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 from dataclasses import replace
@@ -141,7 +142,9 @@ def test_operator_work_dir_gets_a_subfolder_that_alone_is_removed(tmp_path, data
     (scratch / "other.txt").write_text("not ours")
     settings = StudySettings(data_dir=data, out_dir=tmp_path / "o", work_dir=scratch,
                              bootstrap_resamples=100, robustness=False)
-    assert settings.work_path.parent == scratch
+    # in this user's private folder of the scratch folder, with a name nobody can guess
+    assert settings.work_path.parent.parent == scratch
+    assert settings.work_path.parent.name.startswith(f"reoffend-{os.getuid()}-")
     run_evaluation(settings)
     assert sorted(os.listdir(scratch)) == ["other.txt"]
 
@@ -151,3 +154,54 @@ def test_work_dir_inside_the_outputs_is_refused(tmp_path):
 
     with pytest.raises(SettingsError, match="inside the output folder"):
         StudySettings(data_dir=tmp_path, out_dir=tmp_path / "o", work_dir=tmp_path / "o" / "w")
+
+
+def test_a_link_planted_in_a_shared_work_dir_is_never_followed(tmp_path, data):
+    """Found (issue 35, 4): with a shared --work-dir the work folder's name was predictable;
+    a symlink planted there was followed and the person-level database written into the
+    attacker's 0777 folder."""
+    from evaluation.files.workspace import folder_key
+
+    shared, attacker = tmp_path / "shared", tmp_path / "attacker"
+    shared.mkdir(mode=0o777)
+    attacker.mkdir(mode=0o777)
+    out = tmp_path / "o"
+    # every name the old code would have used, and a guess at the new parent's, point at the attacker
+    (shared / f"reoffend-o-{folder_key(out)}").symlink_to(attacker)
+    (shared / f"reoffend-{os.getuid()}-guess").symlink_to(attacker)
+    settings = StudySettings(data_dir=data, out_dir=out, work_dir=shared, bootstrap_resamples=100,
+                             robustness=False, keep_work=True)
+    run_evaluation(settings)
+    assert list(attacker.iterdir()) == []
+    work = settings.work_path
+    assert not work.parent.is_symlink() and (work / "evaluation.duckdb").is_file()
+    for folder in (work.parent, work):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+
+
+def test_a_killed_runs_person_level_files_are_removed_by_the_next_run_of_any_study(tmp_path, data):
+    """Found (issue 35, 4): after SIGKILL the person-level database stayed until the same
+    --out ran again."""
+    from evaluation.files.workspace import make_work
+
+    killed = StudySettings(data_dir=data, out_dir=tmp_path / "killed", bootstrap_resamples=100, robustness=False)
+    left = make_work(killed.work_path)
+    (left / "evaluation.duckdb").write_bytes(b"person-level")  # as a killed run leaves it
+    kept = StudySettings(data_dir=data, out_dir=tmp_path / "kept", bootstrap_resamples=100, robustness=False,
+                         keep_work=True)
+    run_evaluation(kept)
+    other = StudySettings(data_dir=data, out_dir=tmp_path / "other", bootstrap_resamples=100, robustness=False)
+    run_evaluation(other)  # another study
+    assert not left.exists()
+    assert (kept.work_path / "evaluation.duckdb").is_file()  # kept on purpose: stays
+
+
+def test_the_state_folder_and_work_folders_are_private(tmp_path, data, monkeypatch):
+    """Found (issue 35, 4): the state folder and work/ were created 0755."""
+    state = tmp_path / "fresh-state"
+    monkeypatch.setenv("REOFFEND_STATE_DIR", str(state / "nested"))
+    settings = StudySettings(data_dir=data, out_dir=tmp_path / "o", bootstrap_resamples=100, robustness=False,
+                             keep_work=True)
+    run_evaluation(settings)
+    for folder in (state, state / "nested", state / "nested" / "work", settings.work_path):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
