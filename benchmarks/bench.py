@@ -284,6 +284,9 @@ def run(sizes: list[float], repeats: int, out_path: Path, seed: int, progress=pr
         profile = (json.loads(proc.stdout.strip().splitlines()[-1]) if proc.returncode == 0
                    else {"error": proc.stderr[-2000:]})
         progress(f"profile at x{profile_size}: done")
+    from benchmarks import library_scale
+
+    library = _safely(library_scale.measure, (200, 1000, 2000), progress)
     peer_result = _safely(peer_comparison, progress) if time_prefect and peers else None
     if time_prefect and not peers and out_path.exists():  # keep the earlier run's, saying so
         earlier = json.loads(out_path.read_text()).get("peers")
@@ -298,6 +301,7 @@ def run(sizes: list[float], repeats: int, out_path: Path, seed: int, progress=pr
         "growth": growth,
         "checks_at_1x": checks,
         "profile": profile,
+        "library": library,
         "note": "medians over repeats; evaluation = load + cohorts + before/after + match + estimate + reports, "
                 "excluding data generation and Prefect start-up; evaluation_with_checks (the 25 s target) adds the "
                 "robustness and value-for-money checks (sensitivity re-matching, falsification, subgroups, costs)",
@@ -320,7 +324,17 @@ def main(argv=None) -> int:
                         help="skip the profiled run at the largest size (its top entries go to bench.json)")
     parser.add_argument("--no-peers", action="store_true",
                         help="skip the side-by-side match with psmpy (about 13 minutes at its largest size)")
+    parser.add_argument("--only-library", action="store_true",
+                        help="measure only the evidence library at 200, 1,000 and 2,000 evaluations, into --out's "
+                             "'library' entry (the rest of the file is kept)")
     args = parser.parse_args(argv)
+    if args.only_library:
+        from benchmarks import library_scale
+
+        report = json.loads(args.out.read_text()) if args.out.exists() else {}
+        report["library"] = library_scale.measure(progress=lambda m: print(m, file=sys.stderr, flush=True))
+        args.out.write_text(json.dumps(report, indent=2) + "\n")
+        return 0 if report["library"]["met"] else 1
     if args.child is not None:
         print(json.dumps(child(args.child, args.workdir, args.seed)))
         return 0

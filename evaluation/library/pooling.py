@@ -108,15 +108,29 @@ def _months_overlap(a: Evaluation, b: Evaluation) -> bool:
 
 
 def overlap_flags(studies: list[Evaluation]) -> tuple[str, ...]:
-    """Pairs of studies the pooling treats as independent but may not be: the same council
-    (their comparison groups may share people) or overlapping index periods (common trends)."""
+    """Studies the pooling treats as independent but may not be, in groups (each study named
+    at most once per kind, so the list grows with the studies, not with their pairs): those
+    of one council (their comparison groups may share people), and those whose participants
+    started in periods overlapping another's of a different council (common trends)."""
     flags = []
+    councils: dict[str, list[Evaluation]] = {}
+    for s in studies:
+        if s.council and s.council.strip():
+            councils.setdefault(s.council.strip().lower(), []).append(s)
+    for group in councils.values():
+        if len(group) > 1:
+            flags.append(f"{', '.join(s.label for s in group)}: same council, so their comparison groups may "
+                         "share people")
+    # every pair is compared (2,000 studies: about 2 million comparisons, a second or two),
+    # but each study is named once, so the text grows with the studies, not their pairs
+    overlapping = set()
     for a, b in combinations(studies, 2):
-        same_council = bool(a.council) and (a.council or "").strip().lower() == (b.council or "").strip().lower()
-        if same_council:
-            flags.append(f"{a.label} and {b.label}: same council, so their comparison groups may share people")
-        elif _months_overlap(a, b):
-            flags.append(f"{a.label} and {b.label}: their participants started in overlapping periods")
+        if (a.council or "").strip().lower() != (b.council or "").strip().lower() or not a.council:
+            if _months_overlap(a, b):
+                overlapping.update((id(a), id(b)))
+    named = [s.label for s in studies if id(s) in overlapping]
+    if len(named) > 1:
+        flags.append(f"{', '.join(named)}: their participants started in overlapping periods")
     return tuple(flags)
 
 

@@ -118,9 +118,13 @@ def test_studies_that_may_share_people_or_time_are_flagged():
     c = row("c", 0.9, 0.1, council="Riverside", index=("2008-01", "2009-06"))
     d = row("d", 0.9, 0.1, council="Lakeside", index=("2015-01", "2015-06"))
     flags = overlap_flags([a, b, c, d])
-    assert any("Northgate: a and Northgate: b" in f and "share people" in f for f in flags)
-    assert any("Northgate: a and Riverside: c" in f and "overlapping periods" in f for f in flags)
+    assert any(f.startswith("Northgate: a, Northgate: b: same council") and "share people" in f for f in flags)
+    assert any(f.startswith("Northgate: a, Riverside: c: ") and "overlapping periods" in f for f in flags)
     assert not any("Lakeside" in f for f in flags)
+    # grouped, not one line per pair (found, issue 35: the site grew with the square of the studies)
+    many = [row(f"s{i}", 0.9, 0.1, council=f"C{i % 3}", index=("2007-01", "2008-06")) for i in range(60)]
+    text = " ".join(overlap_flags(many))
+    assert len(overlap_flags(many)) == 4 and text.count("C0: s0") == 2  # once as council, once as period
 
 
 # --- adding: partner outputs only, newest version wins ----------------------------------------
