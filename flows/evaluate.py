@@ -82,8 +82,8 @@ def evaluate(settings: StudySettings, notify: Optional[str] = None) -> dict:
     with progress_to_run_log():
         announce(f"started: study {settings.name!r}")
         try:
-            with evaluation_session(settings):  # output-folder policy, lock, work folder removed after
-                values = run_steps(settings, call=_as_task)
+            with evaluation_session(settings) as context:  # output-folder policy, lock, work folder removed after
+                values = run_steps(settings, call=_as_task, context=context)
         except ReoffendError as exc:
             announce(f"failed: {exc}")
             # The run's state message is the tool's own line, not Prefect's "encountered an

@@ -269,10 +269,10 @@ def avoided_by_set(data: MatchedData, offences: pl.DataFrame) -> pl.DataFrame:
             .group_by("subclass", "category").agg(pl.col("avoided").sum()).sort("subclass", "category"))
 
 
-def run_costs(settings: StudySettings, cohorts: CohortSummary, estimate: ImpactResult) -> CostResult:
+def run_costs(settings: StudySettings, cohorts: CohortSummary, estimate: ImpactResult, context=None) -> CostResult:
     """Offences avoided by category and their cost, with intervals over the matched sets
     that ``estimate`` was made on (the programme cost is spread over everyone submitted)."""
-    data, _ = load_matched(settings)
+    data, _ = load_matched(settings, context)
     with opened(settings.db_path, read_only=True) as con:
         offences = run_sql(con, "outcomes/matched_after_offences").pl()
         sets = run_sql(con, "outcomes/matched_set_ids").pl()["subclass"].to_numpy()

@@ -88,7 +88,7 @@ class FalsificationResult:
         return ("fired: " if self.fired else "quiet: ") + self.estimate.summary("rate ratio", "{:.2f}")
 
 
-def run_falsification(settings: StudySettings, estimate=None) -> FalsificationResult:
+def run_falsification(settings: StudySettings, estimate=None, context=None) -> FalsificationResult:
     """Match again without the control window's counts (each participant with their
     ``CONTROL_RATIO`` nearest comparisons, with replacement) and compare offending in it."""
     covariates = tuple(c for c in settings.matching.covariates if c not in CONTROL_WINDOW_COVARIATES)
@@ -99,7 +99,7 @@ def run_falsification(settings: StudySettings, estimate=None) -> FalsificationRe
         # The match step's units, and the fits made on them: with every unit's control
         # window in the data, the sensitivity table's fit without the prior-offence detail
         # is this test's (the same rows and covariates), so it is not made twice.
-        frame, fits = matching_inputs(settings, con)
+        frame, fits = matching_inputs(settings, con, context)
         incomplete = int((~frame["control_complete"]).sum())
         if incomplete:
             frame, fits = frame.filter(pl.col("control_complete")), {}  # other rows: fits on every unit do not apply

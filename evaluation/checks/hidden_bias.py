@@ -26,10 +26,10 @@ class HiddenBias:
                 "outcome": OUTCOME, "reading": plain_reading(self.bounds)}
 
 
-def set_differences(settings: StudySettings, direction: float) -> np.ndarray:
+def set_differences(settings: StudySettings, direction: float, context=None) -> np.ndarray:
     """Per matched set: (comparisons' weighted mean minus participant's) after-window offences,
     times ``direction`` (+1 when the estimate is a fall, -1 when a rise)."""
-    data, _ = load_matched(settings)
+    data, _ = load_matched(settings, context)
     t = data.treat == 1
     sets, index = np.unique(data.subclass, return_inverse=True)
     offences = data.offences_after[~t].astype(float)
@@ -42,6 +42,6 @@ def set_differences(settings: StudySettings, direction: float) -> np.ndarray:
     return direction * (comparison - participant)
 
 
-def run_hidden_bias(settings: StudySettings, estimate: ImpactResult) -> HiddenBias:
+def run_hidden_bias(settings: StudySettings, estimate: ImpactResult, context=None) -> HiddenBias:
     fewer = estimate.rate_ratio.estimate is None or estimate.rate_ratio.estimate <= 1
-    return HiddenBias(rosenbaum_bounds(set_differences(settings, 1.0 if fewer else -1.0)), fewer)
+    return HiddenBias(rosenbaum_bounds(set_differences(settings, 1.0 if fewer else -1.0, context)), fewer)

@@ -69,7 +69,7 @@ class SensitivityRow:
         return out
 
 
-def run_sensitivity(settings: StudySettings, estimate: ImpactResult) -> list[SensitivityRow]:
+def run_sensitivity(settings: StudySettings, estimate: ImpactResult, context=None) -> list[SensitivityRow]:
     """The matched rate ratio under each alternative matching setting (the study's own first)."""
     rows = [SensitivityRow(describe_settings(settings), estimate.rate_ratio, estimate.treated, as_analysed=True)]
     if estimate.uncorrected is not None:  # the same matched sets, comparisons who start later not censored
@@ -80,7 +80,7 @@ def run_sensitivity(settings: StudySettings, estimate: ImpactResult) -> list[Sen
                                    estimate.ipcw_rate_ratio, estimate.treated, as_analysed=True))
     variants = sensitivity_variants(settings)
     with opened(settings.db_path, read_only=True) as con:
-        frame, fits = matching_inputs(settings, con)
+        frame, fits = matching_inputs(settings, con, context)
         matched = match_and_read(con, frame, [variant for _, variant in variants], fits=fits, stored=stored_rows(con),
                                  stored_replace=settings.matching.replace)
     for (label, _), result in zip(variants, matched):

@@ -108,10 +108,10 @@ def subgroup_estimates(data: MatchedData, set_groups: dict[str, tuple[np.ndarray
 DIMENSIONS = {"programme": "programme", "MAPPA/PPO": "mappa_ppo", "sex": "sex", "age band": "age_band"}
 
 
-def run_subgroups(settings: StudySettings, estimate: ImpactResult) -> list[SubgroupResult]:
+def run_subgroups(settings: StudySettings, estimate: ImpactResult, context=None) -> list[SubgroupResult]:
     """Matched rate ratios by programme, MAPPA/PPO, sex and age band (exploratory, Holm),
     within the stored matched sets that ``estimate`` was made on."""
-    data, _ = load_matched(settings)
+    data, _ = load_matched(settings, context)
     with opened(settings.db_path, read_only=True) as con:
         groups = run_sql(con, "outcomes/matched_participant_groups").pl()
     subclasses = groups["subclass"].to_numpy()

@@ -8,11 +8,9 @@ matcher's output meets the outcome tables.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -265,57 +263,32 @@ def stored_rows(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return run_sql(con, "outcomes/matched_rows", identifiers={"matched": "matched_units"}).pl()
 
 
-def _stamp(db_path: Path) -> tuple:
-    """The working database's identity now: its and its WAL's modification time and size."""
-    return tuple((p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else None
-                 for p in (db_path, db_path.with_name(db_path.name + ".wal")))
-
-
-#: The match step's covariate frame and propensity fit, kept for the checks that re-match
-#: while the working database is unchanged: {db path: (stamp, frame, {(covariates, exact): fit})}.
-_MATCH_INPUTS: dict[str, tuple[tuple, pl.DataFrame, Fits]] = {}
-
-
-def matching_inputs(settings: StudySettings, con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, Fits]:
+def matching_inputs(settings: StudySettings, con: duckdb.DuckDBPyConnection, context) -> tuple[pl.DataFrame, Fits]:
     """The units' covariates and the propensity fits already made on them: the match
-    step's, while the working database is as the match step left it (so a re-match with
-    the study's covariates uses the very scores the stored sets were matched on), else the
-    covariates read from ``con`` and no fits. The fits returned with the match step's
-    frame are the kept ones: a fit added to them (:func:`match_and_read` adds those it
-    makes) is there for the next check that matches the same rows on the same covariates
-    (the sensitivity table's fit without the prior-offence detail is the falsification
-    test's when every unit has a control window). The frame's arrays are shared: do not
-    modify them."""
-    path = Path(settings.db_path)
-    kept = _MATCH_INPUTS.get(str(path))
-    if kept is not None and kept[0] == _stamp(path):
-        return kept[1], kept[2]
+    step's, kept in the run's context (so a re-match with the study's covariates uses the
+    very scores the stored sets were matched on), else the covariates read from ``con``
+    and no fits. The fits returned are the context's: a fit added to them
+    (:func:`match_and_read` adds those it makes) is there for the next check that matches
+    the same rows on the same covariates (the sensitivity table's fit without the
+    prior-offence detail is the falsification test's when every unit has a control
+    window). The frame's arrays are shared: do not modify them."""
+    if context is not None and context.match_frame is not None:
+        return context.match_frame, context.fits
     return cohorts.unit_covariates(con), {}
 
 
-def load_matched(settings: StudySettings) -> tuple[MatchedData, int]:
+def load_matched(settings: StudySettings, context) -> tuple[MatchedData, int]:
     """The stored matched sets' outcomes (``matched_units``), and how many matched
-    comparisons were contaminated.
-
-    The estimate and the checks that read the matched sample get the same read while the
-    working database is unchanged (keyed on its size and modification time), so the
-    sample is read once, not once per step; the arrays are shared, so callers must not
-    modify them. :func:`forget_matched` drops it (the runner does, when the run ends)."""
-    path = Path(settings.db_path)
-    return _read_stored(str(path), _stamp(path), settings.windows.after_days, settings.matching.replace)
-
-
-@functools.lru_cache(maxsize=1)
-def _read_stored(db_path: str, stamp: tuple, after_days: int, replace: bool) -> tuple[MatchedData, int]:
-    with opened(db_path, read_only=True) as con:
-        return read_matched_outcomes(con, after_days=after_days, replace=replace)
-
-
-def forget_matched() -> None:
-    """Drop the in-memory copies of the last matched sample read and of the match step's
-    covariates and propensity fit (person-level data)."""
-    _read_stored.cache_clear()
-    _MATCH_INPUTS.clear()
+    comparisons were contaminated: read once per run and kept in the run's context for
+    the estimate and the checks that read the matched sample (the arrays are shared, so
+    callers must not modify them)."""
+    if context is not None and context.matched is not None:
+        return context.matched
+    with opened(settings.db_path, read_only=True) as con:
+        read = read_matched_outcomes(con, after_days=settings.windows.after_days, replace=settings.matching.replace)
+    if context is not None:
+        context.matched = read
+    return read
 
 
 @dataclass(frozen=True)
@@ -369,15 +342,16 @@ class MatchResult:
                 f"max |SMD| after {self.balance.max_abs_smd_after:.3f}")
 
 
-def run_match(settings: StudySettings) -> MatchResult:
-    """Fit the propensity model, match, and store the matched sets as ``matched_units``."""
+def run_match(settings: StudySettings, context=None) -> MatchResult:
+    """Fit the propensity model, match, and store the matched sets as ``matched_units``;
+    the covariates and the fit go to the run's context for the checks that re-match."""
     with opened(settings.db_path) as con:
         frame = cohorts.unit_covariates(con)
         matcher, used, dropped, rows = fit_matches(frame, settings)
         with _matcher_output(con, rows):
             run_sql(con, "outcomes/matched_units")
-    path = Path(settings.db_path)
-    _MATCH_INPUTS.clear()
-    _MATCH_INPUTS[str(path)] = (_stamp(path), frame, {
-        (tuple(settings.matching.covariates), tuple(settings.matching.exact)): matcher.propensity_fit_})
+    if context is not None:
+        context.match_frame = frame
+        context.fits = {(tuple(settings.matching.covariates), tuple(settings.matching.exact)): matcher.propensity_fit_}
+        context.matched = None  # the stored sample is new
     return MatchResult.from_matcher(matcher, settings, used, dropped)

@@ -18,7 +18,7 @@ from typing import Any
 
 from evaluation.files.output_folder import check_output_folder
 from evaluation.files.workspace import KEPT, make_work, remove_abandoned_work, remove_work, run_lock, state_dir
-from evaluation.match.sample import forget_matched
+from evaluation.pipeline.context import RunContext
 from evaluation.pipeline import steps as declared
 from evaluation.pipeline.steps import Step
 from evaluation.settings.model import StudySettings
@@ -39,11 +39,13 @@ def _brief(result: Any) -> str:
 
 
 def run_steps(settings: StudySettings, *, call: Call = direct, steps: Sequence[Step] | None = None,
-              on_done: Callable[[Step, float], None] | None = None) -> dict[str, Any]:
+              on_done: Callable[[Step, float], None] | None = None, context: RunContext | None = None) -> dict[str, Any]:
     """Run every step that applies to the study, in order (default: ``STEPS``); return
-    each step's result by key (plus ``started``, the run's start time in UTC)."""
+    each step's result by key (plus ``started``, the run's start time in UTC, and
+    ``context``, what the steps shared in memory: the session's, or a new one)."""
     steps = declared.STEPS if steps is None else steps
-    values: dict[str, Any] = {"started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+    values: dict[str, Any] = {"started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                              "context": RunContext() if context is None else context}
     for step in steps:
         if not step.when(settings, values):
             continue
@@ -58,18 +60,20 @@ def run_steps(settings: StudySettings, *, call: Call = direct, steps: Sequence[S
 
 
 @contextmanager
-def evaluation_session(settings: StudySettings) -> Iterator[None]:
-    """Around one evaluation: the output-folder policy, the output folder's lock, and the
+def evaluation_session(settings: StudySettings) -> Iterator[RunContext]:
+    """Around one evaluation: the output-folder policy, the output folder's lock, the run's
+    context (yielded: what its steps share in memory, emptied at the end), and the
     person-level work folder removed afterwards (unless ``keep_work``)."""
     check_output_folder(settings.out_dir, data_dir=settings.data_dir)
     with run_lock(settings.out_dir):
         # a killed run of any study left person-level files: they go now
         remove_abandoned_work(state_dir() / "work", settings.work_dir)
         work = make_work(settings.work_path)
+        context = RunContext()
         try:
-            yield
+            yield context
         finally:
-            forget_matched()  # no person-level data kept in memory past the run
+            context.clear()  # no person-level data kept in memory past the run
             if settings.keep_work:
                 (work / KEPT).touch(mode=0o600)
             else:
@@ -78,8 +82,8 @@ def evaluation_session(settings: StudySettings) -> Iterator[None]:
 
 def run_evaluation(settings: StudySettings) -> dict:
     """Run every step in order without Prefect and write the outputs; return the results."""
-    with evaluation_session(settings):
-        values = run_steps(settings)
+    with evaluation_session(settings) as context:
+        values = run_steps(settings, context=context)
     progress.info(f"results written to {Path(settings.out_dir) / 'results.json'}")
     return values["results"]
 

@@ -68,8 +68,10 @@ class Step:
     key : the name its result is known by; later steps list it in ``needs``.
     title : what it does, for progress lines and Prefect's task names.
     run : ``run(settings, **{need: result})`` returns the step's result.
-    needs : earlier steps' keys (or ``started``) passed to ``run`` by name; a need whose
-        step did not apply is passed as None.
+    needs : earlier steps' keys passed to ``run`` by name (a need whose step did not apply
+        is passed as None), or ``started`` (the run's start time) or ``context`` (the run's
+        :class:`~evaluation.pipeline.context.RunContext`: what steps share in memory, so
+        every sharing of data between steps is declared here).
     stage : the stage it belongs to (load, cohorts, estimate, match, checks, report), for
         the benchmark's totals.
     when : ``when(settings, results_so_far)``: whether the step applies to this study.
@@ -110,13 +112,13 @@ def before_after(settings: StudySettings) -> BeforeAfterResult:
     return evaluate_before_after(outcomes, categories, seed=settings.seed, n_resamples=settings.checks.bootstrap_resamples)
 
 
-def match(settings: StudySettings, cohorts: CohortSummary) -> MatchResult:
-    return run_match(settings)
+def match(settings: StudySettings, cohorts: CohortSummary, context) -> MatchResult:
+    return run_match(settings, context)
 
 
-def estimate(settings: StudySettings, match: MatchResult) -> ImpactResult:
+def estimate(settings: StudySettings, match: MatchResult, context) -> ImpactResult:
     """The Justice Data Lab's measures on the stored matched sample."""
-    data, contaminated = load_matched(settings)
+    data, contaminated = load_matched(settings, context)
     return estimate_impact(data, contaminated_comparisons=contaminated)
 
 
@@ -133,14 +135,15 @@ STEPS: tuple[Step, ...] = (
     Step("validate", "reconcile the load", validate, ("load",), stage="load"),
     Step("cohorts", "build cohorts", build_cohorts, stage="cohorts"),
     Step("before_after", "before/after", before_after, stage="estimate"),
-    Step("match", "match", match, ("cohorts",), stage="match", when=can_match),
-    Step("estimate", "estimate", estimate, ("match",), stage="estimate", when=can_match),
-    Step("costs", "value for money", run_costs, ("cohorts", "estimate"), stage="checks", when=can_match),
-    Step("rosenbaum_gamma", "hidden bias", run_hidden_bias, ("estimate",), stage="checks", when=can_match),
+    Step("match", "match", match, ("cohorts", "context"), stage="match", when=can_match),
+    Step("estimate", "estimate", estimate, ("match", "context"), stage="estimate", when=can_match),
+    Step("costs", "value for money", run_costs, ("cohorts", "estimate", "context"), stage="checks", when=can_match),
+    Step("rosenbaum_gamma", "hidden bias", run_hidden_bias, ("estimate", "context"), stage="checks", when=can_match),
     Step("e_value_power", "E-value and power", run_e_value_and_power, ("estimate",), stage="checks", when=can_match),
-    Step("sensitivity", "sensitivity", run_sensitivity, ("estimate",), stage="checks", when=run_checks),
-    Step("falsification", "falsification test", run_falsification, ("estimate",), stage="checks", when=run_checks),
-    Step("subgroups", "subgroups", run_subgroups, ("estimate",), stage="checks", when=run_checks),
+    Step("sensitivity", "sensitivity", run_sensitivity, ("estimate", "context"), stage="checks", when=run_checks),
+    Step("falsification", "falsification test", run_falsification, ("estimate", "context"), stage="checks",
+         when=run_checks),
+    Step("subgroups", "subgroups", run_subgroups, ("estimate", "context"), stage="checks", when=run_checks),
     Step("results", "assemble results", assemble_results,
          ("load", "validate", "cohorts", "before_after", "match", "estimate", "costs", "rosenbaum_gamma",
           "e_value_power", "sensitivity", "falsification", "subgroups"), stage="report"),

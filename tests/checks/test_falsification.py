@@ -20,8 +20,8 @@ def test_the_falsification_reuses_the_sensitivity_fit_and_gives_the_same_result(
 
     settings = StudySettings(data_dir=southampton, out_dir=tmp_path / "out", work_dir=tmp_path / "work",
                              bootstrap_resamples=100)
-    run_steps(settings, steps=[s for s in steps.STEPS
-                               if s.key in ("load", "validate", "cohorts", "match", "estimate", "sensitivity")])
+    context = run_steps(settings, steps=[s for s in steps.STEPS if s.key in (
+        "load", "validate", "cohorts", "match", "estimate", "sensitivity")])["context"]
     fits = []
 
     def counted(fit):
@@ -32,9 +32,8 @@ def test_the_falsification_reuses_the_sensitivity_fit_and_gives_the_same_result(
 
     monkeypatch.setattr(matcher, "fit_propensity", counted(matcher.fit_propensity))
     monkeypatch.setattr(sample, "fit_propensity", counted(sample.fit_propensity))
-    shared = run_falsification(settings)
+    shared = run_falsification(settings, context=context)
     assert fits == [] and shared.without_control_window == 0  # the sensitivity's fit, not another
-    sample.forget_matched()  # as if the test ran on its own: covariates read again, no fits kept
-    afresh = run_falsification(settings)
+    afresh = run_falsification(settings)  # as if it ran on its own: covariates read again, no fits kept
     assert len(fits) == 1 and list(fits[0]) == list(shared.covariates)
     assert shared.matched and shared.to_dict() == afresh.to_dict()

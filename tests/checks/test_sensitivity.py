@@ -28,7 +28,7 @@ def test_a_variant_that_gives_the_stored_sets_reports_the_very_estimate(southamp
     from evaluation.checks.sensitivity import run_sensitivity
     from evaluation.db.connection import opened
     from evaluation.estimate.impact import headline_rate_ratio
-    from evaluation.match.sample import forget_matched, match_and_read, matching_inputs
+    from evaluation.match.sample import match_and_read, matching_inputs
     from evaluation.pipeline import steps
     from evaluation.pipeline.runner import run_steps
 
@@ -37,18 +37,17 @@ def test_a_variant_that_gives_the_stored_sets_reports_the_very_estimate(southamp
     values = run_steps(settings, steps=[s for s in steps.STEPS if s.key in ("load", "validate", "cohorts", "match",
                                                                             "estimate")])
     with opened(settings.db_path, read_only=True) as con:
-        frame, fits = matching_inputs(settings, con)
-    assert fits  # the match step's fit, kept while the database is unchanged
-    with_kept_fit = run_sensitivity(settings, values["estimate"])
-    forget_matched()
-    rows = run_sensitivity(settings, values["estimate"])
+        frame, fits = matching_inputs(settings, con, values["context"])
+    assert fits  # the match step's fit, kept in the run's context
+    with_kept_fit = run_sensitivity(settings, values["estimate"], values["context"])
+    rows = run_sensitivity(settings, values["estimate"])  # no context: covariates read again, fits made anew
     assert [r.to_dict() for r in rows] == [r.to_dict() for r in with_kept_fit]
 
     same = [r for r in rows if r.note == "the same matched sets as analysed"]
     assert same and {r.setting for r in same} <= {"caliper 0.1 SD", "caliper 0.5 SD"}
     variants = dict(sensitivity_variants(settings))
     with opened(settings.db_path, read_only=True) as con:
-        frame, _ = matching_inputs(settings, con)
+        frame, _ = matching_inputs(settings, con, None)
         afresh = match_and_read(con, frame, [variants[r.setting] for r in same])
     for row, again in zip(same, afresh):
         assert row.estimate == values["estimate"].rate_ratio and not again.same
@@ -69,10 +68,10 @@ def test_the_variants_read_no_censoring_records_and_their_headline_does_not_need
 
     settings = StudySettings(data_dir=southampton, out_dir=tmp_path / "out", work_dir=tmp_path / "work",
                              bootstrap_resamples=100)
-    run_steps(settings, steps=[s for s in steps.STEPS if s.key in ("load", "validate", "cohorts", "match")])
+    values = run_steps(settings, steps=[s for s in steps.STEPS if s.key in ("load", "validate", "cohorts", "match")])
     variant = dict(sensitivity_variants(settings))["3 comparisons per participant"]
     with opened(settings.db_path, read_only=True) as con:
-        frame, fits = matching_inputs(settings, con)
+        frame, fits = matching_inputs(settings, con, values["context"])
         (result,) = match_and_read(con, frame, [variant], fits=fits)
         assert result.data.intervals is None and result.data.decisions is None
         rows = result.matcher.matches_.with_columns(

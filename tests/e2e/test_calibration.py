@@ -56,7 +56,7 @@ import pytest
 
 from evaluation.checks.falsification import run_falsification
 from evaluation.estimate.impact import estimate_impact
-from evaluation.match.sample import forget_matched, load_matched
+from evaluation.match.sample import load_matched
 from evaluation.pipeline import steps
 from evaluation.pipeline.runner import run_steps
 from evaluation.settings.model import StudySettings
@@ -79,11 +79,11 @@ def run(tmp_path: Path, effect: float, seed: int, participants: int = 1_500, tra
     truth = generate(scenario, folder / "data", seed=seed).truth
     settings = StudySettings(data_dir=folder / "data", out_dir=folder / "out", work_dir=folder / "work",
                              robustness=False, seed=seed)
-    run_steps(settings, steps=[s for s in steps.STEPS if s.key in ("load", "validate", "cohorts", "match")])
-    data, contaminated = load_matched(settings)
+    context = run_steps(settings, steps=[s for s in steps.STEPS if s.key in ("load", "validate", "cohorts", "match")])["context"]
+    data, contaminated = load_matched(settings, context)
     impact = estimate_impact(data, contaminated_comparisons=contaminated)
-    check = run_falsification(settings) if falsify else None
-    forget_matched()
+    check = run_falsification(settings, context=context) if falsify else None
+    context.clear()
     return truth["rate_ratio"], impact, check
 
 

@@ -39,7 +39,7 @@ def small(tmp_path_factory):
 
 
 def test_every_step_key_is_unique_and_needs_only_earlier_steps():
-    seen = {"started"}
+    seen = {"started", "context"}  # given by the runner, not a step
     for step in declared.STEPS:
         assert step.key not in seen, step.key
         assert set(step.needs) <= seen, (step.key, set(step.needs) - seen)
@@ -87,4 +87,67 @@ def test_the_matched_sample_is_read_once_while_the_database_is_unchanged(monkeyp
     monkeypatch.setattr(sample, "read_matched_outcomes", lambda *a, **k: reads.append(k.get("table", "matched_units")) or original(*a, **k))
     run_evaluation(StudySettings(data_dir=small, out_dir=tmp_path / "o", bootstrap_resamples=100, robustness=False))
     assert reads == ["matched_units"]
-    assert sample._read_stored.cache_info().currsize == 0  # nothing person-level kept after the run
+    # nothing person-level is kept in a module after the run (issue 36: there were caches here)
+    assert not [name for name, value in vars(sample).items() if isinstance(value, dict) and name.isupper()]
+
+
+def test_no_module_holds_person_level_data_between_steps(small, tmp_path):
+    """Found (issue 36, 1): person-level data passed between steps through module-level
+    caches (``_MATCH_INPUTS`` and the cached ``_read_stored`` in match/sample.py), shared by
+    every evaluation in the process. After the match and the estimate, no module of the
+    library holds a frame or a cache; the run's context does, and says so in the steps'
+    declarations."""
+    import functools
+    import inspect
+    import sys
+
+    import polars as pl
+
+    settings = StudySettings(data_dir=small, out_dir=tmp_path / "o", bootstrap_resamples=100)
+    values = run_steps(settings, steps=[s for s in declared.STEPS
+                                        if s.key in ("load", "validate", "cohorts", "match", "estimate")])
+    assert values["context"].match_frame is not None and values["context"].matched is not None
+
+    def holds_data(value, depth=0) -> bool:
+        if isinstance(value, pl.DataFrame):
+            return True
+        if isinstance(value, functools._lru_cache_wrapper):  # read_sql caches SQL files' text, not data
+            return value.__name__ != "read_sql" and value.cache_info().currsize > 0
+        if depth < 3 and isinstance(value, dict):
+            return any(holds_data(v, depth + 1) for v in value.values())
+        if depth < 3 and isinstance(value, tuple):
+            return any(holds_data(v, depth + 1) for v in value)
+        return False
+
+    found = [f"{name}.{attr}" for name, module in list(sys.modules.items())
+             if name.startswith(("evaluation.", "flows.")) and module is not None
+             for attr, value in vars(module).items() if not inspect.ismodule(value) and holds_data(value)]
+    assert found == []
+    for step in declared.STEPS:  # and every step that takes the context declares it
+        assert ("context" in inspect.signature(step.run).parameters) == ("context" in step.needs), step.key
+
+
+def test_two_evaluations_interleaved_in_one_process_give_what_each_gives_alone(small, tmp_path):
+    """Two evaluations in one process, their steps interleaved as a batch would run them,
+    each give the results they give alone."""
+    import json
+    from dataclasses import replace as change
+
+    from evaluation.pipeline.runner import evaluation_session
+
+    other = generate(change(SOUTHAMPTON, people=5000, participants=150), tmp_path / "other", seed=9).out_dir
+    settings = {name: StudySettings(data_dir=data, out_dir=tmp_path / name, bootstrap_resamples=100, name=name)
+                for name, data in (("a", small), ("b", other))}
+    alone = {name: json.dumps(run_evaluation(s), sort_keys=True) for name, s in settings.items()}
+    first = [s for s in declared.STEPS if s.key in ("load", "validate", "cohorts", "before_after", "match")]
+    rest = [s for s in declared.STEPS if s not in first]
+    together = {}
+    with evaluation_session(settings["a"]) as context_a:
+        started = run_steps(settings["a"], steps=first, context=context_a)
+        together["b"] = json.dumps(run_evaluation(settings["b"]), sort_keys=True)  # all of b in between
+        values = dict(started)
+        for step in rest:  # then the rest of a, with what its own steps left
+            if step.when(settings["a"], values):
+                values[step.key] = step.run(settings["a"], **{n: values.get(n) for n in step.needs})
+        together["a"] = json.dumps(values["results"], sort_keys=True)
+    assert together == alone
