@@ -211,3 +211,17 @@ def test_a_kind_of_unit_no_participant_is_leaves_the_propensity_fit_and_it_conve
         frame, treatment="treat", covariates=["x", "released"])
     assert matcher.converged_ and matcher.counts_.matched == int(treat.sum())
     assert not released[matcher.matches_["row"].to_numpy()].any()
+
+
+def test_a_standardised_caliper_is_in_sample_standard_deviations_of_the_distance():
+    """Found (issue 36, 6): the caliper's SD with ddof=0 instead of 1 went unnoticed. MatchIt
+    takes sd() of the distance over the whole sample, which divides by n - 1: on 5 units the
+    two differ by 12%."""
+    import polars as pl
+
+    frame = pl.DataFrame({"treat": [1, 0, 1, 0, 0], "x": [0.5, 0.1, 0.9, 0.4, 0.2]})
+    matcher = PropensityMatcher(caliper=0.25, ratio=1, replace=False, seed=1)
+    matcher.fit(frame, treatment="treat", covariates=["x"])
+    d = np.asarray(matcher.distance_, dtype=float)
+    hand = 0.25 * np.sqrt(((d - d.mean()) ** 2).sum() / (len(d) - 1))
+    assert abs(matcher.caliper_width_ - hand) < 1e-12
