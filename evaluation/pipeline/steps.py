@@ -76,6 +76,9 @@ class Step:
         the benchmark's totals.
     when : ``when(settings, results_so_far)``: whether the step applies to this study.
     io : reads or writes files, so the flow retries it on a transient error.
+    reads, writes : the tables of the working database it reads and creates (a test checks
+        that every table read was written by an earlier step, and that a run creates exactly
+        the tables declared; docs/architecture.md's table is checked against them).
     """
 
     key: str
@@ -85,6 +88,8 @@ class Step:
     stage: str = "estimate"
     when: Callable[[StudySettings, Values], bool] = always
     io: bool = False
+    reads: tuple[str, ...] = ()
+    writes: tuple[str, ...] = ()
 
 
 def load(settings: StudySettings) -> LoadReport:
@@ -129,21 +134,38 @@ def write(settings: StudySettings, results: dict, started: str):
     return write_outputs(settings.out_dir, files, data_dir=settings.data_dir)
 
 
+#: The staged input tables the load writes.
+STAGED = ("people", "offences", "participants", "custody", "load_metadata", "rejects")
+#: What the cohorts step builds.
+COHORTS = ("participant_starts", "participant_cohort", "comparison_candidates", "study_population", "custody_periods",
+           "window_offences", "unit_outcomes", "unit_covariates", "participant_outcomes")
+#: What reading the matched sample (match/sample.py, the estimate and the checks that re-match) reads.
+MATCHED_SAMPLE = ("matched_units", "unit_outcomes", "window_offences", "custody_periods", "custody", "offences",
+                  "study_population")
+
 #: The evaluation, in order. ``results`` assembles results.json from every result before it.
 STEPS: tuple[Step, ...] = (
-    Step("load", "load and validate the data", load, stage="load", io=True),
+    Step("load", "load and validate the data", load, stage="load", io=True, writes=STAGED),
     Step("validate", "reconcile the load", validate, ("load",), stage="load"),
-    Step("cohorts", "build cohorts", build_cohorts, stage="cohorts"),
-    Step("before_after", "before/after", before_after, stage="estimate"),
-    Step("match", "match", match, ("cohorts", "context"), stage="match", when=can_match),
-    Step("estimate", "estimate", estimate, ("match", "context"), stage="estimate", when=can_match),
-    Step("costs", "value for money", run_costs, ("cohorts", "estimate", "context"), stage="checks", when=can_match),
-    Step("rosenbaum_gamma", "hidden bias", run_hidden_bias, ("estimate", "context"), stage="checks", when=can_match),
+    Step("cohorts", "build cohorts", build_cohorts, stage="cohorts",
+         reads=("people", "offences", "participants", "custody", "load_metadata"), writes=COHORTS),
+    Step("before_after", "before/after", before_after, stage="estimate",
+         reads=("participant_outcomes", "window_offences")),
+    Step("match", "match", match, ("cohorts", "context"), stage="match", when=can_match,
+         reads=("unit_covariates",), writes=("matched_units",)),
+    Step("estimate", "estimate", estimate, ("match", "context"), stage="estimate", when=can_match,
+         reads=MATCHED_SAMPLE),
+    Step("costs", "value for money", run_costs, ("cohorts", "estimate", "context"), stage="checks", when=can_match,
+         reads=MATCHED_SAMPLE),
+    Step("rosenbaum_gamma", "hidden bias", run_hidden_bias, ("estimate", "context"), stage="checks", when=can_match,
+         reads=MATCHED_SAMPLE),
     Step("e_value_power", "E-value and power", run_e_value_and_power, ("estimate",), stage="checks", when=can_match),
-    Step("sensitivity", "sensitivity", run_sensitivity, ("estimate", "context"), stage="checks", when=run_checks),
+    Step("sensitivity", "sensitivity", run_sensitivity, ("estimate", "context"), stage="checks", when=run_checks,
+         reads=("unit_covariates", *MATCHED_SAMPLE)),
     Step("falsification", "falsification test", run_falsification, ("estimate", "context"), stage="checks",
-         when=run_checks),
-    Step("subgroups", "subgroups", run_subgroups, ("estimate", "context"), stage="checks", when=run_checks),
+         when=run_checks, reads=("unit_covariates", *MATCHED_SAMPLE)),
+    Step("subgroups", "subgroups", run_subgroups, ("estimate", "context"), stage="checks", when=run_checks,
+         reads=("people", *MATCHED_SAMPLE)),
     Step("results", "assemble results", assemble_results,
          ("load", "validate", "cohorts", "before_after", "match", "estimate", "costs", "rosenbaum_gamma",
           "e_value_power", "sensitivity", "falsification", "subgroups"), stage="report"),

@@ -151,3 +151,57 @@ def test_two_evaluations_interleaved_in_one_process_give_what_each_gives_alone(s
                 values[step.key] = step.run(settings["a"], **{n: values.get(n) for n in step.needs})
         together["a"] = json.dumps(values["results"], sort_keys=True)
     assert together == alone
+
+
+def test_every_table_a_step_reads_is_written_by_an_earlier_step():
+    """Found (issue 36, 2): what a step reads and writes in the database was written only in
+    docs/architecture.md, and nothing checked it."""
+    written: set[str] = set()
+    for step in declared.STEPS:
+        assert set(step.reads) <= written, (step.key, sorted(set(step.reads) - written))
+        assert not set(step.writes) & written, (step.key, "writes a table an earlier step wrote")
+        written |= set(step.writes)
+
+
+def test_a_run_creates_exactly_the_tables_each_step_declares(small, tmp_path):
+    import duckdb
+
+    from evaluation.files.workspace import make_work
+    from evaluation.pipeline.context import RunContext
+
+    settings = StudySettings(data_dir=small, out_dir=tmp_path / "o", bootstrap_resamples=100)
+    make_work(settings.work_path)
+
+    def tables() -> set[str]:
+        if not settings.db_path.exists():
+            return set()
+        with duckdb.connect(str(settings.db_path), read_only=True) as con:
+            return {row[0] for row in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+
+    values = {"started": "2026-01-01T00:00:00+00:00", "context": RunContext()}
+    ran = []
+    for step in declared.STEPS:
+        if step.key == "library" or not step.when(settings, values):
+            continue
+        before = tables()
+        values[step.key] = step.run(settings, **{need: values.get(need) for need in step.needs})
+        assert tables() - before == set(step.writes), step.key
+        assert set(step.reads) <= before, step.key
+        ran.append(step.key)
+    assert "subgroups" in ran and "match" in ran
+
+
+def test_the_architecture_doc_lists_the_tables_each_step_writes():
+    """docs/architecture.md's step table is checked against the declarations."""
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "architecture.md").read_text()
+    rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| `([a-z_]+)` \|(.*)$", doc, re.M)}
+    for step in declared.STEPS:
+        assert step.key in rows, f"docs/architecture.md has no row for the step {step.key}"
+        cells = rows[step.key].split("|")
+        writes_cell = cells[3] if len(cells) > 3 else ""
+        named = set(re.findall(r"`([a-z_]+)`", writes_cell))
+        assert named == set(step.writes), (step.key, sorted(named), sorted(step.writes))
