@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 DEMO_DATA := data/southampton
 DEMO_OUT  := out/southampton
 
-.PHONY: venv demo test test-fast bench screenshots clean
+.PHONY: venv demo test test-fast lint bench screenshots clean
 
 venv: $(STAMP)
 
@@ -25,6 +25,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider -n 2 --dist loadfile
+
+# ruff, configured in pyproject.toml; CI runs it before the tests.
+lint: $(STAMP)
+	$(PY) -m ruff check .
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider -n 2 --dist loadfile -m "not slow and not server"

@@ -232,7 +232,8 @@ def _median_run(runs: list[dict]) -> dict:
     out = dict(runs[0])
     for key in ("stages_seconds", "stage_totals_seconds"):
         out[key] = {k: statistics.median(r[key][k] for r in runs) for k in runs[0][key]}
-    for key in ("evaluation_seconds", "evaluation_with_checks_seconds", "load_vs_plain_read", "offence_rows_per_second_load", "peak_rss_gb"):
+    for key in ("evaluation_seconds", "evaluation_with_checks_seconds", "load_vs_plain_read",
+                "offence_rows_per_second_load", "peak_rss_gb"):
         out[key] = statistics.median(r[key] for r in runs)
     out["repeats"] = len(runs)
     out["evaluation_seconds_each"] = [round(r["evaluation_seconds"], 2) for r in runs]
@@ -346,8 +347,9 @@ def main(argv=None) -> int:
                  peers=not args.no_peers, profile_size=None if args.no_profile else max(sizes))
     for r in report["sizes"]:
         print(f"x{r['size']:<5} {r['people']:>10,} people {r['offences']:>11,} offences: evaluation "
-              f"{r['evaluation_seconds']:6.1f}s (load {r['stage_totals_seconds']['load']:.1f}s = {r['load_vs_plain_read']:.2f}x "
-              f"plain read; cohorts {r['stage_totals_seconds']['cohorts']:.1f}s; match {r['stage_totals_seconds']['match']:.1f}s), "
+              f"{r['evaluation_seconds']:6.1f}s (load {r['stage_totals_seconds']['load']:.1f}s = "
+              f"{r['load_vs_plain_read']:.2f}x plain read; cohorts {r['stage_totals_seconds']['cohorts']:.1f}s; "
+              f"match {r['stage_totals_seconds']['match']:.1f}s), "
               f"with checks {r['evaluation_with_checks_seconds']:.1f}s, peak {r['peak_rss_gb']:.2f} GB")
     for g in report["growth"]:
         print(f"x{g['from_size']} -> x{g['to_size']}: people x{g['people_factor']:.1f}, time x{g['evaluation_time_factor']:.2f}")

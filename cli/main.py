@@ -67,7 +67,8 @@ def synth(scenario: Annotated[str, typer.Argument(help="southampton (588 partici
 
 @app.command()
 def load(data_dir: Path, db: Annotated[Path, typer.Option(help="DuckDB file to create or replace")],
-         cutoff: Optional[dt.datetime] = typer.Option(None, formats=["%Y-%m-%d"], help="data cut-off (default: the latest outcome_date)"),
+         cutoff: Optional[dt.datetime] = typer.Option(None, formats=["%Y-%m-%d"],
+                                                      help="data cut-off (default: the latest outcome_date)"),
          quiet: Quiet = False) -> None:
     """Load a data folder into a DuckDB file; bad rows go to rejects.csv with reasons."""
     from evaluation.load.loader import load_data
@@ -148,8 +149,8 @@ def _demo_councils(data_root: Path, out_root: Path, library: Path, *, quiet: boo
     """The library demo: each synthetic council generated and evaluated (partner audience,
     without the re-matching checks, for speed), each run adding itself to the library."""
     from evaluation.files.output_folder import check_output_folder
-    from evaluation.pipeline.runner import run_evaluation
     from evaluation.library.update import site_folder
+    from evaluation.pipeline.runner import run_evaluation
     from evaluation.settings.model import StudySettings
     from synthetic_data import generate
     from synthetic_data.councils import DEMO_COUNCILS
@@ -235,7 +236,8 @@ def reproduce(manifest: Path, data: Annotated[Optional[Path], typer.Option(help=
 def pseudonymise(in_dir: Path, out: Out, id_column: Annotated[str, typer.Option(help="e.g. person_id")],
                  quiet: Quiet = False) -> None:
     """Replace raw identifiers with HMAC-SHA256 pseudonyms (key from REOFFEND_PSEUDONYM_KEY)."""
-    from evaluation.load.pseudonymise import key_from_environment, pseudonymise as run
+    from evaluation.load.pseudonymise import key_from_environment
+    from evaluation.load.pseudonymise import pseudonymise as run
 
     print(run(in_dir, out, id_column=id_column, key=key_from_environment(), progress=_say(quiet)).summary())
     print(f"written to {out}; keep REOFFEND_PSEUDONYM_KEY secret and the same for every extract")
@@ -260,8 +262,9 @@ app.add_typer(library_app)
 @library_app.command("add")
 def library_add(out_dirs: Annotated[list[Path], typer.Argument(help="partner evaluation output folders")],
                 library: Annotated[Path, typer.Option("--library", help="library file (DuckDB), created if new")],
-                keep_older: Annotated[bool, typer.Option(help="keep an older version of a re-run evaluation in the "
-                                                          "library file (only the newest is pooled and shown on the site)")] = False) -> None:
+                keep_older: Annotated[bool, typer.Option(
+                    help="keep an older version of a re-run evaluation in the library file (only the newest is "
+                         "pooled and shown on the site)")] = False) -> None:
     """Add partner evaluation outputs (results.json and manifest.json) to a library."""
     from evaluation.library.store import add_outputs
 

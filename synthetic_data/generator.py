@@ -36,7 +36,6 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-
 EPOCH = dt.date(1970, 1, 1)
 
 

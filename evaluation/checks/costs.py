@@ -21,20 +21,19 @@ from dataclasses import dataclass, field
 from importlib import resources
 
 import numpy as np
+import polars as pl
 from scipy import stats
 
-import polars as pl
-
 from evaluation.cohorts.build import CohortSummary
-from evaluation.estimate.impact import ImpactResult, MatchedData
-from evaluation.match.sample import load_matched
 from evaluation.db.connection import opened
 from evaluation.db.queries import run_sql
-from evaluation.load.contract import CATEGORIES
-from evaluation.settings.model import StudySettings
-from evaluation.estimate.types import Estimate, clean_number
-from evaluation.estimate.significance import CONFIDENCE
+from evaluation.estimate.impact import ImpactResult, MatchedData
 from evaluation.estimate.resampling import bca_interval, leave_one_out_mean
+from evaluation.estimate.significance import CONFIDENCE
+from evaluation.estimate.types import Estimate, clean_number
+from evaluation.load.contract import CATEGORIES
+from evaluation.match.sample import load_matched
+from evaluation.settings.model import StudySettings
 
 
 @dataclass(frozen=True)

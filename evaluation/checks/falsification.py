@@ -36,6 +36,7 @@ from evaluation.estimate.significance import significant
 from evaluation.estimate.types import Estimate, clean_number
 from evaluation.match.sample import fit_matches, matching_inputs, unit_people
 from evaluation.settings.model import StudySettings
+
 #: Comparisons per participant in the test's match, with replacement whatever the study's
 #: matching: each participant's 5 nearest within the caliper. A check needs power, and
 #: more comparisons per participant cut the variance of the comparison side. On the

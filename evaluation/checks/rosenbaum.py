@@ -109,7 +109,8 @@ class RosenbaumBounds:
             return (f"Rosenbaum bounds: not significant at Gamma = 1 (p = {self.p_value_no_bias:.3g}); "
                     "no hidden bias is needed to explain the difference")
         more = "more than " if self.beyond_search else ""
-        return f"Rosenbaum bounds: significant at {self.alpha:.0%} until Gamma = {more}{self.gamma:.2f} [{_TEST_NAMES[self.test]}]"
+        return (f"Rosenbaum bounds: significant at {self.alpha:.0%} until Gamma = {more}{self.gamma:.2f} "
+                f"[{_TEST_NAMES[self.test]}]")
 
 
 def rosenbaum_bounds(differences: np.ndarray, *, test: str = "wilcoxon", alpha: float = ALPHA) -> RosenbaumBounds:

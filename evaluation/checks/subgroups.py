@@ -15,9 +15,9 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 from statsmodels.stats.multitest import multipletests
 
-from evaluation.estimate.impact import ImpactResult, MatchedData, headline_rate_ratio
 from evaluation.db.connection import opened
 from evaluation.db.queries import run_sql
+from evaluation.estimate.impact import ImpactResult, MatchedData, headline_rate_ratio
 from evaluation.estimate.types import Estimate, clean_number
 from evaluation.match.sample import load_matched
 from evaluation.settings.model import StudySettings

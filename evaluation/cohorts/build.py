@@ -13,11 +13,10 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from evaluation.load.contract import OFFENCE_GROUPS
-from evaluation.errors import ReoffendError, SettingsError
-from evaluation.settings.model import StudySettings
 from evaluation.db.queries import render_sql, run_sql
-
+from evaluation.errors import ReoffendError, SettingsError
+from evaluation.load.contract import OFFENCE_GROUPS
+from evaluation.settings.model import StudySettings
 
 #: Fewer analysed participants than this are too few to build a matched comparison group:
 #: the evaluation then reports before/after only, and says why.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Mapping
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 from evaluation.load.contract import TABLES
@@ -34,7 +34,7 @@ ALLOWED_IDENTIFIERS: frozenset[str] = frozenset(
 )
 
 
-@lru_cache(maxsize=None)
+@cache
 def read_sql(name: str) -> str:
     """Return the text of ``sql/<layer>/<file>.sql``, e.g. ``read_sql("staging/people_checked")``."""
     layer, _, stem = name.rpartition("/")

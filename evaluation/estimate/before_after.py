@@ -18,9 +18,9 @@ from scipy import stats
 from statsmodels.stats.contingency_tables import mcnemar
 
 from evaluation.cohorts.build import GROUP_COLUMNS
-from evaluation.estimate.types import Estimate, TestResult, clean_number
-from evaluation.estimate.significance import ALPHA, CONFIDENCE
 from evaluation.estimate.resampling import bca_interval, leave_one_out_ratio
+from evaluation.estimate.significance import ALPHA, CONFIDENCE
+from evaluation.estimate.types import Estimate, TestResult, clean_number
 
 MSMS_LEVEL_1_CAVEAT = (
     "A before/after comparison of participants alone is Maryland Scientific Methods Scale level 1. "

@@ -23,7 +23,6 @@ recommends) and on person, because in the risk-set pool one person can be severa
 from __future__ import annotations
 
 import functools
-
 import warnings
 from dataclasses import dataclass, field
 
@@ -33,8 +32,8 @@ from scipy import stats
 from statsmodels.duration.survfunc import SurvfuncRight, survdiff
 from statsmodels.tools.sm_exceptions import SpecificationWarning
 
-from evaluation.estimate.cox import stratified_cox
 from evaluation.estimate.censoring import CensoringWeights, ComparisonIntervals, ReferralDecisions, censoring_weights
+from evaluation.estimate.cox import stratified_cox
 from evaluation.estimate.significance import ALPHA
 from evaluation.estimate.stacked import GroupMeans, weighted_group_means
 from evaluation.estimate.structural import ASSUMPTION, StructuralFit, fit_structural

@@ -273,7 +273,7 @@ def add_outputs(library: Path, out_dirs: list[Path], *, keep_older: bool = False
     """Add partner evaluation output folders (each with results.json and manifest.json).
     Every folder is checked before any is added, and all are added in one transaction, so a
     bad one, or a killed run, adds nothing."""
-    added = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    added = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     rows = []
     for folder in map(Path, out_dirs):
         if not folder.is_dir():

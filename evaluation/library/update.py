@@ -41,7 +41,7 @@ def update_library(settings: StudySettings, results: dict, write) -> LibraryUpda
     partner = build_outputs(results, manifest, audience="partner", threshold=settings.audience.suppression_threshold)
     evaluation = evaluation_from(json.loads(partner["results.json"]), json.loads(partner["manifest.json"]),
                                  where=str(settings.out_dir),
-                                 added=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+                                 added=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
     outcome, *warning = add_evaluation(Path(settings.library.path), evaluation).split("\n")
     for line in warning:  # a pooled study leaving the pool is said, never silent
         logging.getLogger("reoffend.progress").warning(f"evidence library: {line}")

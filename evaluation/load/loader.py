@@ -22,13 +22,13 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from evaluation.db.connection import connect
+from evaluation.db.queries import read_sql, render_sql, run_sql
+from evaluation.errors import DataFileError, ReoffendError
+from evaluation.files.atomic import atomic_write_text, private_dir, private_file
 from evaluation.load import contract
 from evaluation.load.contract import Table
-from evaluation.db.connection import connect
-from evaluation.errors import DataFileError, ReoffendError
 from evaluation.load.line_scan import scan_lines, write_without_bad_lines
-from evaluation.files.atomic import atomic_write_text, private_dir, private_file
-from evaluation.db.queries import read_sql, render_sql, run_sql
 
 Progress = Callable[[str], None]
 

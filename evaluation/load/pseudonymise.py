@@ -19,12 +19,12 @@ from pathlib import Path
 import duckdb
 
 from evaluation.db.connection import connect
+from evaluation.db.queries import render_sql
 from evaluation.errors import DataFileError, SettingsError
+from evaluation.files.atomic import private_file
+from evaluation.files.output_folder import check_output_folder, write_folder
 from evaluation.load.line_scan import scan_lines
 from evaluation.load.loader import MAX_LINE_BYTES, csv_header
-from evaluation.files.output_folder import check_output_folder, write_folder
-from evaluation.files.atomic import private_file
-from evaluation.db.queries import render_sql
 
 KEY_VARIABLE = "REOFFEND_PSEUDONYM_KEY"
 MIN_KEY_BYTES = 32

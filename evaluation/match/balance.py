@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from evaluation.estimate.types import clean_number
 from evaluation.cohorts.covariates import COVARIATE_LABELS
+from evaluation.estimate.types import clean_number
 
 SMD_THRESHOLD = 0.1
 VARIANCE_RATIO_RANGE = (0.5, 2.0)

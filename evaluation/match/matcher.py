@@ -30,9 +30,9 @@ import polars as pl
 import statsmodels.api as sm
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationError
 
-from evaluation.match.balance import BalanceBefore, BalanceTable, balance_before, balance_table
 from evaluation.cohorts.covariates import design_matrix
 from evaluation.errors import SettingsError
+from evaluation.match.balance import BalanceBefore, BalanceTable, balance_before, balance_table
 
 
 @dataclass(frozen=True)
@@ -203,7 +203,7 @@ class PropensityOverlap:
     comparison_after: tuple[float, ...]
 
     @classmethod
-    def of(cls, distance: np.ndarray, treat: np.ndarray, weights: np.ndarray, *, scale: str) -> "PropensityOverlap":
+    def of(cls, distance: np.ndarray, treat: np.ndarray, weights: np.ndarray, *, scale: str) -> PropensityOverlap:
         lo, hi = float(distance.min()), float(distance.max())
         if hi - lo <= 1e-9 * max(1.0, abs(lo), abs(hi)):  # a (nearly) constant score: one visible bar
             lo, hi = lo - 0.5, hi + 0.5

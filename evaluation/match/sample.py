@@ -305,7 +305,7 @@ class MatchResult:
     overlap: PropensityOverlap | None = None
 
     @classmethod
-    def from_matcher(cls, matcher: PropensityMatcher, settings: StudySettings, used, dropped) -> "MatchResult":
+    def from_matcher(cls, matcher: PropensityMatcher, settings: StudySettings, used, dropped) -> MatchResult:
         return cls(
             covariates=tuple(used), covariates_dropped=tuple(dropped),
             settings={

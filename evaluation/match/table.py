@@ -98,7 +98,7 @@ def match_table(path: str | Path, *, treatment: str, covariates: list[str], outc
     if not covariates:
         raise SettingsError("give at least one covariate (--covariates A,B,C)")
     values = set(frame[treatment].drop_nulls().unique().to_list())
-    if not values <= {0, 1, True, False}:
+    if not values <= {0, 1}:
         raise SettingsError(f"treatment column '{treatment}' must hold 0/1 (or true/false)")
     for col in covariates:
         _numeric(frame, col, "covariate", f"; to match exactly on it use --exact {col} and leave it out of --covariates")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from evaluation.checks.costs import CostResult
 from evaluation.checks.e_value_power import EValueAndPower
-from evaluation.checks.hidden_bias import HiddenBias
 from evaluation.checks.falsification import FalsificationResult
+from evaluation.checks.hidden_bias import HiddenBias
 from evaluation.checks.sensitivity import SensitivityRow
 from evaluation.checks.subgroups import SubgroupResult
 from evaluation.cohorts.build import MIN_PARTICIPANTS_TO_MATCH, CohortSummary

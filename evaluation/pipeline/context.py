@@ -31,7 +31,7 @@ class RunContext:
         comparisons, read once by the first step that needs them.
     """
 
-    match_frame: "pl.DataFrame | None" = None
+    match_frame: pl.DataFrame | None = None
     fits: dict[tuple, Any] = field(default_factory=dict)
     matched: tuple[Any, int] | None = None
 

@@ -18,8 +18,8 @@ from typing import Any
 
 from evaluation.files.output_folder import check_output_folder
 from evaluation.files.workspace import KEPT, make_work, remove_abandoned_work, remove_work, run_lock, state_dir
-from evaluation.pipeline.context import RunContext
 from evaluation.pipeline import steps as declared
+from evaluation.pipeline.context import RunContext
 from evaluation.pipeline.steps import Step
 from evaluation.settings.model import StudySettings
 
@@ -44,7 +44,7 @@ def run_steps(settings: StudySettings, *, call: Call = direct, steps: Sequence[S
     each step's result by key (plus ``started``, the run's start time in UTC, and
     ``context``, what the steps shared in memory: the session's, or a new one)."""
     steps = declared.STEPS if steps is None else steps
-    values: dict[str, Any] = {"started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    values: dict[str, Any] = {"started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                               "context": RunContext() if context is None else context}
     for step in steps:
         if not step.when(settings, values):

@@ -20,8 +20,8 @@ from typing import Any
 
 from evaluation.checks.costs import run_costs
 from evaluation.checks.e_value_power import run_e_value_and_power
-from evaluation.checks.hidden_bias import run_hidden_bias
 from evaluation.checks.falsification import run_falsification
+from evaluation.checks.hidden_bias import run_hidden_bias
 from evaluation.checks.sensitivity import run_sensitivity
 from evaluation.checks.subgroups import run_subgroups
 from evaluation.cohorts import build as cohorts
@@ -29,13 +29,13 @@ from evaluation.cohorts.build import CohortSummary
 from evaluation.db.connection import opened
 from evaluation.estimate.before_after import BeforeAfterResult, evaluate_before_after
 from evaluation.estimate.impact import ImpactResult, estimate_impact
+from evaluation.files.output_folder import write_outputs
+from evaluation.library.update import update_library
 from evaluation.load.loader import LoadReport, LoadValidation, load_data
 from evaluation.match.sample import MatchResult, load_matched, run_match
 from evaluation.pipeline.assemble import assemble_results
 from evaluation.provenance.manifest import build_manifest
 from evaluation.report.build import build_outputs
-from evaluation.files.output_folder import write_outputs
-from evaluation.library.update import update_library
 from evaluation.settings.model import StudySettings
 
 Values = Mapping[str, Any]

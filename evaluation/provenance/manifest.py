@@ -79,5 +79,5 @@ def build_manifest(settings: StudySettings, results: dict, *, started: str) -> d
         "versions": _versions(),
         "code_version": _code_version(),
         "started": started,
-        "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }

@@ -10,8 +10,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from evaluation.errors import SettingsError
-from evaluation.provenance.manifest import sha256_file
 from evaluation.pipeline.runner import run_evaluation
+from evaluation.provenance.manifest import sha256_file
 from evaluation.settings.model import StudySettings
 
 

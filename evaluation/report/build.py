@@ -16,13 +16,23 @@ import re
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from evaluation.report import charts, jdl
-from evaluation.report.wording import (
-    can_and_cannot, comparison_notes, count_text, covariate_label, display_title, estimable, fixed, headline,
-    rate_ratio_pct, sensitivity_reading, signed_pct, value_for_money,
-)
 from evaluation.estimate.types import finite
+from evaluation.report import charts, jdl
 from evaluation.report.disclosure import partner_results
+from evaluation.report.wording import (
+    can_and_cannot,
+    comparison_notes,
+    count_text,
+    covariate_label,
+    display_title,
+    estimable,
+    fixed,
+    headline,
+    rate_ratio_pct,
+    sensitivity_reading,
+    signed_pct,
+    value_for_money,
+)
 
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 

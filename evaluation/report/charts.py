@@ -325,7 +325,7 @@ def cost_chart(costs: dict) -> Figure:
         rows.append(("Net benefit (avoided less cost)", costs["net_benefit"], BLUE))
     fig, ax = plt.subplots(figsize=(WIDTH, 0.5 * len(rows) + 1.0))
     y = np.arange(len(rows))[::-1]
-    for yi, (label, value, colour) in zip(y, rows):
+    for yi, (_label, value, colour) in zip(y, rows):
         est = value["estimate"] / 1000
         ax.barh(yi, est, height=0.5, color=colour, alpha=0.35 if value.get("ci95") else 0.8)
         if value.get("ci95"):

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Callable
 
 from evaluation.report.rounding import KeyedRounding, disclosure_key, key_id, p_value, ratio, significant
 

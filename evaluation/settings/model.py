@@ -111,7 +111,7 @@ class MatchingSettings(_Section):
         return value
 
     @model_validator(mode="after")
-    def _known(self) -> "MatchingSettings":
+    def _known(self) -> MatchingSettings:
         unknown = [c for c in (*self.covariates, *self.exact, *self.mahalanobis) if c not in ALL_COVARIATES]
         if unknown:
             raise ValueError(f"unknown covariate(s): {', '.join(unknown)}; choose from {', '.join(ALL_COVARIATES)}")
@@ -135,7 +135,7 @@ class CostSettings(_Section):
         return tuple(sorted(value.items())) if isinstance(value, dict) else value
 
     @model_validator(mode="after")
-    def _consistent(self) -> "CostSettings":
+    def _consistent(self) -> CostSettings:
         if self.programme_cost_per_participant is not None and self.programme_cost_total is not None:
             raise ValueError("give programme_cost_per_participant or programme_cost_total, not both")
         if self.uplift != 1.0 and self.price_year is None:
@@ -159,8 +159,10 @@ class AudienceSettings(_Section):
     """Who the outputs are for."""
 
     kind: Literal["analyst", "partner"] = Field(
-        "analyst", description="analyst (everything) or partner (aggregates only, small counts suppressed)")
-    suppression_threshold: int = Field(5, ge=2, le=100, description="partner outputs round every count to a multiple of this (keyed random rounding)")
+        "analyst", description="analyst (everything) or partner (aggregates only, every count rounded)")
+    suppression_threshold: int = Field(5, ge=2, le=100,
+                                       description="partner outputs round every count to a multiple of this "
+                                                   "(keyed random rounding)")
 
 
 class LibrarySettings(_Section):
@@ -319,7 +321,7 @@ class StudySettings(BaseModel):
         return _route(dict(values)) if isinstance(values, dict) else values
 
     @model_validator(mode="after")
-    def _work_outside_outputs(self) -> "StudySettings":
+    def _work_outside_outputs(self) -> StudySettings:
         out, data = self.out_dir.expanduser().resolve(), self.data.folder.expanduser().resolve()
 
         def overlaps(path: Path, folder: Path) -> bool:
@@ -340,7 +342,7 @@ class StudySettings(BaseModel):
                     raise ValueError(f"{name} must be outside the {what} ({folder}); give it a folder of its own")
         return self
 
-    def updated(self, **changes: Any) -> "StudySettings":
+    def updated(self, **changes: Any) -> StudySettings:
         """These settings with some changed (flat names), validated again."""
         return StudySettings(**{**self.flat(), **changes})
 

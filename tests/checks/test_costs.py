@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from evaluation.checks.costs import estimate_costs, load_unit_costs
-from evaluation.settings.model import load_study
 from evaluation.errors import SettingsError
+from evaluation.settings.model import load_study
 
 
 def test_unit_costs_come_from_the_shipped_table_with_source_and_price_year():

@@ -120,8 +120,8 @@ def test_report_shows_the_checks(demo_results, southampton, tmp_path_factory):
 def test_partner_costs_do_not_reveal_a_small_matched_count(demo_results):
     import copy
 
-    from evaluation.report.disclosure import partner_results
     from evaluation.report.build import value_for_money
+    from evaluation.report.disclosure import partner_results
 
     results = copy.deepcopy(demo_results)
     counts = results["matched"]["matching"]["counts"]

@@ -77,7 +77,8 @@ def _exact_units(settings, cohort):
         run_sql(con, "cohorts/candidate_event_rows")
         run_sql(con, "cohorts/candidate_events")
         return run_sql(con, "cohorts/candidate_event_count", {
-            **window_params(settings), "cutoff": cohort.data_cutoff, "data_start": run_sql(con, "cohorts/data_start").fetchone()[0],
+            **window_params(settings), "cutoff": cohort.data_cutoff,
+            "data_start": run_sql(con, "cohorts/data_start").fetchone()[0],
             "index_lag_days": cohort.index_lag_days, "first_index": cohort.first_index_date, "last_index": cohort.last_index_date,
             "pool": settings.matching.comparison_pool, "index_shift_days": 0}).fetchone()[0]
 

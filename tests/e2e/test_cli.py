@@ -9,7 +9,6 @@ import sys
 import pytest
 
 from cli.main import main
-
 from tests.conftest import write_folder
 
 

@@ -14,9 +14,9 @@ from prefect.exceptions import ParameterTypeError  # noqa: E402
 from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 
 from evaluation.errors import DataFileError  # noqa: E402
+from evaluation.files.workspace import work_folder  # noqa: E402
 from evaluation.provenance.reproduce import reproduce  # noqa: E402
 from evaluation.settings.model import StudySettings  # noqa: E402
-from evaluation.files.workspace import work_folder  # noqa: E402
 from flows.evaluate import evaluate  # noqa: E402
 from synthetic_data import SOUTHAMPTON, generate  # noqa: E402
 

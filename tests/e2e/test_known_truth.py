@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-
 from evaluation.pipeline.runner import run_evaluation
 from evaluation.settings.model import StudySettings
 from synthetic_data import SOUTHAMPTON, generate

@@ -11,11 +11,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from cli import main as cli
 from evaluation.cohorts.build import MIN_PARTICIPANTS_TO_MATCH
 from evaluation.pipeline.runner import run_evaluation
 from evaluation.report.build import json_text
 from evaluation.settings.model import StudySettings, load_study
-from cli import main as cli
 from synthetic_data import SOUTHAMPTON, generate
 
 

@@ -14,8 +14,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from evaluation.pipeline.runner import run_evaluation
 from evaluation.load.pseudonymise import pseudonymise
+from evaluation.pipeline.runner import run_evaluation
 from evaluation.settings.model import StudySettings
 from synthetic_data import SOUTHAMPTON, generate
 

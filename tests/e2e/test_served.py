@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import http.server
 import json
-import shutil
-import threading
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from dataclasses import replace

@@ -11,7 +11,10 @@ import numpy as np
 import pytest
 
 from evaluation.estimate.censoring import (
-    ComparisonIntervals, ReferralDecisions, _before, censoring_weights,
+    ComparisonIntervals,
+    ReferralDecisions,
+    _before,
+    censoring_weights,
 )
 from evaluation.estimate.stacked import weighted_group_means
 
@@ -161,8 +164,13 @@ def test_the_faster_sandwich_equals_the_previous_computation(monkeypatch):
 # --- issue 16, second pass: the code as it was, kept as the reference -------------------
 
 from evaluation.estimate.censoring import (  # noqa: E402
-    EVENTS_PER_TERM, MODELS, TRUNCATION_QUANTILE, CensoringWeights, PerfectSeparationError,
-    PerfectSeparationWarning, _fit,
+    EVENTS_PER_TERM,
+    MODELS,
+    TRUNCATION_QUANTILE,
+    CensoringWeights,
+    PerfectSeparationError,
+    PerfectSeparationWarning,
+    _fit,
 )
 from evaluation.estimate.stacked import GroupMeans, _cluster_meat, _group_sums  # noqa: E402
 

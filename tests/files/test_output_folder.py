@@ -16,9 +16,9 @@ import pytest
 
 from evaluation.errors import OutputFolderError
 from evaluation.files.output_folder import MARKER, check_output_folder, write_outputs
+from evaluation.files.workspace import state_dir, work_folder
 from evaluation.pipeline.runner import run_evaluation
 from evaluation.settings.model import StudySettings
-from evaluation.files.workspace import state_dir, work_folder
 from synthetic_data import SOUTHAMPTON, generate
 
 SMALL = replace(SOUTHAMPTON, people=4000, participants=100)

@@ -6,7 +6,6 @@ covers it (slow)."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import re
@@ -21,7 +20,7 @@ from statsmodels.stats.meta_analysis import combine_effects
 
 from cli.main import main as cli
 from evaluation.errors import LibraryError
-from evaluation.library.pooling import FUNNEL_FROM, overlap_flags, pool, rate
+from evaluation.library.pooling import FUNNEL_FROM, overlap_flags, pool
 from evaluation.library.site import build_site, site_files
 from evaluation.library.store import Evaluation, add_outputs, read_library, slug
 from evaluation.pipeline.runner import run_evaluation
@@ -358,9 +357,14 @@ def test_a_failed_replacement_keeps_the_old_version(councils, tmp_path, monkeypa
     results = json.loads((newer / "results.json").read_text())
     results["cohort"]["data_cutoff"] = "2020-01"
     (newer / "results.json").write_text(json.dumps(results))
-    monkeypatch.setattr(store, "COLUMNS", (*store.COLUMNS, "no_such_column"))
-    monkeypatch.setattr(store.Evaluation, "no_such_column", None, raising=False)
-    with pytest.raises(Exception):
+    original = store._add
+
+    def add_then_fail(con, evaluation, *, keep_older):  # the old version deleted, then the process fails
+        original(con, evaluation, keep_older=keep_older)
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(store, "_add", add_then_fail)
+    with pytest.raises(RuntimeError, match="killed"):
         add_outputs(library, [newer])
     monkeypatch.undo()
     assert [e.data_cutoff for e in read_library(library)] == [read_library(library)[0].data_cutoff]

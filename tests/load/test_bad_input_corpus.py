@@ -11,8 +11,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from evaluation import DataFileError, load_data
 from cli.main import main
+from evaluation import DataFileError, load_data
 
 BAD = Path(__file__).parents[1] / "data" / "bad"
 CASES = sorted(p.name for p in BAD.iterdir() if p.is_dir())

@@ -24,7 +24,7 @@ def brute_force_greedy(order, t_score, c_score, ratio, width, fill="rounds"):
 
     turns = [(r, int(t)) for r in range(ratio) for t in order] if fill == "rounds" else \
         [(r, int(t)) for t in order for r in range(ratio)]
-    for r, t in turns:
+    for _r, t in turns:
         if t in done:
             continue
         j = nearest(t)

@@ -84,7 +84,8 @@ def test_the_matched_sample_is_read_once_while_the_database_is_unchanged(monkeyp
 
     reads = []
     original = sample.read_matched_outcomes
-    monkeypatch.setattr(sample, "read_matched_outcomes", lambda *a, **k: reads.append(k.get("table", "matched_units")) or original(*a, **k))
+    monkeypatch.setattr(sample, "read_matched_outcomes",
+                        lambda *a, **k: reads.append(k.get("table", "matched_units")) or original(*a, **k))
     run_evaluation(StudySettings(data_dir=small, out_dir=tmp_path / "o", bootstrap_resamples=100, robustness=False))
     assert reads == ["matched_units"]
     # nothing person-level is kept in a module after the run (issue 36: there were caches here)

@@ -16,10 +16,10 @@ import numpy as np
 import polars as pl
 import pytest
 
-from evaluation.report import jdl
 from evaluation.estimate.impact import MatchedData, weighted_difference
-from evaluation.report.evidence import rate_evidence
 from evaluation.pipeline.runner import run_evaluation
+from evaluation.report import jdl
+from evaluation.report.evidence import rate_evidence
 from evaluation.settings.model import StudySettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,7 +102,8 @@ def test_evidence_rating_follows_what_the_run_did():
     assert rate_evidence(before_after_only).maryland_level == 1
     good = {"matched": {"comparison": 500, "treated": 500, "balance": {"imbalanced_after": [], "max_abs_smd_after": 0.04}}}
     assert (rate_evidence(good).maryland_level, rate_evidence(good).nesta_level) == (3, 3)
-    poor = {"matched": {"comparison": 500, "treated": 500, "balance": {"imbalanced_after": ["age_at_index"], "max_abs_smd_after": 0.3}}}
+    poor = {"matched": {"comparison": 500, "treated": 500,
+                        "balance": {"imbalanced_after": ["age_at_index"], "max_abs_smd_after": 0.3}}}
     rating = rate_evidence(poor)
     assert rating.maryland_level == 2 and any("age_at_index" in r for r in rating.reasons)
 
@@ -156,7 +157,8 @@ def test_partner_outputs_hold_no_person_ids_and_no_small_counts(southampton, tmp
         tokens = set(re.findall(r"[A-Za-z0-9_-]{6,64}", text))
         assert not tokens & people_ids, (path, sorted(tokens & people_ids)[:3])
         if path.suffix == ".json":
-            assert not small_counts_in_json(json.loads(text), threshold), (path, small_counts_in_json(json.loads(text), threshold))
+            found = small_counts_in_json(json.loads(text), threshold)
+            assert not found, (path, found)
         if path.suffix == ".csv":
             for row in csv.DictReader(io.StringIO(text)):
                 for col in COUNT_COLUMNS & set(row):

@@ -163,7 +163,8 @@ def test_the_partner_report_explains_itself(reports):
     # found: the partner markers explained only in summary.md; the survival section dropped silently
     html = (reports["partner"] / "report.html").read_text()
     box = html[html.index('id="how-to-read"'):html.index("</section>")]
-    for term in ("rounded to a multiple of 5", "even by comparing this report with another", "rate ratio", "95% interval", "significant", "comparison group",
+    for term in ("rounded to a multiple of 5", "even by comparing this report with another", "rate ratio",
+                 "95% interval", "significant", "comparison group",
                  "propensity score", "SMD", "falsification test"):
         assert term in box, term
     assert "time-to-reoffence curves" in box and "Left out, and why" in box
