@@ -110,6 +110,10 @@ evaluate.__signature__ = inspect.Signature([
 app.command()(evaluate)
 
 
+#: The study file the demo evaluates (its data and output folders are the demo's own).
+DEMO_STUDY = Path(__file__).resolve().parents[1] / "studies" / "southampton.toml"
+
+
 @app.command()
 def demo(data: Path = Path("data/southampton"), out: Path = Path("out/southampton"),
          library: Annotated[Optional[Path], typer.Option(
@@ -120,17 +124,15 @@ def demo(data: Path = Path("data/southampton"), out: Path = Path("out/southampto
     """Generate the southampton scenario (a known 10% effect) and evaluate it end to end; then
     evaluate six synthetic councils and pool them all in an evidence library."""
     from evaluation.files.output_folder import check_output_folder
-    from evaluation.settings.model import StudySettings
+    from evaluation.settings.model import load_study
     from synthetic_data import SOUTHAMPTON, generate
 
     check_output_folder(out, data_dir=data)
     library = library or out.parent / "library" / "library.duckdb"
     generate(SOUTHAMPTON, data, progress=_say(quiet))
-    # Southampton spent about £750,000 a year on about 800 people (as in studies/southampton.toml)
-    _evaluate(StudySettings(data_dir=data, out_dir=out, name="southampton", title="Southampton skills and jobs projects",
-                            programme_cost_per_participant=940, council="Southampton", programme_type="employment",
-                            programme_setting="community", library=library,
-                            keep_work=keep_work), verbose=verbose, quiet=quiet)
+    # the study file's settings (programmes, costs, library tags), with the demo's folders
+    _evaluate(load_study(DEMO_STUDY, {"data_dir": data, "out_dir": out, "library": library, "keep_work": keep_work}),
+              verbose=verbose, quiet=quiet)
     if councils:
         _demo_councils(*demo_council_folders(data, out), library, quiet=quiet)
 

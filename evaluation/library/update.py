@@ -12,7 +12,8 @@ from pathlib import Path
 from evaluation.library.pooling import PooledResult
 from evaluation.library.site import build_site
 from evaluation.library.store import add_evaluation, evaluation_from
-from evaluation.report.build import build_outputs
+from evaluation.report.build import json_text, partner_manifest
+from evaluation.report.disclosure import partner_results
 from evaluation.settings.model import StudySettings
 
 
@@ -38,8 +39,10 @@ def site_folder(settings: StudySettings) -> Path:
 def update_library(settings: StudySettings, results: dict, write) -> LibraryUpdate:
     """Add the run's partner results (whatever the run's own audience) and rebuild the site."""
     manifest = json.loads((Path(write) / "manifest.json").read_text(encoding="utf-8"))
-    partner = build_outputs(results, manifest, audience="partner", threshold=settings.audience.suppression_threshold)
-    evaluation = evaluation_from(json.loads(partner["results.json"]), json.loads(partner["manifest.json"]),
+    # the partner view and manifest themselves, not a whole partner report rendered to read
+    # two files back (189 ms against 3 ms); through JSON, as the library would read them
+    view, _ = partner_results(results, settings.audience.suppression_threshold)
+    evaluation = evaluation_from(json.loads(json_text(view)), json.loads(json_text(partner_manifest(manifest))),
                                  where=str(settings.out_dir),
                                  added=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
     outcome, *warning = add_evaluation(Path(settings.library.path), evaluation).split("\n")

@@ -103,3 +103,19 @@ def test_the_demo_puts_its_library_and_councils_beside_its_own_folders(tmp_path,
     assert demo_council_folders(tmp_path / "data" / "s", tmp_path / "out" / "s") == (
         tmp_path / "data" / "councils", tmp_path / "out" / "councils")
     assert demo_council_folders(work / "data", work / "out") == (work / "councils", work / "councils-out")
+
+
+def test_the_demo_evaluates_the_southampton_study_file(tmp_path, monkeypatch):
+    """Found (issue 36, 3): the demo's Southampton settings were retyped in cli/main.py
+    instead of read from studies/southampton.toml (they differed: the file names the four
+    programmes). The demo now loads the file, with its own data and output folders."""
+    import cli.main as cli
+    from evaluation.settings.model import load_study
+
+    seen = []
+    monkeypatch.setattr(cli, "_evaluate", lambda settings, **_: seen.append(settings))
+    assert main(["demo", "--data", str(tmp_path / "d"), "--out", str(tmp_path / "o"), "--no-councils", "--quiet"]) == 0
+    where = {"data_dir", "out_dir", "library", "library_site", "work_dir", "keep_work"}
+    demo, study = seen[0].flat(), load_study(cli.DEMO_STUDY).flat()
+    assert {k: v for k, v in demo.items() if k not in where} == {k: v for k, v in study.items() if k not in where}
+    assert seen[0].data_dir == tmp_path / "d" and seen[0].library.path == tmp_path / "library" / "library.duckdb"
