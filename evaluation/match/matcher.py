@@ -33,6 +33,7 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparatio
 from evaluation.cohorts.covariates import design_matrix
 from evaluation.errors import SettingsError
 from evaluation.match.balance import BalanceBefore, BalanceTable, balance_before, balance_table
+from evaluation.match.caliper import check_caliper
 
 
 @dataclass(frozen=True)
@@ -379,8 +380,7 @@ class PropensityMatcher:
             raise SettingsError("fill must be 'rounds' (MatchIt's) or 'participant'")
         if not isinstance(self.ratio, int) or self.ratio < 1:
             raise SettingsError("ratio must be a whole number of at least 1")
-        if self.caliper is not None and self.caliper <= 0:
-            raise SettingsError("caliper must be positive, or None")
+        check_caliper(self.caliper)  # one definition (match/caliper.py); the setting is kept as given
 
     def fit(
         self,
@@ -413,7 +413,8 @@ class PropensityMatcher:
         self.propensity_ = propensity.probability
         linear = propensity.linear
         self.distance_ = linear if self.distance == "logit" else self.propensity_
-        width = np.inf if self.caliper is None else float(self.caliper * self.distance_.std(ddof=1))
+        caliper = check_caliper(self.caliper)  # as given ("0.2", "none") or a number: the checked value
+        width = np.inf if caliper is None else float(caliper * self.distance_.std(ddof=1))
         self.caliper_width_ = width
 
         strata = propensity.strata
@@ -510,15 +511,5 @@ class PropensityMatcher:
 
 
 def parse_caliper(text: str | float | None) -> float | None:
-    """A caliper from the command line: a positive number of SDs, or 'none'."""
-    from evaluation.errors import SettingsError
-
-    if text is None or (isinstance(text, str) and text.strip().lower() == "none"):
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise SettingsError(f"--caliper {text!r} is not a number or 'none'") from None
-    if not value > 0 or value == float("inf"):
-        raise SettingsError("--caliper must be a positive number of standard deviations, or 'none'")
-    return value
+    """A caliper from the command line: a positive number of SDs, or 'none' (see match/caliper.py)."""
+    return check_caliper(text)

@@ -27,6 +27,7 @@ from evaluation.cohorts.covariates import ALL_COVARIATES, DEFAULT_COVARIATES
 from evaluation.errors import SettingsError
 from evaluation.files.workspace import work_folder
 from evaluation.load.contract import CATEGORIES
+from evaluation.match.caliper import check_caliper
 
 Days = int
 
@@ -79,7 +80,7 @@ class MatchingSettings(_Section):
                                       description="above this many eligible candidate person-events (or 50 per "
                                                   "participant, if more) a seeded sample of that many is used")
     covariates: tuple[str, ...] = Field(DEFAULT_COVARIATES, min_length=1, description="propensity model covariates")
-    caliper: FiniteFloat | None = Field(0.2, gt=0, description="caliper in SDs of the distance, or none")
+    caliper: float | None = Field(0.2, description="caliper in SDs of the distance, or none")
     distance: Literal["logit", "probability"] = Field("logit", description="logit (linear predictor) or probability")
     ratio: int = Field(1, ge=1, le=20, description="comparisons per participant (k:1)")
     replace: bool = Field(True, description="match with replacement (the default: without it, where comparisons "
@@ -97,8 +98,8 @@ class MatchingSettings(_Section):
 
     @field_validator("caliper", mode="before")
     @classmethod
-    def _none(cls, value: Any) -> Any:
-        return None if isinstance(value, str) and value.strip().lower() == "none" else value
+    def _caliper(cls, value: Any) -> Any:
+        return check_caliper(value)  # one definition: evaluation/match/caliper.py
 
     @field_validator("exact", "mahalanobis", mode="before")
     @classmethod

@@ -225,3 +225,34 @@ def test_a_standardised_caliper_is_in_sample_standard_deviations_of_the_distance
     d = np.asarray(matcher.distance_, dtype=float)
     hand = 0.25 * np.sqrt(((d - d.mean()) ** 2).sum() / (len(d) - 1))
     assert abs(matcher.caliper_width_ - hand) < 1e-12
+
+
+def test_the_three_ways_in_agree_on_what_a_caliper_is():
+    """Found (issue 36, 3): the caliper was validated in three places (the settings, the
+    command line's --caliper, the matcher), each in its own words; the matcher compared a
+    text with 0 and raised a TypeError. One definition now (match/caliper.py)."""
+    import polars as pl
+
+    from evaluation.errors import SettingsError
+    from evaluation.match.matcher import parse_caliper
+    from evaluation.settings.model import StudySettings
+
+    frame = pl.DataFrame({"treat": [1, 0, 1, 0, 0, 0], "x": [0.5, 0.1, 0.9, 0.4, 0.2, 0.7]})
+
+    def outcomes(value):
+        out = []
+        for check in (lambda v: StudySettings(data_dir=".", out_dir="o", caliper=v).matching.caliper,
+                      parse_caliper,
+                      lambda v: PropensityMatcher(caliper=v).fit(frame, treatment="treat", covariates=["x"])):
+            try:
+                got = check(value)
+                if isinstance(got, PropensityMatcher):  # it keeps the setting as given; its width says what it used
+                    got = None if got.caliper_width_ == np.inf else float(value)
+                out.append(("accepted", None if got is None else float(got)))
+            except SettingsError as exc:
+                out.append(("refused", str(exc).rsplit("caliper", 1)[-1]))  # the settings name the field first
+        return out
+
+    for value in (0, -1, "x", float("inf"), True, "none", None, 0.2, "0.2"):
+        got = outcomes(value)
+        assert len(set(got)) == 1, (value, got)

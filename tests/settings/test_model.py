@@ -45,7 +45,7 @@ def test_updated_validates_again(tmp_path):
 
 @pytest.mark.parametrize("values, message", [
     ({"before_days": 0}, "before_days: Input should be greater than or equal to 1"),
-    ({"caliper": "wide"}, "caliper: Input should be a valid number"),
+    ({"caliper": "wide"}, "caliper: caliper 'wide' is not a number of standard deviations or 'none'"),
     ({"covariates": ("shoe_size",)}, "unknown covariate"),
     ({"audience": "press"}, "audience: Input should be 'analyst' or 'partner'"),
     ({"programme_cost_per_participant": float("inf")}, "programme_cost_per_participant: Input should be a finite number"),
