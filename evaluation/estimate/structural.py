@@ -58,6 +58,10 @@ from evaluation.estimate.types import Estimate
 #: offences: participants' offences in the after window; comparisons' offences before their own start
 #: on_programme: comparisons' offences after their own start (participants: 0, all their year counts above)
 NAMES = ("offences", "on_programme", "days_at_risk", "offences_before")
+#: Where each mean is in the stacked vector [participants' means..., comparisons' means...]:
+#: by name, never by a position that a change of NAMES would silently shift.
+T = {name: i for i, name in enumerate(NAMES)}
+C = {name: len(NAMES) + i for i, name in enumerate(NAMES)}
 
 METHOD = ("structural model of the programme's effect (g-estimation; comparisons who start later count their "
           "offences after their start divided by the estimated rate ratio); sandwich SE clustered on matched set "
@@ -69,22 +73,19 @@ ASSUMPTION = ("a comparison who starts the programme later in its follow-up year
 
 def _psi(mu: np.ndarray) -> float:
     """(r_t * D_c - O_post) / O_pre from the stacked means [treated..., comparison...]."""
-    m = len(NAMES)
-    t_off, t_days = mu[0], mu[2]
-    c_pre, c_post, c_days = mu[m], mu[m + 1], mu[m + 2]
+    t_off, t_days = mu[T["offences"]], mu[T["days_at_risk"]]
+    c_pre, c_post, c_days = mu[C["offences"]], mu[C["on_programme"]], mu[C["days_at_risk"]]
     return (t_off / t_days * c_days - c_post) / c_pre
 
 
 def _untreated(mu: np.ndarray) -> float:
     """The comparisons' mean offences without the programme: O_pre + O_post / psi."""
-    m = len(NAMES)
-    return mu[m] + mu[m + 1] / _psi(mu)
+    return mu[C["offences"]] + mu[C["on_programme"]] / _psi(mu)
 
 
 def _as_observed(mu: np.ndarray) -> float:
     """The comparisons' mean offences as observed, O_pre + O_post (when psi is not estimable)."""
-    m = len(NAMES)
-    return mu[m] + mu[m + 1]
+    return mu[C["offences"]] + mu[C["on_programme"]]
 
 
 NOT_SCALED = "; the rate ratio is not estimable, so comparisons' offences after their own start count as observed"
@@ -133,12 +134,11 @@ class StructuralFit:
         """Participants' mean offences minus the comparisons' untreated mean (less each
         group's before-window mean when ``minus_before``)."""
         method = f"{label}: {METHOD}" + (NOT_SCALED if self.psi is None else "")
-        m = len(NAMES)
         untreated = _as_observed if self.psi is None else _untreated
 
         def diff(v):
-            out = v[0] - untreated(v)
-            return out - (v[3] - v[m + 3]) if minus_before else out
+            out = v[T["offences"]] - untreated(v)
+            return out - (v[T["offences_before"]] - v[C["offences_before"]]) if minus_before else out
 
         value, var = self._delta(diff)
         return normal_estimate(value, var, method)
@@ -161,19 +161,20 @@ def fit_structural(data) -> StructuralFit | None:
     t, c = data.treat == 1, data.treat == 0
     clusters = data.clusters()
     on = data.offences_after_start[c].astype(float)
-    treated = np.column_stack([data.offences_after[t], np.zeros(int(t.sum())), data.days_at_risk_after[t],
-                               data.offences_before[t]]).astype(float)
-    comparison = np.column_stack([data.offences_after[c] - on, on, data.days_at_risk_after[c],
-                                  data.offences_before[c]]).astype(float)
+    treated_columns = {"offences": data.offences_after[t], "on_programme": np.zeros(int(t.sum())),
+                       "days_at_risk": data.days_at_risk_after[t], "offences_before": data.offences_before[t]}
+    comparison_columns = {"offences": data.offences_after[c] - on, "on_programme": on,
+                          "days_at_risk": data.days_at_risk_after[c], "offences_before": data.offences_before[c]}
+    treated = np.column_stack([treated_columns[name] for name in NAMES]).astype(float)
+    comparison = np.column_stack([comparison_columns[name] for name in NAMES]).astype(float)
     means = weighted_group_means(
         names=NAMES, treated_values=treated, treated_clusters=clusters[t],
         comparison_weight=data.weight[c], comparison_base=comparison, comparison_clusters=clusters[c],
         interval_group=np.zeros(0, dtype=np.int64), interval_values=np.zeros((0, len(NAMES))), censoring=None,
     )
     mu = np.r_[means.treated, means.comparison]
-    m = len(NAMES)
     psi = None
-    if min(mu[0], mu[2], mu[m], mu[m + 2]) > 0:
+    if min(mu[T["offences"]], mu[T["days_at_risk"]], mu[C["offences"]], mu[C["days_at_risk"]]) > 0:
         value = _psi(mu)
         psi = float(value) if np.isfinite(value) and value > 0 else None
     return StructuralFit(means, psi)

@@ -117,3 +117,33 @@ def test_recovers_the_effect_when_comparisons_start_because_they_offend():
     assert abs(est.estimate - psi) < 0.03
     uncorrected = matched_rate_ratio(data)
     assert uncorrected.estimate - psi > 0.05  # the later starters' treated months pull it towards 1
+
+
+def test_the_estimate_reads_its_means_by_name_not_by_position(monkeypatch):
+    """Found (issue 36, 3): the structural estimate read its group means by position
+    (mu[m + 2]) in a tuple whose order another module's tuple did not share. With the names
+    in another order the estimate is the same."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from evaluation.estimate import structural
+    from tests.estimate.test_impact import pairs
+
+    base = pairs(np.array([3, 1, 2, 2, 5, 1, 0, 1, 4, 2, 2, 0], float))
+    data = replace(base, offences_after_start=np.where(base.treat == 0, np.array([0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0]), 0),
+                   days_at_risk_after=np.array([365, 300, 365, 365, 200, 365, 365, 365, 365, 280, 365, 365], float))
+    first = structural.fit_structural(data)
+    first_difference = first.frequency_difference(True).estimate
+    names = tuple(reversed(structural.NAMES))
+    monkeypatch.setattr(structural, "NAMES", names)
+    monkeypatch.setattr(structural, "T", {n: i for i, n in enumerate(names)})
+    monkeypatch.setattr(structural, "C", {n: len(names) + i for i, n in enumerate(names)})
+    again = structural.fit_structural(data)
+    assert first.psi is not None and abs(first.psi - again.psi) < 1e-12
+    assert abs(first_difference - again.frequency_difference(True).estimate) < 1e-9
+    # each mean sits under its own name (a lookup by name gets the right column)
+    t = data.treat == 1
+    for means in (first.means, again.means):
+        assert means.treated[means.names.index("days_at_risk")] == data.days_at_risk_after[t].mean()
+        assert means.treated[means.names.index("offences_before")] == data.offences_before[t].mean()
