@@ -206,3 +206,16 @@ def test_the_architecture_doc_lists_the_tables_each_step_writes():
         writes_cell = cells[3] if len(cells) > 3 else ""
         named = set(re.findall(r"`([a-z_]+)`", writes_cell))
         assert named == set(step.writes), (step.key, sorted(named), sorted(step.writes))
+
+
+def test_importing_the_package_loads_no_data_stack():
+    """Found (issue 36, 7): ``import evaluation`` imported the loader eagerly (polars,
+    pyarrow; 0.9 s), so every ``reoffend`` command, --help included, paid for it."""
+    import subprocess
+    import sys
+
+    probe = ("import sys, evaluation; "
+             "print(sorted(m for m in ('polars', 'pyarrow', 'duckdb', 'evaluation.load.loader') if m in sys.modules)); "
+             "from evaluation import load_data; print(load_data.__module__)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[0] == "[]" and out[1] == "evaluation.load.loader"
