@@ -392,10 +392,10 @@ def estimate_impact(data: MatchedData, *, contaminated_comparisons: int | None =
     censoring weights) when the comparisons' later starts are known, with the censoring
     weights' rate ratio and the uncorrected comparison beside them."""
     t = data.treat == 1
-    warnings = []
+    cautions = []
     n_treated = int(t.sum())
     if n_treated < MIN_PARTICIPANTS:
-        warnings.append(f"fewer than {MIN_PARTICIPANTS} matched participants (the Justice Data Lab's minimum): "
+        cautions.append(f"fewer than {MIN_PARTICIPANTS} matched participants (the Justice Data Lab's minimum): "
                         "estimates this small are very uncertain")
     uncorrected = UncorrectedResult(
         reoffending_rate=weighted_difference(data.reoffended, data, "difference in proportions"),
@@ -416,7 +416,7 @@ def estimate_impact(data: MatchedData, *, contaminated_comparisons: int | None =
             difference_in_differences=weighted_difference(
                 (data.offences_after - data.offences_before).astype(float), data, "difference in per-person change"),
             comparison_percent_change=percent_change(data.offences_before[~t], data.offences_after[~t], data.weight[~t]),
-            warnings=tuple(warnings), **common,
+            warnings=tuple(cautions), **common,
         )
     structural = data.structural
     if structural is None:  # intervals without the structural record: censoring weights alone
@@ -435,7 +435,7 @@ def estimate_impact(data: MatchedData, *, contaminated_comparisons: int | None =
             t_off - t_before, untreated - c_before,
             structural.frequency_difference(minus_before=True, label="difference in per-person change")),
         comparison_percent_change=None if c_before == 0 else 100.0 * (untreated / c_before - 1.0),
-        warnings=tuple(warnings), censoring=censoring, uncorrected=uncorrected, structural=structural,
+        warnings=tuple(cautions), censoring=censoring, uncorrected=uncorrected, structural=structural,
         ipcw_rate_ratio=means.ratio_of_rates("offences", "days_at_risk", RATE_RATIO_METHOD), **common,
     )
 

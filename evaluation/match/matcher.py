@@ -62,7 +62,7 @@ def _find(parent: np.ndarray, i: int) -> int:
     return int(i)
 
 
-def _greedy_without_replacement(
+def _greedy_nearest(
     order: np.ndarray,
     t_score: np.ndarray,
     c_score_sorted: np.ndarray,
@@ -74,6 +74,8 @@ def _greedy_without_replacement(
     fill: str = "rounds",
 ) -> list[tuple[int, list[int]]]:
     """Greedy k:1 nearest-neighbour matching; returns (treated position, [control positions]).
+    Without replacement over all of ``order``; with replacement (and a Mahalanobis distance)
+    it is called once per participant, so each call sees every comparison again.
 
     ``fill="rounds"`` is MatchIt's order: every participant (in matching order) takes its
     first comparison, then every participant still matched takes its second, and so on; a
@@ -460,11 +462,11 @@ class PropensityMatcher:
             if self.replace:
                 pairs = [
                     p for t in order
-                    for p in _greedy_without_replacement(np.array([t]), ts, cs, self.ratio, width,
+                    for p in _greedy_nearest(np.array([t]), ts, cs, self.ratio, width,
                                                          mahal[t_rows], mahal[c_sorted], inv_cov)
                 ]
             else:
-                pairs = _greedy_without_replacement(
+                pairs = _greedy_nearest(
                     order, ts, cs, self.ratio, width,
                     None if mahal is None else mahal[t_rows],
                     None if mahal is None else mahal[c_sorted],

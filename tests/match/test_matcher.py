@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 
 from evaluation.match.balance import balance_table
-from evaluation.match.matcher import PropensityMatcher, _greedy_without_replacement, fit_propensity
+from evaluation.match.matcher import PropensityMatcher, _greedy_nearest, fit_propensity
 
 
 def brute_force_greedy(order, t_score, c_score, ratio, width, fill="rounds"):
@@ -45,7 +45,7 @@ def test_sorted_search_equals_brute_force(ratio, width, seed, fill):
     t_score = rng.normal(0.3, 1, 60)
     c_score = np.sort(rng.normal(0, 1, 250))  # the matcher receives controls sorted
     for order in (np.argsort(-t_score, kind="stable"), rng.permutation(60)):
-        fast = _greedy_without_replacement(order, t_score, c_score, ratio, width, None, None, None, fill)
+        fast = _greedy_nearest(order, t_score, c_score, ratio, width, None, None, None, fill)
         slow = brute_force_greedy(order, t_score, c_score, ratio, width, fill)
         assert fast == slow
 
@@ -55,11 +55,11 @@ def test_hand_worked_greedy_match():
     # (0.0625 away); 0.5 is exactly 0.125 from both 0.375 and 0.625 and takes the lower
     t = np.array([0.875, 0.5])
     c = np.array([0.375, 0.625, 0.8125])
-    assert _greedy_without_replacement(np.array([0, 1]), t, c, 1, np.inf, None, None, None) == [(0, [2]), (1, [0])]
+    assert _greedy_nearest(np.array([0, 1]), t, c, 1, np.inf, None, None, None) == [(0, [2]), (1, [0])]
     # a caliper of 0.1 keeps the first pair and leaves 0.5 unmatched
-    assert _greedy_without_replacement(np.array([0, 1]), t, c, 1, 0.1, None, None, None) == [(0, [2])]
+    assert _greedy_nearest(np.array([0, 1]), t, c, 1, 0.1, None, None, None) == [(0, [2])]
     # ascending order: 0.5 goes first, takes 0.375; 0.875 still takes 0.8125
-    assert _greedy_without_replacement(np.array([1, 0]), t, c, 1, np.inf, None, None, None) == [(1, [0]), (0, [2])]
+    assert _greedy_nearest(np.array([1, 0]), t, c, 1, np.inf, None, None, None) == [(1, [0]), (0, [2])]
 
 
 def frame_with_confounding(seed=0, n_t=300, n_c=3000):
