@@ -29,7 +29,7 @@ from prefect.cache_policies import NONE
 from prefect.states import Failed
 
 from evaluation.errors import ReoffendError
-from evaluation.pipeline.runner import audience_view, evaluation_session, run_steps
+from evaluation.pipeline.runner import evaluation_session, run_steps
 from evaluation.pipeline.steps import Step
 from evaluation.report.wording import headline_markdown
 from evaluation.settings.model import StudySettings
@@ -89,6 +89,6 @@ def evaluate(settings: StudySettings, notify: Optional[str] = None) -> dict:
             # The run's state message is the tool's own line, not Prefect's "encountered an
             # exception"; calling the flow still raises ``exc``.
             return Failed(message=str(exc), data=exc)
-        _publish(audience_view(settings, values["results"]), str(values["write"]))
+        _publish(values["write"].view, str(values["write"].out_dir))  # the view the write step made
         announce(f"completed: outputs in {values['write']}")
         return values["results"]

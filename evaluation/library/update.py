@@ -37,11 +37,12 @@ def site_folder(settings: StudySettings) -> Path:
 
 
 def update_library(settings: StudySettings, results: dict, write) -> LibraryUpdate:
-    """Add the run's partner results (whatever the run's own audience) and rebuild the site."""
-    manifest = json.loads((Path(write) / "manifest.json").read_text(encoding="utf-8"))
-    # the partner view and manifest themselves, not a whole partner report rendered to read
-    # two files back (189 ms against 3 ms); through JSON, as the library would read them
-    view, _ = partner_results(results, settings.audience.suppression_threshold)
+    """Add the run's partner results (whatever the run's own audience) and rebuild the site.
+    ``write`` is what the write step made: its manifest, and its view when that is the
+    partner's (made once per run); through JSON, as the library reads a folder's files."""
+    manifest = write.manifest
+    view = write.view if settings.audience.kind == "partner" else \
+        partner_results(results, settings.audience.suppression_threshold)[0]
     evaluation = evaluation_from(json.loads(json_text(view)), json.loads(json_text(partner_manifest(manifest))),
                                  where=str(settings.out_dir),
                                  added=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))

@@ -90,8 +90,6 @@ def run_evaluation(settings: StudySettings) -> dict:
 
 def audience_view(settings: StudySettings, results: dict) -> dict:
     """What the study's audience may see of the results (the partner view is disclosure-controlled)."""
-    if settings.audience.kind == "partner":
-        from evaluation.report.disclosure import partner_results
+    from evaluation.report.build import audience_view as view
 
-        return partner_results(results, settings.audience.suppression_threshold)[0]
-    return results
+    return view(results, settings.audience.kind, settings.audience.suppression_threshold)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from evaluation.checks.costs import run_costs
@@ -35,7 +36,7 @@ from evaluation.load.loader import LoadReport, LoadValidation, load_data
 from evaluation.match.sample import MatchResult, load_matched, run_match
 from evaluation.pipeline.assemble import assemble_results
 from evaluation.provenance.manifest import build_manifest
-from evaluation.report.build import build_outputs
+from evaluation.report.build import audience_view, build_outputs
 from evaluation.settings.model import StudySettings
 
 Values = Mapping[str, Any]
@@ -127,11 +128,27 @@ def estimate(settings: StudySettings, match: MatchResult, context) -> ImpactResu
     return estimate_impact(data, contaminated_comparisons=contaminated)
 
 
-def write(settings: StudySettings, results: dict, started: str):
+@dataclass(frozen=True)
+class Written:
+    """What the write step made, for the steps and callers after it (aggregates only):
+    the output folder, the run's manifest and the audience's view of the results, each
+    made once."""
+
+    out_dir: Path
+    manifest: dict
+    view: dict
+
+    def __str__(self) -> str:
+        return str(self.out_dir)
+
+
+def write(settings: StudySettings, results: dict, started: str) -> Written:
     """Every output for the study's audience, as the whole output folder, atomically."""
     manifest = build_manifest(settings, results, started=started)
-    files = build_outputs(results, manifest, audience=settings.audience.kind, threshold=settings.audience.suppression_threshold)
-    return write_outputs(settings.out_dir, files, data_dir=settings.data_dir)
+    view = audience_view(results, settings.audience.kind, settings.audience.suppression_threshold)
+    files = build_outputs(results, manifest, audience=settings.audience.kind,
+                          threshold=settings.audience.suppression_threshold, view=view)
+    return Written(write_outputs(settings.out_dir, files, data_dir=settings.data_dir), manifest, view)
 
 
 #: The staged input tables the load writes.

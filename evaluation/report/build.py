@@ -228,13 +228,18 @@ def _figures(view: dict, audience: str) -> dict[str, charts.Figure]:
     return figures
 
 
-def build_outputs(results: dict, manifest: dict, *, audience: str, threshold: int) -> dict[str, str]:
-    """Every output file (relative path -> text) for one audience."""
+def audience_view(results: dict, audience: str, threshold: int) -> dict:
+    """What an audience may see of the results (the partner view is disclosure-controlled)."""
+    return partner_results(results, threshold)[0] if audience == "partner" else results
+
+
+def build_outputs(results: dict, manifest: dict, *, audience: str, threshold: int,
+                  view: dict | None = None) -> dict[str, str]:
+    """Every output file (relative path -> text) for one audience (``view``: the audience's
+    view when the caller has made it already)."""
+    view = audience_view(results, audience, threshold) if view is None else view
     if audience == "partner":
-        view, _plan = partner_results(results, threshold)
         manifest = partner_manifest(manifest)
-    else:
-        view = results
     figures = _figures(view, audience)
     can, cannot = can_and_cannot(view)
     context = {

@@ -289,8 +289,8 @@ def headline_markdown(view: dict) -> str:
     """The headline and a Justice Data Lab style table, in markdown, for Prefect's UI
     (takes the audience's view: in a partner view counts may be suppression markers)."""
     ba, m = view["before_after"], view.get("matched")
-    change = ba["percent_change"]
-    change_text = signed_pct(change) if isinstance(change, str) else f"{change:+.1f}%"
+    change = ba["percent_change"]  # None when there were no offences before (or, for partners, none after rounding)
+    change_text = signed_pct(change) if isinstance(change, str) or change is None else f"{change:+.1f}%"
     lines = [
         f"# {view['study']['name']}: reoffending evaluation",
         "",
@@ -302,10 +302,16 @@ def headline_markdown(view: dict) -> str:
     if not m:
         return "\n".join(lines) + "\n"
     rr = m["rate_ratio"]
+
+    def num(value, spec: str) -> str:  # a number not estimable (None) is said, not a crash
+        return "n/a" if value is None else format(value, spec)
+
+    comparison_change = m["comparison_percent_change"]
     lines += [
-        f"- **Matched comparison group:** offending fell {-m['comparison_percent_change']:.1f}% without the programme.",
-        f"- **Impact (rate ratio, participants vs comparison):** {rr['estimate']:.2f} "
-        f"(95% CI {rr['ci95'][0]:.2f} to {rr['ci95'][1]:.2f}, p = {rr['p_value']:.3g}).",
+        f"- **Matched comparison group:** offending changed by {signed_pct(comparison_change)} without the programme.",
+        f"- **Impact (rate ratio, participants vs comparison):** {num(rr['estimate'], '.2f')} "
+        f"(95% CI {num((rr['ci95'] or [None])[0], '.2f')} to {num((rr['ci95'] or [None, None])[1], '.2f')}, "
+        f"p = {num(rr['p_value'], '.3g')}).",
         "",
         "| Measure | Number in treatment group | Number in comparison group | Treatment rate | Comparison rate "
         "| Estimated difference | Significant difference? | p-value |",

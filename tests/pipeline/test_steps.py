@@ -112,8 +112,8 @@ def test_no_module_holds_person_level_data_between_steps(small, tmp_path):
     def holds_data(value, depth=0) -> bool:
         if isinstance(value, pl.DataFrame):
             return True
-        if isinstance(value, functools._lru_cache_wrapper):  # read_sql caches SQL files' text, not data
-            return value.__name__ != "read_sql" and value.cache_info().currsize > 0
+        if isinstance(value, functools._lru_cache_wrapper):  # caches of code, not data: SQL text, Prefect tasks
+            return value.__name__ not in ("read_sql", "task_for") and value.cache_info().currsize > 0
         if depth < 3 and isinstance(value, dict):
             return any(holds_data(v, depth + 1) for v in value.values())
         if depth < 3 and isinstance(value, tuple):
@@ -219,3 +219,25 @@ def test_importing_the_package_loads_no_data_stack():
              "from evaluation import load_data; print(load_data.__module__)")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split("\n")
     assert out[0] == "[]" and out[1] == "evaluation.load.loader"
+
+
+def test_the_end_of_the_run_is_done_once(small, tmp_path, monkeypatch):
+    """Found (issue 36, 5): the partner view was computed up to 4 times, the whole partner
+    report rendered only to read two files back for the library, the manifest written then
+    read back. A partner run with a library makes the partner view once and renders one report."""
+    from evaluation.library.update import update_library as real_update
+    from evaluation.report import build, disclosure
+
+    made, rendered = [], []
+    real_view, real_build = disclosure.partner_results, build.build_outputs
+    monkeypatch.setattr(disclosure, "partner_results", lambda *a, **k: made.append(1) or real_view(*a, **k))
+    monkeypatch.setattr(build, "partner_results", disclosure.partner_results)
+    monkeypatch.setattr(declared, "build_outputs", lambda *a, **k: rendered.append(1) or real_build(*a, **k))
+    import evaluation.library.update as update
+
+    monkeypatch.setattr(update, "partner_results", disclosure.partner_results)
+    settings = StudySettings(data_dir=small, out_dir=tmp_path / "o", bootstrap_resamples=100, robustness=False,
+                             audience="partner", council="X", programme_type="employment",
+                             library=tmp_path / "lib" / "library.duckdb")
+    run_evaluation(settings)
+    assert made == [1] and rendered == [1] and real_update is update.update_library
