@@ -232,9 +232,11 @@ def check_database_file(db_path: str | os.PathLike, *, data_dir: str | os.PathLi
         raise refuse("is not a plain file")
     import duckdb
 
+    from evaluation.db.queries import run_sql
+
     try:
         with duckdb.connect(str(target), read_only=True) as con:
-            tables = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+            tables = {row[0] for row in run_sql(con, "common/database_tables").fetchall()}
     except duckdb.Error:
         raise refuse("is a file this tool did not write (not a DuckDB database)") from None
     if "load_metadata" not in tables or "evaluations" in tables:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 
+from evaluation.db.queries import run_sql
 from evaluation.errors import LibraryError
 
 #: 95% normal quantile, for the standard error of a log rate ratio from its interval.
@@ -30,16 +31,8 @@ COLUMNS = (
     "p_value", "log_rate_ratio", "se_log_rate_ratio", "maryland", "nesta", "falsification_fired", "headline",
     "results_json", "manifest_json", "is_current", "added",
 )
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS evaluations (
-    study_key VARCHAR NOT NULL, name VARCHAR NOT NULL, title VARCHAR, council VARCHAR,
-    programme_type VARCHAR, programme_setting VARCHAR, data_cutoff VARCHAR, index_from VARCHAR, index_to VARCHAR,
-    finished VARCHAR, code_version VARCHAR, participants BIGINT, comparison BIGINT,
-    rate_ratio DOUBLE, ci_low DOUBLE, ci_high DOUBLE, p_value DOUBLE, log_rate_ratio DOUBLE,
-    se_log_rate_ratio DOUBLE, maryland INTEGER, nesta INTEGER, falsification_fired BOOLEAN, headline VARCHAR,
-    results_json VARCHAR NOT NULL, manifest_json VARCHAR NOT NULL, is_current BOOLEAN NOT NULL, added VARCHAR NOT NULL
-)
-"""
+# The table itself is sql/library/evaluations_table.sql; its columns, in order, are COLUMNS
+# (tests/library/test_trust_boundary.py checks the queries agree).
 
 
 @dataclass(frozen=True)
@@ -200,17 +193,14 @@ def _connect(library: Path, *, create: bool, write: bool | None = None) -> duckd
     try:
         con = duckdb.connect(str(library), read_only=exists and not (create if write is None else write))
         if exists:
-            tables = {row[0] for row in con.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database()").fetchall()}
-            columns = [row[0] for row in con.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_name = 'evaluations' "
-                "ORDER BY ordinal_position").fetchall()]
+            tables = {row[0] for row in run_sql(con, "common/database_tables").fetchall()}
+            columns = [row[0] for row in run_sql(con, "library/evaluations_columns").fetchall()]
             if tables != {"evaluations"} or tuple(columns) != COLUMNS:
                 con.close()
                 found = ", ".join(sorted(tables)[:5]) or "no tables"
                 raise LibraryError(f"{library}: not a library file (it holds {found}); nothing was written to it")
         else:
-            con.execute(SCHEMA)
+            run_sql(con, "library/evaluations_table")
             os.chmod(library, 0o600)
     except duckdb.Error as exc:
         raise LibraryError(f"{library}: not a library file ({str(exc).splitlines()[0]})") from None
@@ -235,20 +225,20 @@ def _add_all(library: Path, evaluations: list[Evaluation], *, keep_older: bool) 
     none, with the library as it was."""
     outcomes = []
     with _connect(library, create=True) as con:
-        con.execute("BEGIN TRANSACTION")
+        con.begin()
         try:
             for evaluation in evaluations:
                 outcomes.append(_add(con, evaluation, keep_older=keep_older))
-            con.execute("COMMIT")
+            con.commit()
         except BaseException:
-            con.execute("ROLLBACK")
+            con.rollback()
             raise
     return outcomes
 
 
 def _add(con: duckdb.DuckDBPyConnection, evaluation: Evaluation, *, keep_older: bool) -> str:
-    existing = con.execute("SELECT data_cutoff, finished, se_log_rate_ratio FROM evaluations "
-                           "WHERE study_key = $k AND is_current", {"k": evaluation.study_key}).fetchall()
+    key = {"study_key": evaluation.study_key}
+    existing = run_sql(con, "library/current_version", key).fetchall()
     outcome = "added"
     if existing:
         cutoff, finished, old_se = existing[0]
@@ -256,16 +246,15 @@ def _add(con: duckdb.DuckDBPyConnection, evaluation: Evaluation, *, keep_older: 
             raise LibraryError(f"{evaluation.label}: the library already holds a version on newer data "
                                f"(to {cutoff}); this one is to {evaluation.data_cutoff}")
         if keep_older:
-            con.execute("UPDATE evaluations SET is_current = false WHERE study_key = $k", {"k": evaluation.study_key})
+            run_sql(con, "library/keep_older", key)
             outcome = "kept older"
         else:
-            con.execute("DELETE FROM evaluations WHERE study_key = $k AND is_current", {"k": evaluation.study_key})
+            run_sql(con, "library/delete_current", key)
             outcome = "replaced"
         if old_se is not None and old_se > 0 and not evaluation.estimable:
             outcome += "\n" + no_longer_pooled(evaluation)
     values = {c: getattr(evaluation, c) for c in COLUMNS}
-    con.execute(f"INSERT INTO evaluations ({', '.join(COLUMNS)}) VALUES ({', '.join('$' + c for c in COLUMNS)})",
-                values)
+    run_sql(con, "library/insert_evaluation", values)
     return outcome
 
 
@@ -296,8 +285,7 @@ def add_outputs(library: Path, out_dirs: list[Path], *, keep_older: bool = False
 def read_library(library: Path) -> list[Evaluation]:
     """Every evaluation in the library (current and kept older versions), in a stable order."""
     with _connect(library, create=False) as con:
-        rows = con.execute(f"SELECT {', '.join(COLUMNS)} FROM evaluations "
-                           "ORDER BY programme_type NULLS LAST, council NULLS LAST, name, data_cutoff").fetchall()
+        rows = run_sql(con, "library/all_evaluations").fetchall()
     return [Evaluation(*row) for row in rows]
 
 
@@ -311,8 +299,8 @@ def remove_evaluations(library: Path, *, council: str | None, name: str) -> int:
     rows went. For the library's operator: a forged or mistaken entry leaves in one step."""
     with _connect(library, create=False, write=True) as con:
         key = study_key(council, name)
-        gone = con.execute("SELECT count(*) FROM evaluations WHERE study_key = $k", {"k": key}).fetchone()[0]
+        gone = run_sql(con, "library/count_evaluation", {"study_key": key}).fetchone()[0]
         if not gone:
             raise LibraryError(f"{library}: no evaluation '{name}' of council '{council or ''}' (see the site's list)")
-        con.execute("DELETE FROM evaluations WHERE study_key = $k", {"k": key})
+        run_sql(con, "library/delete_evaluation", {"study_key": key})
     return gone

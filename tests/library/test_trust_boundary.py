@@ -218,3 +218,20 @@ def test_fuzz_each_mutation_is_refused_in_one_line_or_pooled_and_the_site_always
                 assert result.i2 is None or 0 <= result.i2 <= 1
                 assert result.rate_ratio is None or 1e-6 < result.rate_ratio < 1e6
     assert accepted > 20 and refusals > 50, (accepted, refusals)  # both outcomes are exercised
+
+
+def test_the_librarys_queries_name_the_same_columns_in_the_same_order():
+    """Every query of the library lives in sql/library/ (issue 36, finding 4); the three that
+    list the evaluations table's columns list store.COLUMNS, in order."""
+    import re
+
+    from evaluation.db.queries import read_sql
+    from evaluation.library.store import COLUMNS
+
+    table = read_sql("library/evaluations_table")
+    created = re.findall(r"^\s*(\w+) (?:VARCHAR|BIGINT|DOUBLE|INTEGER|BOOLEAN)", table, re.M)
+    created += re.findall(r", (\w+) (?:VARCHAR|BIGINT|DOUBLE|INTEGER|BOOLEAN)", table)
+    inserted = re.findall(r"^\s+(\w+),?$", read_sql("library/insert_evaluation").split(") VALUES")[0], re.M)
+    selected = re.findall(r"^\s+(\w+),?$", read_sql("library/all_evaluations").split("FROM")[0], re.M)
+    assert sorted(created) == sorted(COLUMNS)
+    assert tuple(inserted) == COLUMNS and tuple(selected) == COLUMNS
