@@ -127,23 +127,21 @@ def remove_abandoned_work(*bases: Path | None) -> list[Path]:
                 key = folder.name.rsplit("-", 1)[-1]
                 if not _owned_private(folder) or (folder / KEPT).exists() or not re.fullmatch(r"[0-9a-f]{16}", key):
                     continue
-                lock = state_dir() / "locks" / f"{key}.lock"
-                if lock.exists() and not _free(lock):
+                lock = private_dir(state_dir() / "locks") / f"{key}.lock"
+                # hold that study's lock while its folder goes, so a run of it that starts now
+                # waits for nothing half-removed (it refuses at once, as for any busy folder)
+                fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    os.close(fd)
                     continue  # a run is using it
-                remove_work(folder)
-                removed.append(folder)
+                try:
+                    remove_work(folder)
+                    removed.append(folder)
+                finally:
+                    os.close(fd)  # closing releases the lock
     return removed
-
-
-def _free(lock: Path) -> bool:
-    fd = os.open(lock, os.O_RDWR | os.O_NOFOLLOW)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return True
-    except BlockingIOError:
-        return False
-    finally:
-        os.close(fd)
 
 
 @contextmanager

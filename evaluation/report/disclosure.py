@@ -166,9 +166,16 @@ def _before_after_view(out: dict, v: _View, n: int) -> None:
             rate = ratio(ba[f"offences_{when}"], days)
             ba[f"rate_per_365_days_at_risk_{when}"] = None if rate is None else 365 * rate
     ba["percent_change"] = _change(ba["offences_before"], ba["offences_after"])
-    ba["percent_change_ci95"] = _interval(ba.get("percent_change_ci95"))
-    for key in ("rate_ratio", "wilcoxon", "mcnemar"):
-        ba[key] = _test(ba.get(key))
+    # The before/after rate ratio is exactly a ratio of counts and days at risk, and the
+    # interval, the bootstrap interval of the change and the two tests are functions of the
+    # same few counts: shown from the exact data, a small cohort's offences could be solved
+    # for. Partners get the ratio of the rounded rates and no exact-data inference (the
+    # before/after comparison is level 1 evidence; the analyst's report has the intervals).
+    rate = {when: ratio(ba[f"offences_{when}"], ba.get(f"days_at_risk_{when}")) for when in ("before", "after")}
+    ba["rate_ratio"] = None if not ba.get("rate_ratio") else {
+        "estimate": ratio(rate["after"], rate["before"]), "ci95": None, "p_value": None,
+        "method": "ratio of the rounded offences per rounded day at risk (no interval in the partner view)"}
+    ba["percent_change_ci95"] = ba["wilcoxon"] = ba["mcnemar"] = None
     for row in ba["by_programme"]:
         name = row["programme"]
         for key in ("people", "offences_before", "offences_after", "people_with_offence_before",

@@ -130,6 +130,10 @@ def test_adds_are_all_or_nothing_and_a_row_can_be_removed(outputs, tmp_path):
     assert not library.exists() or read_library(library) == []
     add_outputs(library, [outputs["partner"], other])
     assert len(read_library(library)) == 2
+    # private (issue 35, 4: library files were 0644 and their folders 0755)
+    import stat
+
+    assert stat.S_IMODE(library.stat().st_mode) == 0o600 and stat.S_IMODE(library.parent.stat().st_mode) == 0o700
     assert remove_evaluations(library, council="Testshire", name="second") == 1
     assert [e.name for e in read_library(library)] == ["pilot"]
     build_site(library, tmp_path / "site")

@@ -201,3 +201,18 @@ def test_every_partner_output_renders_whatever_the_draws(runs, case):
         cli_lines(view)
         files = build_outputs(exact, manifest, audience="partner", threshold=THRESHOLD, view=view)
         assert "report.html" in files and "summary.md" in files
+
+
+@pytest.mark.parametrize("case", ["cohort of 12", "cohort of 25", "cohort of 200"])
+def test_the_before_after_rate_ratio_is_the_ratio_of_the_numbers_shown(runs, case):
+    """Found in review: the before/after rate ratio is exactly (offences after / days after)
+    / (offences before / days before); shown from the exact data to three figures, beside
+    its interval (whose midpoint on the log scale is the same number), it let a small
+    cohort's exact offences be solved for. Partners get the ratio of the shown numbers,
+    and no interval or test computed from the exact counts."""
+    view = partner_results(runs[case][0], THRESHOLD, key=KEY)[0]
+    ba = view["before_after"]
+    shown = (ba["offences_after"] / ba["days_at_risk_after"]) / (ba["offences_before"] / ba["days_at_risk_before"])
+    assert abs(ba["rate_ratio"]["estimate"] - shown) < 1e-3 * shown  # (the final pass keeps four figures)
+    assert ba["rate_ratio"]["ci95"] is None and ba["rate_ratio"]["p_value"] is None
+    assert ba["wilcoxon"] is None and ba["mcnemar"] is None and ba["percent_change_ci95"] is None
