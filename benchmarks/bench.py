@@ -43,12 +43,14 @@ TARGETS = {
 def _plain_read_seconds(data: Path, db: Path) -> float:
     import duckdb
 
+    from evaluation.db.queries import run_sql
+
     con = duckdb.connect(str(db))
     start = time.perf_counter()
     for path in sorted(data.glob("*.parquet")):
-        con.register("f", con.read_parquet(str(path)))
-        con.execute(f'CREATE TABLE "{path.stem}" AS SELECT * FROM f')  # benchmark baseline, fixed names
-        con.unregister("f")
+        con.register("plain_read", con.read_parquet(str(path)))
+        run_sql(con, "common/table_from_view", identifiers={"table": path.stem, "view": "plain_read"})
+        con.unregister("plain_read")
     seconds = time.perf_counter() - start
     con.close()
     return seconds

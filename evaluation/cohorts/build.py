@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from evaluation.db.queries import render_sql, run_sql
+from evaluation.db.queries import run_sql
 from evaluation.errors import ReoffendError, SettingsError
 from evaluation.load.contract import OFFENCE_GROUPS
 from evaluation.settings.model import StudySettings
@@ -158,7 +158,7 @@ def build_cohorts(con: duckdb.DuckDBPyConnection, settings: StudySettings) -> Co
     run_sql(con, "cohorts/participant_cohort", {**windows, "index_shift_days": settings.windows.index_shift_days})
     statuses = dict(run_sql(con, "cohorts/cohort_exclusions").fetchall())
     analysed = statuses.pop("analysed", 0)
-    submitted = con.execute(render_sql("common/table_row_count", {"table": "participant_cohort"})).fetchone()[0]
+    submitted = run_sql(con, "common/table_row_count", identifiers={"table": "participant_cohort"}).fetchone()[0]
     if submitted != analysed + sum(statuses.values()):
         raise ReoffendError(f"internal error: {submitted} submitted but {analysed} analysed + {statuses} excluded")
     if analysed == 0:
@@ -212,7 +212,7 @@ def build_cohorts(con: duckdb.DuckDBPyConnection, settings: StudySettings) -> Co
 
 def participant_outcomes(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """The per-person outcome table as a polars frame (person-level: keep it in the work folder)."""
-    return con.execute(render_sql("common/table_rows", {"table": "participant_outcomes"})).pl()
+    return run_sql(con, "common/table_rows", identifiers={"table": "participant_outcomes"}).pl()
 
 
 def category_counts(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
@@ -221,8 +221,8 @@ def category_counts(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 def unit_covariates(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Covariates of every unit in the study population (person-level: work folder only)."""
-    return con.execute(render_sql("common/table_rows", {"table": "unit_covariates"})).pl()
+    return run_sql(con, "common/table_rows", identifiers={"table": "unit_covariates"}).pl()
 
 
 def unit_outcomes(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    return con.execute(render_sql("common/table_rows", {"table": "unit_outcomes"})).pl()
+    return run_sql(con, "common/table_rows", identifiers={"table": "unit_outcomes"}).pl()

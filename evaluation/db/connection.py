@@ -8,13 +8,13 @@ from contextlib import contextmanager
 
 import duckdb
 
-from evaluation.db.queries import read_sql
+from evaluation.db.queries import run_sql
 
 
 def connect(path: str | os.PathLike | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with the project's session settings (sql/session_settings.sql)."""
     con = duckdb.connect(":memory:" if path is None else str(path), read_only=read_only)
-    con.execute(read_sql("session_settings"))
+    run_sql(con, "session_settings")
     return con
 
 

@@ -27,10 +27,11 @@ ALLOWED_IDENTIFIERS: frozenset[str] = frozenset(
     | {
         "participant_starts", "participant_cohort", "participant_outcomes", "window_offences", "custody_periods",
         "comparison_candidates", "study_population", "unit_outcomes", "unit_covariates", "matched_units",
-        "matcher_output",
+        "matcher_output", "plain_read",
     }
     # the session variables the staging checks read (sql/load/set_check_value.sql)
-    | {"cutoff", "true_words", "false_words", "person_id_pattern", "sexes", "categories", "disposals", "min_age"}
+    | {"cutoff", "true_words", "false_words", "person_id_pattern", "sexes", "categories", "disposals", "min_age",
+       "required_dates", "bounded_dates", "earliest_date", "on_or_after", "on_or_before"}
 )
 
 
@@ -76,17 +77,21 @@ def run_sql(
     name: str,
     params: Mapping[str, object] | None = None,
     identifiers: Mapping[str, str] | None = None,
+    header_names: frozenset[str] = frozenset(),
 ):
-    """Execute ``sql/<name>.sql`` binding the parameters it uses (and only those) from ``params``."""
-    text = render_sql(name, identifiers) if identifiers else read_sql(name)
+    """Execute ``sql/<name>.sql`` binding the parameters it uses (and only those) from ``params``.
+
+    The one way the project runs a query: ``identifiers`` fill the query's ``{{ name }}``
+    placeholders from the allow-list (or ``header_names``, see :func:`render_sql`), values
+    are bound, and each execution is timed when :data:`on_query` is set."""
+    text = render_sql(name, identifiers, header_names) if identifiers else read_sql(name)
     wanted = set(_PARAMETER.findall(text))
     given = params or {}
     missing = wanted - set(given)
     if missing:
         raise KeyError(f"query {name} needs parameter(s) {sorted(missing)}")
-    if on_query is None:
-        return con.execute(text, {k: v for k, v in given.items() if k in wanted})
     start = time.perf_counter()
     result = con.execute(text, {k: v for k, v in given.items() if k in wanted})
-    on_query(name, time.perf_counter() - start)
+    if on_query is not None:
+        on_query(name, time.perf_counter() - start)
     return result

@@ -8,6 +8,7 @@ and that ``docs/data-contract.md`` documents.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 CATEGORIES: tuple[str, ...] = (
@@ -64,6 +65,11 @@ class Column:
     required: bool = True
     description: str = ""
     allowed: tuple[str, ...] = ()
+    #: a date that must lie between EARLIEST_DATE and the data cut-off
+    bounded: bool = False
+    #: a date that must be on or after (or before) another date column of its table
+    on_or_after: str = ""
+    on_or_before: str = ""
 
     @property
     def duckdb_type(self) -> str:
@@ -120,8 +126,9 @@ OFFENCES = Table(
     description="One row per proven offence (conviction or caution).",
     columns=(
         Column("person_id", "text", description="must be in people"),
-        Column("offence_date", "date", description="date the offence was committed"),
-        Column("outcome_date", "date", description="date proven; on or after offence_date"),
+        Column("offence_date", "date", bounded=True, description="date the offence was committed"),
+        Column("outcome_date", "date", bounded=True, on_or_after="offence_date",
+               description="date proven; on or after offence_date"),
         Column("category", "enum", allowed=CATEGORIES, description="offence category"),
         Column("disposal", "enum", required=False, allowed=DISPOSALS, description="sentence or outcome"),
         Column("custody_days", "int", required=False, description="days in custody for this offence, >= 0"),
@@ -135,9 +142,10 @@ PARTICIPANTS = Table(
     columns=(
         Column("person_id", "text", description="must be in people"),
         Column("programme", "text", description="programme name"),
-        Column("start_date", "date", description="date the person started"),
-        Column("end_date", "date", required=False, description="date the person left; on or after start_date"),
-        Column("referral_date", "date", required=False,
+        Column("start_date", "date", bounded=True, description="date the person started"),
+        Column("end_date", "date", required=False, on_or_after="start_date",
+               description="date the person left; on or after start_date"),
+        Column("referral_date", "date", required=False, on_or_before="start_date",
                description="date the person was referred; on or before start_date. When given, their record is "
                "measured as at the latest conviction, caution or release on or before it"),
         Column("referral_source", "text", required=False, description="e.g. prison, probation, yot"),
@@ -150,8 +158,9 @@ CUSTODY = Table(
     description="Periods in custody (optional). An empty custody_end means still in custody.",
     columns=(
         Column("person_id", "text", description="must be in people"),
-        Column("custody_start", "date", description="first day in custody"),
-        Column("custody_end", "date", required=False, description="release date; on or after custody_start"),
+        Column("custody_start", "date", bounded=True, description="first day in custody"),
+        Column("custody_end", "date", required=False, on_or_after="custody_start",
+               description="release date; on or after custody_start"),
     ),
 )
 
@@ -160,3 +169,20 @@ TABLES: tuple[Table, ...] = (PEOPLE, OFFENCES, PARTICIPANTS, CUSTODY)
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 
 FILE_SUFFIXES: tuple[str, ...] = (".csv", ".parquet")
+
+
+#: The date columns of every table, whose checks (sql/staging/macros.sql, date_problem) read
+#: their rules from here: required, bounded, and ordered against another date column.
+DATE_COLUMNS: tuple[Column, ...] = tuple(c for t in TABLES for c in t.columns if c.type == "date")
+
+
+def date_rules() -> dict[str, object]:
+    """The contract's date rules as the values the staging checks read (load/set_check_value;
+    a dict becomes a MAP, load/set_check_map)."""
+    return {
+        "required_dates": [c.name for c in DATE_COLUMNS if c.required],
+        "bounded_dates": [c.name for c in DATE_COLUMNS if c.bounded],
+        "earliest_date": dt.date.fromisoformat(EARLIEST_DATE),
+        "on_or_after": {c.name: c.on_or_after for c in DATE_COLUMNS if c.on_or_after},
+        "on_or_before": {c.name: c.on_or_before for c in DATE_COLUMNS if c.on_or_before},
+    }

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from evaluation.db.connection import connect
-from evaluation.db.queries import read_sql, render_sql, run_sql
+from evaluation.db.queries import run_sql
 from evaluation.errors import DataFileError, ReoffendError
 from evaluation.files.atomic import atomic_write_text, private_dir, private_file
 from evaluation.load import contract
@@ -211,11 +211,11 @@ def _parquet_columns(path: Path, table: Table) -> tuple[set[str], list[str]]:
 
 
 def _row_count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    return con.execute(render_sql("common/table_row_count", {"table": table})).fetchone()[0]
+    return run_sql(con, "common/table_row_count", identifiers={"table": table}).fetchone()[0]
 
 
 def _rejected_count(con: duckdb.DuckDBPyConnection, table_name: str) -> int:
-    return con.execute(read_sql("load/rejected_count"), {"table_name": table_name}).fetchone()[0]
+    return run_sql(con, "load/rejected_count", {"table_name": table_name}).fetchone()[0]
 
 
 def _reader_columns(header: list[str], table: Table) -> dict[str, str]:
@@ -243,16 +243,14 @@ def _read_file(con: duckdb.DuckDBPyConnection, table: Table, path: Path, scratch
         if scan.bad:
             source = write_without_bad_lines(path, scan, scratch / f".{table.name}.{os.getpid()}.scan.csv")
         try:
-            con.execute(
-                render_sql("load/read_csv", names),
-                {"path": str(source), "columns": _reader_columns(header, table), "max_line": MAX_LINE_BYTES},
-            )
+            run_sql(con, "load/read_csv", {"path": str(source), "columns": _reader_columns(header, table),
+                                           "max_line": MAX_LINE_BYTES}, names)
         except duckdb.Error as exc:
             raise DataFileError(f"could not be read as CSV: {str(exc).splitlines()[0]}", file=str(path)) from None
         finally:
             if source != path:
                 source.unlink(missing_ok=True)
-        bad_encoding = con.execute(read_sql("load/reader_encoding_error")).fetchone()
+        bad_encoding = run_sql(con, "load/reader_encoding_error").fetchone()
         if bad_encoding is not None:
             raise DataFileError(f"file is not valid UTF-8 (line {bad_encoding[0]})", file=str(path))
         first_line = 2
@@ -260,31 +258,31 @@ def _read_file(con: duckdb.DuckDBPyConnection, table: Table, path: Path, scratch
         present, ignored = _parquet_columns(path, table)
         missing = [c.name for c in table.columns if c.name not in present]
         if "file_row_number" in present:
-            con.execute(render_sql("load/read_parquet_renumbered", names), {"path": str(path)})
-            con.execute(render_sql("load/number_rows", names))
+            run_sql(con, "load/read_parquet_renumbered", {"path": str(path)}, names)
+            run_sql(con, "load/number_rows", identifiers=names)
             present = present - {"file_row_number"}
         elif missing:
-            con.execute(render_sql("load/read_parquet_copy", names), {"path": str(path)})
+            run_sql(con, "load/read_parquet_copy", {"path": str(path)}, names)
         else:
             # A connection-scoped view, not a copy; the path goes in as an argument, not SQL text.
             con.register(read_name, con.read_parquet(str(path), file_row_number=True))
-        con.execute(read_sql("load/reader_errors_none"))
+        run_sql(con, "load/reader_errors_none")
         first_line = 1
     for column in table.columns:
         if column.name not in present:
-            con.execute(render_sql("load/add_missing_column", {"table": read_name, "column": column.name}))
+            run_sql(con, "load/add_missing_column", identifiers={"table": read_name, "column": column.name})
     if scan is not None:
         run_sql(con, "load/skipped_lines", {"blank_lines": scan.blank})
-        con.execute(render_sql("load/reader_shift", names), {"first_line": first_line})
-        con.execute(render_sql("load/raw_lines", names))
+        run_sql(con, "load/reader_shift", {"first_line": first_line}, names)
+        run_sql(con, "load/raw_lines", identifiers=names)
     else:
-        con.execute(render_sql("load/raw_lines_parquet", names))
-    con.execute(read_sql("load/reader_rejects"), {"table_name": table.name, "source_file": path.name})
+        run_sql(con, "load/raw_lines_parquet", identifiers=names)
+    run_sql(con, "load/reader_rejects", {"table_name": table.name, "source_file": path.name})
     if scan is not None and scan.bad:
         run_sql(con, "load/scanned_reasons", {"table_name": table.name, "lines": list(scan.bad),
                                                  "reasons": list(scan.bad.values())})
-    reader_rejected = con.execute(read_sql("load/reader_rejected_lines")).fetchone()[0]
-    con.execute(read_sql("load/reader_errors_drop"))
+    reader_rejected = run_sql(con, "load/reader_rejected_lines").fetchone()[0]
+    run_sql(con, "load/reader_errors_drop")
     rows = _row_count(con, raw_name)
     if scan is not None and rows + reader_rejected != scan.data_lines:
         raise DataFileError(
@@ -341,8 +339,8 @@ def load_data(
     con = connect(tmp_path)
     try:
         private_file(tmp_path)
-        con.execute(read_sql("staging/macros"))
-        con.execute(read_sql("load/rejects_table"))
+        run_sql(con, "staging/macros")
+        run_sql(con, "load/rejects_table")
         read_counts: dict[str, int] = {}
         ignored_columns: dict[str, list[str]] = {}
         for table in contract.TABLES:
@@ -355,7 +353,7 @@ def load_data(
             if read_counts[table.name] == 0 and table.required:
                 raise DataFileError("file has a header but no rows", file=str(files[table.name]))
         if cutoff is None:
-            cutoff = con.execute(read_sql("staging/data_cutoff")).fetchone()[0]
+            cutoff = run_sql(con, "staging/data_cutoff").fetchone()[0]
             if cutoff is None:
                 if read_counts["offences"] and _row_count(con, "raw_offences") == 0:
                     first = run_sql(con, "load/first_rejects", {"table_name": "offences"}).fetchall()
@@ -376,9 +374,13 @@ def load_data(
             "categories": list(contract.CATEGORIES),
             "disposals": list(contract.DISPOSALS),
             "min_age": contract.MIN_AGE_AT_OFFENCE,
+            **contract.date_rules(),
         }
         for name, value in check_values.items():
-            con.execute(render_sql("load/set_check_value", {"name": name}), {"value": value})
+            if isinstance(value, dict):
+                run_sql(con, "load/set_check_map", {"keys": list(value), "values": list(value.values())}, {"name": name})
+            else:
+                run_sql(con, "load/set_check_value", {"value": value}, {"name": name})
         run_sql(con, "staging/enum_category", {"categories": list(contract.CATEGORIES)})
         run_sql(con, "staging/enum_disposal", {"disposals": list(contract.DISPOSALS)})
         counts: dict[str, TableCounts] = {}
@@ -386,22 +388,20 @@ def load_data(
             names = {"table": table.name, "checked": f"{table.name}_checked"}
             if table.name in files:
                 say(f"checking {table.name}")
-                con.execute(read_sql(f"staging/{table.name}_checked"))
+                run_sql(con, f"staging/{table.name}_checked")
                 unique_ids = table is contract.PEOPLE  # one row per person: no dictionary for its ids
                 if unique_ids:
-                    con.execute(read_sql("load/unique_text_storage"))
-                con.execute(render_sql("load/checked_loaded", names))
+                    run_sql(con, "load/unique_text_storage")
+                run_sql(con, "load/checked_loaded", identifiers=names)
                 if unique_ids:
-                    con.execute(read_sql("load/checkpoint"))
-                    con.execute(read_sql("session_settings"))  # restored for the other tables
+                    run_sql(con, "load/checkpoint")
+                    run_sql(con, "session_settings")  # restored for the other tables
                 if _row_count(con, table.name) + _rejected_count(con, table.name) != read_counts[table.name]:
                     # Some rows failed a check: a second pass over the file records why.
-                    con.execute(
-                        render_sql("load/checked_rejects", names),
-                        {"table_name": table.name, "source_file": files[table.name].name},
-                    )
+                    run_sql(con, "load/checked_rejects",
+                            {"table_name": table.name, "source_file": files[table.name].name}, names)
             else:
-                con.execute(render_sql(f"staging/{table.name}_empty", names))
+                run_sql(con, f"staging/{table.name}_empty", identifiers=names)
             loaded = _row_count(con, table.name)
             rejected = _rejected_count(con, table.name)
             counts[table.name] = TableCounts(read_counts.get(table.name, 0), loaded, rejected)
@@ -410,8 +410,8 @@ def load_data(
                     f"internal error: {table.name} read {counts[table.name].read} rows but loaded {loaded} "
                     f"and rejected {rejected}"
                 )
-        con.execute(read_sql("load/load_metadata"), {"data_cutoff": cutoff})
-        rejects = con.execute(read_sql("load/rejects_in_order")).pl()
+        run_sql(con, "load/load_metadata", {"data_cutoff": cutoff})
+        rejects = run_sql(con, "load/rejects_in_order").pl()
     except BaseException:
         con.close()
         tmp_path.unlink(missing_ok=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from evaluation.db.connection import connect
-from evaluation.db.queries import render_sql
+from evaluation.db.queries import run_sql
 from evaluation.errors import DataFileError, SettingsError
 from evaluation.files.atomic import private_file
 from evaluation.files.output_folder import check_output_folder, write_folder
@@ -32,12 +32,16 @@ _BLOCK = 64  # SHA-256 block size
 _COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
 
-def key_from_environment() -> bytes:
-    value = os.environ.get(KEY_VARIABLE, "")
-    key = value.encode("utf-8")
+def _check_key_variety(key: bytes) -> None:
     if len(key) >= MIN_KEY_BYTES and len(set(key)) < 8:
         raise SettingsError(f"{KEY_VARIABLE} repeats a few characters ({len(set(key))} different): use a random "
                             "secret, for example `python3 -c 'import secrets; print(secrets.token_hex(32))'`")
+
+
+def key_from_environment() -> bytes:
+    value = os.environ.get(KEY_VARIABLE, "")
+    key = value.encode("utf-8")
+    _check_key_variety(key)
     if len(key) < MIN_KEY_BYTES:
         raise SettingsError(
             f"set {KEY_VARIABLE} to a secret of at least {MIN_KEY_BYTES} bytes (it is "
@@ -90,9 +94,7 @@ def pseudonymise(
     the output-folder policy (a new or empty folder, or one this tool wrote)."""
     say = progress or (lambda _m: None)
     in_dir, out_dir = Path(in_dir), Path(out_dir)
-    if len(key) >= MIN_KEY_BYTES and len(set(key)) < 8:
-        raise SettingsError(f"{KEY_VARIABLE} repeats a few characters ({len(set(key))} different): use a random "
-                            "secret, for example `python3 -c 'import secrets; print(secrets.token_hex(32))'`")
+    _check_key_variety(key)
     if len(key) < MIN_KEY_BYTES:
         raise SettingsError(f"the key must be at least {MIN_KEY_BYTES} bytes")
     if not _COLUMN.match(id_column):
@@ -131,15 +133,12 @@ def pseudonymise(
             for path, (source, header) in sources.items():
                 say(f"pseudonymising {path.name}")
                 con.register("pseudonymise_source", source)
-                query = render_sql("load/pseudonymised", {"id_column": id_column}, frozenset(header))
-                result = con.sql(query, params={"inner_pad": inner, "outer_pad": outer})
                 target = staging / path.name
                 try:
-                    if path.suffix == ".csv":
-                        result.write_csv(str(target), header=True)
-                    else:
-                        result.write_parquet(str(target))
-                    files[path.name] = con.execute("SELECT count(*) FROM pseudonymise_source").fetchone()[0]
+                    files[path.name] = run_sql(
+                        con, "load/pseudonymised",
+                        {"inner_pad": inner, "outer_pad": outer, "path": str(target), "format": path.suffix[1:]},
+                        {"id_column": id_column}, frozenset(header)).fetchone()[0]
                 except duckdb.Error as exc:
                     raise DataFileError(f"cannot be read ({str(exc).splitlines()[0]}); nothing was written",
                                         file=str(path)) from None

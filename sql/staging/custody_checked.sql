@@ -1,6 +1,7 @@
 -- custody_checked: every row of the optional custody file, typed, with its line number
 -- and the first check it fails. An empty custody_end means still in custody at the
--- cut-off. Needs the loaded people table.
+-- cut-off. Needs the loaded people table. The date checks are date_problem's
+-- (macros.sql), with their rules from the contract.
 -- A view: the load reads it once to keep the rows that pass (load/checked_loaded), and
 -- again for the reasons only when some rows failed (load/checked_rejects). The checks'
 -- values are bound parameters held as session variables (load/set_check_value).
@@ -22,23 +23,12 @@ typed AS (
 )
 SELECT
     t.line, t.person_id, t.custody_start, t.custody_end,
-    CASE
-        WHEN t.person_id IS NULL
-            THEN {'column_name': 'person_id', 'reason': 'person_id is missing'}
-        WHEN blank(t.custody_start_value)
-            THEN {'column_name': 'custody_start', 'reason': 'custody_start is missing'}
-        WHEN t.custody_start IS NULL
-            THEN {'column_name': 'custody_start', 'reason': 'custody_start ' || shown(clean_text(t.custody_start_value)) || ' is not a real date in YYYY-MM-DD form'}
-        WHEN t.custody_start < DATE '1900-01-01'
-            THEN {'column_name': 'custody_start', 'reason': 'custody_start ' || shown(clean_text(t.custody_start_value)) || ' is before 1900'}
-        WHEN t.custody_start > getvariable('cutoff')
-            THEN {'column_name': 'custody_start', 'reason': 'custody_start ' || shown(clean_text(t.custody_start_value)) || ' is after the data cut-off'}
-        WHEN NOT blank(t.custody_end_value) AND t.custody_end IS NULL
-            THEN {'column_name': 'custody_end', 'reason': 'custody_end ' || shown(clean_text(t.custody_end_value)) || ' is not a real date in YYYY-MM-DD form'}
-        WHEN t.custody_end < t.custody_start
-            THEN {'column_name': 'custody_end', 'reason': 'custody_end ' || shown(clean_text(t.custody_end_value)) || ' is before custody_start'}
-        WHEN p.person_id IS NULL
-            THEN {'column_name': 'person_id', 'reason': 'person_id ' || shown(t.person_id) || ' is not in people'}
-    END AS problem
+    coalesce(
+        CASE WHEN t.person_id IS NULL THEN {'column_name': 'person_id', 'reason': 'person_id is missing'} END,
+        date_problem('custody_start', t.custody_start_value, t.custody_start, NULL),
+        date_problem('custody_end', t.custody_end_value, t.custody_end, t.custody_start),
+        CASE WHEN p.person_id IS NULL
+                 THEN {'column_name': 'person_id', 'reason': 'person_id ' || shown(t.person_id) || ' is not in people'} END
+    ) AS problem
 FROM typed AS t
 LEFT JOIN people AS p ON p.person_id = t.person_id;

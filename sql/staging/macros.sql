@@ -47,3 +47,25 @@ CREATE OR REPLACE TEMP MACRO as_number(x) AS
     CASE WHEN typeof(x) IN ('DOUBLE', 'TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'UTINYINT', 'USMALLINT', 'UINTEGER')
               THEN TRY_CAST(x AS DOUBLE)
          ELSE TRY_CAST(clean_text(x) AS DOUBLE) END;
+
+-- Every check of a date column, with its rules from the data contract (contract.date_rules,
+-- held as session variables): missing when required, a real date, between the earliest
+-- date and the cut-off when bounded, and on or after / on or before another date column
+-- of its row (`other`, NULL when it has none). NULL when the value passes. `x` is the
+-- value as read, `d` the date parsed from it. A query combines these with its other checks
+-- in coalesce(), which returns the first problem found.
+CREATE OR REPLACE TEMP MACRO date_problem(name, x, d, other) AS
+    CASE WHEN blank(x) THEN
+              CASE WHEN list_contains(getvariable('required_dates'), name)
+                   THEN {'column_name': name, 'reason': name || ' is missing'} END
+         WHEN d IS NULL
+              THEN {'column_name': name, 'reason': name || ' ' || shown(clean_text(x)) || ' is not a real date in YYYY-MM-DD form'}
+         WHEN list_contains(getvariable('bounded_dates'), name) AND d < getvariable('earliest_date')
+              THEN {'column_name': name, 'reason': name || ' ' || shown(clean_text(x)) || ' is before ' || year(getvariable('earliest_date'))}
+         WHEN list_contains(getvariable('bounded_dates'), name) AND d > getvariable('cutoff')
+              THEN {'column_name': name, 'reason': name || ' ' || shown(clean_text(x)) || ' is after the data cut-off'}
+         WHEN d < other AND getvariable('on_or_after')[name] IS NOT NULL
+              THEN {'column_name': name, 'reason': name || ' ' || shown(clean_text(x)) || ' is before ' || getvariable('on_or_after')[name]}
+         WHEN d > other AND getvariable('on_or_before')[name] IS NOT NULL
+              THEN {'column_name': name, 'reason': name || ' ' || shown(clean_text(x)) || ' is after ' || getvariable('on_or_before')[name]}
+    END;

@@ -1,0 +1,2 @@
+-- A table copied whole from a registered relation (the benchmark's plain read).
+CREATE TABLE {{ table }} AS SELECT * FROM {{ view }};
