@@ -17,7 +17,7 @@ import signal
 from pathlib import Path
 
 from evaluation.errors import SettingsError
-from evaluation.settings.model import load_study, study_operations
+from evaluation.settings.model import study_with_operations
 
 
 def _deployments(studies_dir: Path, make) -> list:
@@ -30,11 +30,10 @@ def _deployments(studies_dir: Path, make) -> list:
         raise SettingsError(f"{studies_dir}: no study files (*.toml)")
     made, names = [], set()
     for path in paths:
-        settings = load_study(path)
+        settings, schedule, notify = study_with_operations(path)  # the file parsed once
         if settings.name in names:
             raise SettingsError(f"{path}: another study is also named '{settings.name}'; names must differ")
         names.add(settings.name)
-        schedule, notify = study_operations(path)
         made.append(make(
             name=settings.name,
             parameters={"settings": settings.record(), "notify": notify},

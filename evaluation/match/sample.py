@@ -297,7 +297,7 @@ class MatchResult:
 
     covariates: tuple[str, ...]
     covariates_dropped: tuple[str, ...]
-    settings: dict
+    caliper_width: float | None  # the caliper on the distance scale (the study records it in SDs)
     counts: MatchCounts
     coefficients: dict[str, float]
     converged: bool
@@ -305,19 +305,10 @@ class MatchResult:
     overlap: PropensityOverlap | None = None
 
     @classmethod
-    def from_matcher(cls, matcher: PropensityMatcher, settings: StudySettings, used, dropped) -> MatchResult:
+    def from_matcher(cls, matcher: PropensityMatcher, used, dropped) -> MatchResult:
         return cls(
             covariates=tuple(used), covariates_dropped=tuple(dropped),
-            settings={
-                "caliper": settings.matching.caliper,
-                "caliper_width": clean_number(matcher.caliper_width_),
-                "distance": settings.matching.distance,
-                "ratio": settings.matching.ratio,
-                "replace": settings.matching.replace,
-                "order": settings.matching.order,
-                "exact": list(settings.matching.exact),
-                "mahalanobis": list(settings.matching.mahalanobis),
-            },
+            caliper_width=clean_number(matcher.caliper_width_),
             counts=matcher.counts_, coefficients=dict(matcher.coef_), converged=matcher.converged_,
             balance=matcher.balance_, overlap=matcher.overlap_,
         )
@@ -326,7 +317,7 @@ class MatchResult:
         return {
             "covariates": list(self.covariates),
             "covariates_dropped": list(self.covariates_dropped),
-            "settings": dict(self.settings),
+            "caliper_width": self.caliper_width,
             "counts": self.counts.to_dict(),
             "propensity_model": {
                 "method": "logistic regression (statsmodels Logit)",
@@ -354,4 +345,4 @@ def run_match(settings: StudySettings, context=None) -> MatchResult:
         context.match_frame = frame
         context.fits = {(tuple(settings.matching.covariates), tuple(settings.matching.exact)): matcher.propensity_fit_}
         context.matched = None  # the stored sample is new
-    return MatchResult.from_matcher(matcher, settings, used, dropped)
+    return MatchResult.from_matcher(matcher, used, dropped)

@@ -204,7 +204,7 @@ def _figures(view: dict, audience: str) -> dict[str, charts.Figure]:
         if overlap and audience == "analyst":
             figures["figures/overlap.svg"] = charts.overlap_chart(overlap)
         figures["figures/love_plot.svg"] = charts.love_plot(m["matching"]["balance"]["covariates"],
-                                                            distance=m["matching"]["settings"]["distance"])
+                                                            distance=view["study"]["distance"])
         survival = m["time_to_first_reoffence"]
         if audience == "analyst" and survival.get("shown") and survival.get("curves"):
             figures["figures/km.svg"] = charts.km_chart(survival["curves"], after_days=view["study"]["after_days"])

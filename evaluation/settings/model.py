@@ -384,14 +384,10 @@ class StudySettings(BaseModel):
         return out
 
 
-def load_study(path: str | Path, overrides: dict[str, Any] | None = None) -> StudySettings:
-    """Read a TOML study file; relative paths in it are relative to the file.
-
-    ``overrides`` (flat names, e.g. from the command line) replace the file's values; None
-    values are ignored."""
+def _read_study_file(path: Path) -> dict[str, Any]:
+    """A study file's ``[study]`` table (or its top level), parsed once, with one-line errors."""
     import tomllib
 
-    path = Path(path)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -400,8 +396,21 @@ def load_study(path: str | Path, overrides: dict[str, Any] | None = None) -> Stu
         raise SettingsError(f"{path}: not UTF-8 text; save the study file as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{path}: not valid TOML ({exc})") from None
-    study = dict(raw.get("study", raw))
-    study.pop("schedule", None)  # read by study_operations: they do not change results
+    return dict(raw.get("study", raw))
+
+
+def load_study(path: str | Path, overrides: dict[str, Any] | None = None) -> StudySettings:
+    """Read a TOML study file; relative paths in it are relative to the file.
+
+    ``overrides`` (flat names, e.g. from the command line) replace the file's values; None
+    values are ignored."""
+    path = Path(path)
+    return _study_settings(path, _read_study_file(path), overrides)
+
+
+def _study_settings(path: Path, study: dict[str, Any], overrides: dict[str, Any] | None = None) -> StudySettings:
+    study = dict(study)
+    study.pop("schedule", None)  # operations (study_with_operations): they do not change results
     study.pop("notify", None)
     for key in ("data_dir", "out_dir", "work_dir", "library", "library_site"):
         if isinstance(study.get(key), str):
@@ -435,20 +444,15 @@ def study_settings(study: str | Path | None = None, **overrides: Any) -> StudySe
     return StudySettings(**given)
 
 
-def study_operations(path: str | Path) -> tuple[dict | None, str | None]:
-    """A study file's operations, which do not change its results: its
-    ``[study.schedule]`` (``{"cron": ..., "timezone": ...}`` or None) and the Prefect
-    notification block its ``[study.notify]`` names for a failed run (``on_failure =
+def study_with_operations(path: str | Path) -> tuple[StudySettings, dict | None, str | None]:
+    """A study file read once: its settings, and its operations, which do not change its
+    results: its ``[study.schedule]`` (``{"cron": ..., "timezone": ...}`` or None) and the
+    Prefect notification block its ``[study.notify]`` names for a failed run (``on_failure =
     "custom-webhook/ops-alerts"``, a block type's slug and the block's name, or None)."""
-    import tomllib
-
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise SettingsError(f"{path}: not UTF-8 text; save the study file as UTF-8") from None
-    study = raw.get("study", raw)
-    return _schedule(path, study.get("schedule")), _notify(path, study.get("notify"))
+    study = _read_study_file(path)
+    return (_study_settings(path, study), _schedule(path, study.get("schedule")),
+            _notify(path, study.get("notify")))
 
 
 def _notify(path: Path, notify: Any) -> str | None:

@@ -222,14 +222,33 @@ def test_an_io_step_retries_only_an_error_that_can_pass(monkeypatch, tmp_path, s
 
 def test_a_study_names_its_failure_notification_as_a_prefect_block(tmp_path):
     from evaluation.errors import SettingsError
-    from evaluation.settings.model import load_study, study_operations
+    from evaluation.settings.model import load_study, study_with_operations
 
     study = tmp_path / "s.toml"
     base = f'[study]\nname = "s"\ndata_dir = "{tmp_path}"\nout_dir = "{tmp_path / "o"}"\n'
     study.write_text(base + '[study.schedule]\ncron = "0 6 2 * *"\n[study.notify]\non_failure = "slack-webhook/ops"\n')
-    assert study_operations(study) == ({"cron": "0 6 2 * *", "timezone": "UTC"}, "slack-webhook/ops")
+    settings, schedule, notify = study_with_operations(study)
+    assert (schedule, notify) == ({"cron": "0 6 2 * *", "timezone": "UTC"}, "slack-webhook/ops")
+    assert settings == load_study(study)
     assert load_study(study).name == "s"  # operations do not reach the settings (or results)
     for bad in ('"https://hooks.example/x"', '"ops"', "3", '"a/b c"'):
         study.write_text(base + f"[study.notify]\non_failure = {bad}\n")
         with pytest.raises(SettingsError, match="saved Prefect notification block"):
-            study_operations(study)
+            study_with_operations(study)
+
+
+def test_serve_reads_each_study_file_once(tmp_path, monkeypatch):
+    """Found: serve parsed each study's TOML twice (settings, then schedule and notification)."""
+    import tomllib
+
+    from flows.serve import _deployments
+
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.toml").write_text(
+            f'[study]\nname = "{name}"\ndata_dir = "d"\nout_dir = "o-{name}"\n[study.schedule]\ncron = "0 6 * * *"\n')
+    parsed = []
+    real = tomllib.loads
+    monkeypatch.setattr(tomllib, "loads", lambda text: parsed.append(text) or real(text))
+    made = _deployments(tmp_path, lambda **kw: kw)
+    assert [m["name"] for m in made] == ["a", "b"] and all(m["schedules"] for m in made)
+    assert len(parsed) == 2

@@ -9,7 +9,7 @@ import os
 import pytest
 
 from evaluation.errors import DataFileError, SettingsError
-from evaluation.settings.model import StudySettings, load_study, study_operations
+from evaluation.settings.model import StudySettings, load_study, study_with_operations
 
 
 @pytest.mark.parametrize("setting, value, match", [
@@ -31,7 +31,7 @@ def test_an_out_of_bounds_setting_is_refused_in_one_line(tmp_path, setting, valu
 def test_a_study_file_that_is_not_utf8_is_refused(tmp_path):
     study = tmp_path / "s.toml"
     study.write_bytes(b'[study]\nname = "caf\xe9"\ndata_dir = "d"\nout_dir = "o"\n')
-    for read in (load_study, study_operations):
+    for read in (load_study, study_with_operations):
         with pytest.raises(SettingsError, match="not UTF-8"):
             read(study)
 
