@@ -16,6 +16,7 @@ import polars as pl
 from evaluation.db.queries import run_sql
 from evaluation.errors import ReoffendError, SettingsError
 from evaluation.load.contract import OFFENCE_GROUPS
+from evaluation.load.preflight import check_programmes
 from evaluation.settings.model import StudySettings
 
 #: Fewer analysed participants than this are too few to build a matched comparison group:
@@ -145,11 +146,8 @@ def build_cohorts(con: duckdb.DuckDBPyConnection, settings: StudySettings) -> Co
     """Create the participant cohort, the comparison candidates, the study population and
     its outcomes and covariates in the database."""
     known = programme_names(con)
-    unknown = [p for p in settings.data.programmes if p not in known]
-    if unknown:
-        raise SettingsError(
-            f"programme(s) not in the data: {', '.join(map(repr, unknown))}; the data has: {', '.join(map(repr, known))}"
-        )
+    # after the preflight's check of the file: every row naming a programme may have been rejected
+    check_programmes(settings.data.programmes, known, where="the loaded data (see rejects.csv)")
     programmes = tuple(settings.data.programmes) or tuple(known)
     cutoff = run_sql(con, "cohorts/data_cutoff").fetchone()[0]
     data_start = run_sql(con, "cohorts/data_start").fetchone()[0]

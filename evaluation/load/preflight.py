@@ -47,6 +47,14 @@ def programme_starts(participants: Path) -> dict[str, dt.date | None]:
     return dict(rows)
 
 
+def check_programmes(chosen, known, *, where: str = "the data") -> None:
+    """A one-line error naming the chosen programmes that ``known`` lacks, and those it has."""
+    unknown = [p for p in chosen if p not in known]
+    if unknown:
+        raise SettingsError(f"programme(s) not in {where}: {', '.join(map(repr, unknown))}; it has: "
+                            f"{', '.join(map(repr, sorted(known)))} (see --programme)")
+
+
 #: The most programmes one evaluation pools (the subgroups and the report list each one).
 MAX_PROGRAMMES = 1000
 
@@ -59,10 +67,7 @@ def preflight(settings: StudySettings) -> None:
     if not settings.data.programmes and len(starts) > MAX_PROGRAMMES:
         raise SettingsError(f"the participants file names {len(starts):,} programmes, more than the {MAX_PROGRAMMES:,} "
                             "one evaluation pools; choose them with --programme (or evaluate them as a batch)")
-    unknown = [p for p in settings.data.programmes if p not in starts]
-    if unknown:
-        raise SettingsError(f"programme(s) not in the data: {', '.join(map(repr, unknown))}; the data has: "
-                            f"{', '.join(map(repr, sorted(starts)))} (see --programme)")
+    check_programmes(settings.data.programmes, starts)
     chosen = [starts[p] for p in (settings.data.programmes or starts) if starts.get(p)]
     cutoff, windows = settings.data.cutoff, settings.windows
     if cutoff is not None and chosen:

@@ -115,7 +115,7 @@ def test_programme_filter_sets_the_index_from_that_programme(folder, tmp_path):
 
 
 def test_unknown_programme_is_a_clear_error(folder, tmp_path):
-    with pytest.raises(SettingsError, match="not in the data"):
+    with pytest.raises(SettingsError, match="not in the loaded data .*'Nope'; it has: 'OLASS'"):
         run_cohort(folder, tmp_path, [], programmes=("Nope",))
 
 
