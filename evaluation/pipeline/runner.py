@@ -88,6 +88,14 @@ def run_evaluation(settings: StudySettings) -> dict:
     return values["results"]
 
 
+def run_results(settings: StudySettings) -> dict:
+    """The results of every step up to their assembly, writing no output files (what
+    :func:`run_evaluation` returns, without the write and library steps)."""
+    last = next(i for i, step in enumerate(declared.STEPS) if step.key == "results")
+    with evaluation_session(settings) as context:
+        return run_steps(settings, steps=declared.STEPS[: last + 1], context=context)["results"]
+
+
 def audience_view(settings: StudySettings, results: dict) -> dict:
     """What the study's audience may see of the results (the partner view is disclosure-controlled)."""
     from evaluation.report.build import audience_view as view

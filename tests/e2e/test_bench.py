@@ -10,7 +10,7 @@ from evaluation.pipeline.steps import STEPS, has_library
 
 def test_benchmark_smoke(tmp_path):
     report = bench.run([0.002, 0.004], repeats=1, out_path=tmp_path / "bench.json", seed=3,
-                       progress=lambda _m: None, time_prefect=False, profile_size=0.004)
+                       progress=lambda _m: None, time_prefect=False, profile_size=0.004, library_counts=(10, 20))
     written = json.loads((tmp_path / "bench.json").read_text())
     assert written == json.loads(json.dumps(report))
     small, large = report["sizes"]
@@ -29,3 +29,4 @@ def test_benchmark_smoke(tmp_path):
     assert [s["step"] for s in profile["steps"]] == [s.key for s in STEPS if s.when is not has_library]
     assert all(s["top_by_own_time"] and s["top_by_own_time"][0]["own_seconds"] >= 0 for s in profile["steps"])
     assert any(q["query"] == "sql/outcomes/unit_covariates.sql" for q in profile["slowest_queries"])
+    assert [row["evaluations"] for row in report["library"]["rows"]] == [10, 20]

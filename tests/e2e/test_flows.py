@@ -20,7 +20,7 @@ from evaluation.settings.model import StudySettings  # noqa: E402
 from flows.evaluate import evaluate  # noqa: E402
 from synthetic_data import SOUTHAMPTON, generate  # noqa: E402
 
-SMALL = replace(SOUTHAMPTON, people=8000, participants=200)
+SMALL = replace(SOUTHAMPTON, people=3000, participants=80)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -42,8 +42,8 @@ def settings(data, out, **kw):
 
 def test_flow_end_to_end(small_data, tmp_path):
     results = evaluate(settings(small_data, tmp_path / "out"))
-    assert results["cohort"]["participants"] == 200
-    assert results["matched"]["treated"] > 150
+    assert results["cohort"]["participants"] == SMALL.participants
+    assert results["matched"]["treated"] > 0.75 * SMALL.participants
     files = {p.name for p in (tmp_path / "out").iterdir()}
     assert {"manifest.json", "results.json", "summary.md", "report.html", "tables", "figures"} <= files
     assert json.loads((tmp_path / "out" / "results.json").read_text()) == results

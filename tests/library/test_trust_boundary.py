@@ -193,7 +193,7 @@ def test_fuzz_each_mutation_is_refused_in_one_line_or_pooled_and_the_site_always
     library = tmp_path / "lib.duckdb"
     add_outputs(library, [outputs["partner"]])
     accepted = refusals = 0
-    for i in range(300):
+    for i in range(120):
         r, m = mutate(rng, results, manifest)
         r.setdefault("study", {})
         if isinstance(r["study"], dict):
@@ -214,14 +214,14 @@ def test_fuzz_each_mutation_is_refused_in_one_line_or_pooled_and_the_site_always
             assert "\n" not in str(exc) and len(str(exc)) < 600, str(exc)[:300]
             refusals += 1
         shutil.rmtree(folder)
-        if i % 10 == 9 or i == 299:  # the site builds after every tenth step (each build takes ~0.3 s)
+        if i % 20 == 19:  # the site builds after every twentieth step (each build takes ~0.3 s)
             site, pooled = build_site(library, tmp_path / "site")
             shown = json.loads((site / "library.json").read_text())
             assert all(isinstance(e["participants"], (int, type(None))) for e in shown["evaluations"])
             for result in pooled:
                 assert result.i2 is None or 0 <= result.i2 <= 1
                 assert result.rate_ratio is None or 1e-6 < result.rate_ratio < 1e6
-    assert accepted > 20 and refusals > 50, (accepted, refusals)  # both outcomes are exercised
+    assert accepted > 10 and refusals > 30, (accepted, refusals)  # both outcomes are exercised
 
 
 def test_the_librarys_queries_name_the_same_columns_in_the_same_order():
