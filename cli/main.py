@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import inspect
-import logging
 import os
 import sys
 from pathlib import Path
@@ -17,22 +16,12 @@ from typing import Annotated, Optional
 import typer
 from typer import _click as click  # typer's own copy of click raises these
 
+from cli import app as app_module
+from cli.app import Out, Quiet, Verbose, app, say
 from cli.options import setting_options
-from cli.progress import show_progress as _progress
+from cli.progress import show_progress
 from evaluation import __version__
 from evaluation.errors import ReoffendError
-
-app = typer.Typer(name="reoffend", add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  rich_markup_mode=None, help="Evaluate whether a programme for offenders reduced reoffending: load "
-                  "anonymised records, build before/after cohorts and matched comparison groups, write evidence summaries.")
-Quiet = Annotated[bool, typer.Option("--quiet", help="print no progress lines")]
-Verbose = Annotated[bool, typer.Option("--verbose", help="show Prefect's and the tasks' logs")]
-Out = Annotated[Path, typer.Option("--out", help="output folder")]
-
-
-def _say(quiet: bool):
-    _progress(quiet)
-    return logging.getLogger("reoffend.progress").info
 
 
 @app.callback(invoke_without_command=True)
@@ -59,7 +48,7 @@ def synth(scenario: Annotated[str, typer.Argument(help="southampton (588 partici
 
     chosen = scenario_with(scenario, effect=effect, people=people, participants=participants, file_format=format,
                            trait=UnrecordedTrait() if unrecorded_trait else None)
-    result = generate(chosen, out, seed=seed, progress=_say(quiet))
+    result = generate(chosen, out, seed=seed, progress=say(quiet))
     for name, rows in result.rows.items():
         print(f"{name:<14}{rows:>12,} rows  {result.files[name]}")
     print(f"true effect: {chosen.effect:.0%} fewer offences in the year after starting; see {result.out_dir / 'truth.json'}")
@@ -73,22 +62,8 @@ def load(data_dir: Path, db: Annotated[Path, typer.Option(help="DuckDB file to c
     """Load a data folder into a DuckDB file; bad rows go to rejects.csv with reasons."""
     from evaluation.load.loader import load_data
 
-    report = load_data(data_dir, db, cutoff=cutoff.date() if cutoff else None, progress=_say(quiet))
+    report = load_data(data_dir, db, cutoff=cutoff.date() if cutoff else None, progress=say(quiet))
     print(f"{report.summary()}\ndatabase: {report.db_path}\nrejects:  {report.rejects_path}\nreport:   {report.report_path}")
-
-
-def _evaluate(settings, *, verbose: bool, quiet: bool) -> None:
-    from evaluation.load.preflight import preflight
-
-    _progress(quiet)
-    preflight(settings)  # every check that needs no cohorts, before the statistics and Prefect load
-    from evaluation.pipeline.runner import audience_view
-    from evaluation.report.wording import cli_lines
-    from flows.run import run_flow
-
-    results = run_flow(settings, verbose=verbose)
-    print("\n".join(cli_lines(audience_view(settings, results))))
-    print(f"report:  {settings.out_dir / 'report.html'}")
 
 
 def evaluate(study: Optional[Path] = None, verbose: bool = False, quiet: bool = False, **options) -> None:
@@ -97,7 +72,7 @@ def evaluate(study: Optional[Path] = None, verbose: bool = False, quiet: bool = 
     from evaluation.settings.model import study_settings
 
     settings = study_settings(study, **{k: tuple(v) if isinstance(v, list) else v for k, v in options.items()})
-    _evaluate(settings, verbose=verbose, quiet=quiet)
+    app_module.evaluate_and_print(settings, verbose=verbose, quiet=quiet)
 
 
 evaluate.__signature__ = inspect.Signature([
@@ -108,73 +83,7 @@ evaluate.__signature__ = inspect.Signature([
     inspect.Parameter("quiet", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=Quiet),
 ])
 app.command()(evaluate)
-
-
-#: The study file the demo evaluates (its data and output folders are the demo's own).
-DEMO_STUDY = Path(__file__).resolve().parents[1] / "studies" / "southampton.toml"
-
-
-@app.command()
-def demo(data: Path = Path("data/southampton"), out: Path = Path("out/southampton"),
-         library: Annotated[Optional[Path], typer.Option(
-             help="evidence library the demo builds (its site goes beside it); default: library/library.duckdb "
-                  "beside the --out folder")] = None,
-         councils: Annotated[bool, typer.Option(help="also evaluate six synthetic councils for the library")] = True,
-         keep_work: bool = False, verbose: Verbose = False, quiet: Quiet = False) -> None:
-    """Generate the southampton scenario (a known 10% effect) and evaluate it end to end; then
-    evaluate six synthetic councils and pool them all in an evidence library."""
-    from evaluation.files.output_folder import check_output_folder
-    from evaluation.settings.model import load_study
-    from synthetic_data import SOUTHAMPTON, generate
-
-    check_output_folder(out, data_dir=data)
-    library = library or out.parent / "library" / "library.duckdb"
-    generate(SOUTHAMPTON, data, progress=_say(quiet))
-    # the study file's settings (programmes, costs, library tags), with the demo's folders
-    _evaluate(load_study(DEMO_STUDY, {"data_dir": data, "out_dir": out, "library": library, "keep_work": keep_work}),
-              verbose=verbose, quiet=quiet)
-    if councils:
-        _demo_councils(*demo_council_folders(data, out), library, quiet=quiet)
-
-
-def demo_council_folders(data: Path, out: Path) -> tuple[Path, Path]:
-    """Where the demo's councils' data and outputs go: ``councils`` beside the data folder
-    and beside the output folder; ``councils-out`` for the outputs when the two folders
-    share a parent (the councils' outputs would otherwise be their data folders)."""
-    data_root, out_root = data.parent / "councils", out.parent / "councils"
-    if data_root.resolve() == out_root.resolve():
-        out_root = out.parent / "councils-out"
-    return data_root, out_root
-
-
-def _demo_councils(data_root: Path, out_root: Path, library: Path, *, quiet: bool) -> None:
-    """The library demo: each synthetic council generated and evaluated (partner audience,
-    without the re-matching checks, for speed), each run adding itself to the library."""
-    from evaluation.files.output_folder import check_output_folder
-    from evaluation.library.update import site_folder
-    from evaluation.pipeline.runner import run_evaluation
-    from evaluation.settings.model import StudySettings
-    from synthetic_data import generate
-    from synthetic_data.councils import DEMO_COUNCILS
-
-    say = _say(quiet)
-    last = None
-    for council in DEMO_COUNCILS:
-        data, out = data_root / council.name, out_root / council.name
-        check_output_folder(out, data_dir=data)
-        generate(council.scenario(), data, seed=council.seed)
-        say(f"council {council.council}: {council.programme_type}, true effect {council.effect:.0%}")
-        last = StudySettings(data_dir=data, out_dir=out, name=council.name, title=council.title, council=council.council,
-                             programme_type=council.programme_type, programme_setting=council.setting, seed=council.seed,
-                             audience="partner", robustness=False, library=library)
-        run_evaluation(last)
-    from evaluation.library.pooling import pool_library
-    from evaluation.library.store import read_library
-
-    for result in pool_library(read_library(library)):
-        print(result.summary())
-    if last is not None:
-        print(f"library: {site_folder(last) / 'index.html'}")
+import cli.demo  # noqa: E402, F401  (registered here, to come after evaluate in --help)
 
 
 @app.command()
@@ -228,7 +137,7 @@ def reproduce(manifest: Path, data: Annotated[Optional[Path], typer.Option(help=
     """Re-run a past evaluation from its manifest; exit 0 when results.json is identical."""
     from evaluation.provenance.reproduce import reproduce as run
 
-    _progress(quiet)
+    show_progress(quiet)
     report = run(manifest, data_dir=data, out_dir=out)
     print(report.summary())
     raise typer.Exit(0 if report.identical else 1)
@@ -241,7 +150,7 @@ def pseudonymise(in_dir: Path, out: Out, id_column: Annotated[str, typer.Option(
     from evaluation.load.pseudonymise import key_from_environment
     from evaluation.load.pseudonymise import pseudonymise as run
 
-    print(run(in_dir, out, id_column=id_column, key=key_from_environment(), progress=_say(quiet)).summary())
+    print(run(in_dir, out, id_column=id_column, key=key_from_environment(), progress=say(quiet)).summary())
     print(f"written to {out}; keep REOFFEND_PSEUDONYM_KEY secret and the same for every extract")
 
 
@@ -254,47 +163,6 @@ def bench(sizes: str = "0.25,0.5,1", repeats: int = 3, out: Path = Path("bench.j
 
     raise typer.Exit(run.main(["--sizes", sizes, "--repeats", str(repeats), "--out", str(out),
                                *(["--no-peers"] if no_peers else [])]))
-
-
-library_app = typer.Typer(name="library", no_args_is_help=True, rich_markup_mode=None,
-                          help="An evidence library: partner evaluation outputs from many councils, pooled by programme type.")
-app.add_typer(library_app)
-
-
-@library_app.command("add")
-def library_add(out_dirs: Annotated[list[Path], typer.Argument(help="partner evaluation output folders")],
-                library: Annotated[Path, typer.Option("--library", help="library file (DuckDB), created if new")],
-                keep_older: Annotated[bool, typer.Option(
-                    help="keep an older version of a re-run evaluation in the library file (only the newest is "
-                         "pooled and shown on the site)")] = False) -> None:
-    """Add partner evaluation outputs (results.json and manifest.json) to a library."""
-    from evaluation.library.store import add_outputs
-
-    print(add_outputs(library, out_dirs, keep_older=keep_older).summary())
-
-
-@library_app.command("build")
-def library_build(library: Annotated[Path, typer.Argument(help="library file")],
-                  out: Annotated[Path, typer.Option("--out", help="site folder (replaced whole if this tool wrote it)")]) -> None:
-    """Write the library's static site: pooled results per programme type and a page per evaluation."""
-    from evaluation.library.site import build_site
-
-    folder, pooled = build_site(library, out)
-    for result in pooled:
-        print(result.summary())
-    print(f"site:    {folder / 'index.html'}")
-
-
-@library_app.command("remove")
-def library_remove(library: Annotated[Path, typer.Argument(help="library file")],
-                   study: Annotated[str, typer.Option("--study", help="the evaluation's study name")],
-                   council: Annotated[Optional[str], typer.Option("--council", help="its council")] = None) -> None:
-    """Remove every version of one evaluation from a library (rebuild the site afterwards)."""
-    from evaluation.library.store import remove_evaluations
-
-    gone = remove_evaluations(library, council=council, name=study)
-    print(f"removed {gone} version(s) of '{study}' ({council or 'no council'}); rebuild the site with "
-          f"reoffend library build {library} --out SITE")
 
 
 def _disk_full(exc: BaseException | None) -> bool:
@@ -334,6 +202,9 @@ def main(argv: list[str] | None = None) -> int:
               "(set REOFFEND_DEBUG=1 for the traceback, and please report it)", file=sys.stderr)
         return 1
 
+
+# the library commands, in their own module, register themselves on the app (after the others)
+import cli.library  # noqa: E402, F401
 
 if __name__ == "__main__":
     sys.exit(main())

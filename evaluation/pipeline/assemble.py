@@ -20,10 +20,10 @@ from evaluation.match.sample import MatchResult
 from evaluation.report.evidence import rate_evidence
 from evaluation.settings.model import StudySettings
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: The results that exist only when there is a matched comparison.
-MATCHED_ONLY = ("costs", "sensitivity", "rosenbaum_gamma", "e_value", "falsification", "power", "subgroups")
+MATCHED_ONLY = ("costs", "sensitivity", "hidden_bias", "e_value", "falsification", "power", "subgroups")
 
 
 def not_matched_reason(cohorts: CohortSummary, minimum: int) -> str:
@@ -50,7 +50,7 @@ def assemble_results(
     match: MatchResult | None = None,
     estimate: ImpactResult | None = None,
     costs: CostResult | None = None,
-    rosenbaum_gamma: HiddenBias | None = None,
+    hidden_bias: HiddenBias | None = None,
     e_value_power: EValueAndPower | None = None,
     sensitivity: list[SensitivityRow] | None = None,
     falsification: FalsificationResult | None = None,
@@ -87,7 +87,7 @@ def assemble_results(
     results["matched"] = matched
     results["costs"] = _dict(costs)
     results["sensitivity"] = _rows(sensitivity)
-    results["rosenbaum_gamma"] = _dict(rosenbaum_gamma)
+    results["hidden_bias"] = _dict(hidden_bias)
     results["e_value"] = e_value_power.e_value if e_value_power else None
     results["falsification"] = _dict(falsification)
     results["power"] = e_value_power.power if e_value_power else None

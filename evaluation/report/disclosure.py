@@ -322,10 +322,10 @@ def _checks_view(out: dict, v: _View, n: int) -> None:
         check.update({k: x for k, x in _test(check).items() if k in ("estimate", "ci95", "p_value")})
         if check.get("max_abs_smd_after") is not None:
             check["max_abs_smd_after"] = round(check["max_abs_smd_after"], 2)
-    bounds = out.get("rosenbaum_gamma")
+    bounds = out.get("hidden_bias")
     if bounds and "pairs_with_a_difference" in bounds:
         bounds["pairs"] = n
-        bounds["pairs_with_a_difference"] = v.count("rosenbaum/differing", bounds["pairs_with_a_difference"])
+        bounds["pairs_with_a_difference"] = v.count("hidden_bias/differing", bounds["pairs_with_a_difference"])
         bounds["p_value_no_hidden_bias"] = p_value(bounds.get("p_value_no_hidden_bias"))
     for row in out.get("subgroups") or []:
         row["participants"] = v.count(f"subgroup/{row['dimension']}/{row['group']}", row["participants"])

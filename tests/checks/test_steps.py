@@ -82,7 +82,7 @@ def test_sensitivity_table_covers_the_alternatives(demo_results):
 
 
 def test_rosenbaum_and_subgroups_in_results(demo_results):
-    bounds = demo_results["rosenbaum_gamma"]
+    bounds = demo_results["hidden_bias"]
     assert set(bounds) >= {"estimate", "p_value_no_hidden_bias", "reading"}
     # gamma is reported exactly when the sets' differences are significant without hidden bias
     if bounds["p_value_no_hidden_bias"] > 0.05:

@@ -62,10 +62,10 @@ def test_synth_then_load(tmp_path, capsys):
 
 
 def test_evaluate_options_for_costs_and_robustness(tmp_path, monkeypatch):
-    import cli.main as cli
+    import cli.app
 
     seen = []
-    monkeypatch.setattr(cli, "_evaluate", lambda settings, **_: seen.append(settings))
+    monkeypatch.setattr(cli.app, "evaluate_and_print", lambda settings, **_: seen.append(settings))
     assert main(["evaluate", "--data", str(tmp_path), "--out", str(tmp_path / "o"), "--no-robustness",
                  "--programme-cost", "940"]) == 0
     assert seen[-1].checks.robustness is False and seen[-1].costs.programme_cost_per_participant == 940
@@ -90,7 +90,7 @@ def test_the_demo_puts_its_library_and_councils_beside_its_own_folders(tmp_path,
     under whatever folder the command was run from, whatever --out said; and with --data
     and --out in one folder the councils' outputs were their data folders (refused, with
     nothing changed, but the demo stopped half way)."""
-    from cli.main import demo_council_folders
+    from cli.demo import demo_council_folders
 
     elsewhere = tmp_path / "cwd"
     elsewhere.mkdir()
@@ -109,13 +109,14 @@ def test_the_demo_evaluates_the_southampton_study_file(tmp_path, monkeypatch):
     """Found (issue 36, 3): the demo's Southampton settings were retyped in cli/main.py
     instead of read from studies/southampton.toml (they differed: the file names the four
     programmes). The demo now loads the file, with its own data and output folders."""
-    import cli.main as cli
+    import cli.app
+    import cli.demo
     from evaluation.settings.model import load_study
 
     seen = []
-    monkeypatch.setattr(cli, "_evaluate", lambda settings, **_: seen.append(settings))
+    monkeypatch.setattr(cli.app, "evaluate_and_print", lambda settings, **_: seen.append(settings))
     assert main(["demo", "--data", str(tmp_path / "d"), "--out", str(tmp_path / "o"), "--no-councils", "--quiet"]) == 0
     where = {"data_dir", "out_dir", "library", "library_site", "work_dir", "keep_work"}
-    demo, study = seen[0].flat(), load_study(cli.DEMO_STUDY).flat()
+    demo, study = seen[0].flat(), load_study(cli.demo.DEMO_STUDY).flat()
     assert {k: v for k, v in demo.items() if k not in where} == {k: v for k, v in study.items() if k not in where}
     assert seen[0].data_dir == tmp_path / "d" and seen[0].library.path == tmp_path / "library" / "library.duckdb"

@@ -191,7 +191,7 @@ def attack(folder: Path) -> tuple[Attacker, dict]:
         for dimension in {row["dimension"] for row in r.get("subgroups") or []}:
             a.difference(f"subgroups {dimension}: matched - groups", nm,
                          [row["participants"] for row in r["subgroups"] if row["dimension"] == dimension] + [None])
-        bounds = r.get("rosenbaum_gamma") or {}
+        bounds = r.get("hidden_bias") or {}
         if "pairs" in bounds:
             a.difference("pairs without a difference", bounds["pairs"], [bounds["pairs_with_a_difference"], None])
         placebo = r.get("placebo") or {}
