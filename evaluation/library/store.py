@@ -254,7 +254,7 @@ def _add(con: duckdb.DuckDBPyConnection, evaluation: Evaluation, *, keep_older: 
         if old_se is not None and old_se > 0 and not evaluation.estimable:
             outcome += "\n" + no_longer_pooled(evaluation)
     values = {c: getattr(evaluation, c) for c in COLUMNS}
-    run_sql(con, "library/insert_evaluation", values)
+    run_sql(con, "library/insert_evaluation", {"row": values})
     return outcome
 
 

@@ -51,21 +51,11 @@ def _autoescape(name: str | None) -> bool:
     return bool(name) and (name.endswith((".html", ".html.j2", ".htm", ".xml")) or select_autoescape(["html"])(name))
 
 
-_env = Environment(
-    loader=PackageLoader("evaluation.report", "templates"),
-    autoescape=_autoescape,
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-_markdown_env = Environment(
-    loader=PackageLoader("evaluation.report", "templates"),
-    autoescape=False,
-    finalize=markdown_text,
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+#: What the report's two template environments share: the templates, strict undefined names, tidy blocks.
+_TEMPLATES = dict(loader=PackageLoader("evaluation.report", "templates"), undefined=StrictUndefined,
+                  trim_blocks=True, lstrip_blocks=True)
+_env = Environment(autoescape=_autoescape, **_TEMPLATES)
+_markdown_env = Environment(autoescape=False, finalize=markdown_text, **_TEMPLATES)
 
 
 for _e in (_env, _markdown_env):

@@ -1,31 +1,5 @@
--- all_evaluations: every version, in a stable order (store.COLUMNS, in order).
-SELECT
-    study_key,
-    name,
-    title,
-    council,
-    programme_type,
-    programme_setting,
-    data_cutoff,
-    index_from,
-    index_to,
-    finished,
-    code_version,
-    participants,
-    comparison,
-    rate_ratio,
-    ci_low,
-    ci_high,
-    p_value,
-    log_rate_ratio,
-    se_log_rate_ratio,
-    maryland,
-    nesta,
-    falsification_fired,
-    headline,
-    results_json,
-    manifest_json,
-    is_current,
-    added
+-- all_evaluations: every version, in a stable order. The table's columns are store.COLUMNS,
+-- in order (checked when the library is opened).
+SELECT *
 FROM evaluations
 ORDER BY programme_type NULLS LAST, council NULLS LAST, name, data_cutoff;

@@ -1,4 +1,5 @@
-"""The reoffend command: help, exit codes and one-line errors."""
+"""The reoffend command: help, exit codes and one-line errors (the exit codes are those of
+evaluation/errors.py's classes)."""
 
 from __future__ import annotations
 
