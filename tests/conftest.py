@@ -18,9 +18,9 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 # One BLAS thread per process. The suite runs two processes (pytest-xdist) and the
 # calibration tests two more each; OpenBLAS's own threads, one per core in every process,
-# spin while they wait and take the cores from each other: ten calibration runs took
-# 144-232 s with them in three tries of four (42 s in the other) and 35 s without. The
-# matrices here are small (a propensity model's columns), so one thread loses nothing.
+# spin while they wait and take the cores from each other (the calibration ran four to six
+# times slower with them). The matrices here are small (a propensity model's columns), so
+# one thread loses nothing.
 # Set before anything imports numpy; spawned children inherit it.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 # Locks and person-level work folders go to a private state folder: one per test session.

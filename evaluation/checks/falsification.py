@@ -39,11 +39,8 @@ from evaluation.settings.model import StudySettings
 
 #: Comparisons per participant in the test's match, with replacement whatever the study's
 #: matching: each participant's 5 nearest within the caliper. A check needs power, and
-#: more comparisons per participant cut the variance of the comparison side. On the
-#: calibration's data with the unrecorded trait, 1:1 fired in 7 of 10 runs (seeds 1-10;
-#: issue 15 asks for 8) and 19 of 20 (seeds 11-30), 5:1 in 10 of 10 and 20 of 20; with
-#: selection on the records 5:1 was quiet in 19 of 20 runs with default and with common
-#: referral (seeds 1-20) and in 20 and 19 of 20 (seeds 21-40), as 1:1 was (18, 18, 20, 19).
+#: more comparisons per participant cut the variance of the comparison side (the runs that
+#: chose 5 are in docs/methodology.md, "Robustness").
 CONTROL_RATIO = 5
 #: Covariates that count offences in the control window, left out of the test's match
 #: (the offences before the selection year, and the all-history counts by offence group).

@@ -1,8 +1,8 @@
 """The hazard ratio of time to first reoffence: a Cox model stratified on matched set,
 with one binary covariate (participant or comparison) and Breslow's handling of ties.
 
-statsmodels' ``PHReg`` fits this model, but it loops over the strata in Python: with
-10,000 matched sets its fit took 3 s of a national evaluation. With a single binary
+statsmodels' ``PHReg`` fits this model, but it loops over the strata in Python, slowly
+with thousands of matched sets (docs/methodology.md, "Speed"). With a single binary
 covariate the stratified partial likelihood needs, for each matched set and each event
 time in it, only how many participants and comparisons are still at risk (``n1``,
 ``n0``), how many reoffend then (``d``) and how many of those are participants (``d1``):

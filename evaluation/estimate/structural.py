@@ -32,11 +32,8 @@ follow-up year":
   starts later gains the same proportional effect for the rest of its year. It is the
   programme's own effect that is assumed common, not anything about who is referred.
 
-On the project's known-truth data (40,000 people, seeds 1-20 in each setting) the 95%
-intervals covered the truth in 20 of 20 seeds with default and with common referral,
-with a true 30% fall and with none, mean bias within 0.005 in each
-(tests/e2e/test_calibration.py; the censoring weights covered in 15 of 20 with common
-referral).
+Its calibration on the project's known-truth data is tests/e2e/test_calibration.py (the
+runs and their coverage are in docs/methodology.md, "The estimand").
 
 The variance is the stacked sandwich of the group means
 (:func:`evaluation.estimate.stacked.weighted_group_means`), clustered on matched set and

@@ -225,6 +225,19 @@ class PropensityOverlap:
                 "treated_after": list(self.treated_after), "comparison_after": list(self.comparison_after)}
 
 
+@dataclass
+class FitCache:
+    """What the matchings on one propensity fit share, filled by the first that needs each
+    part: the unmatched side of the balance table and the balance table's columns, by
+    distance measure, and the comparison rows of each exact-matching stratum ordered by
+    each distance measure (stable), by (distance, stratum). The sensitivity table matches
+    several ways on one fit, and each would otherwise recompute them."""
+
+    balance_before: dict[str, BalanceBefore] = field(default_factory=dict)
+    balance_columns: dict[str, np.ndarray] = field(default_factory=dict)
+    comparison_order: dict[tuple[str, int], np.ndarray] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class PropensityFit:
     """A fitted propensity model: coefficients per SD of each design column, whether
@@ -239,17 +252,12 @@ class PropensityFit:
     #: participant shares are left out of it), and how many rows that left out
     exact: tuple[str, ...] = ()
     left_out: int = 0
-    #: the unmatched side of the balance table, by distance measure, filled by the first
-    #: matcher that uses this fit (it is the same for every matching on it)
-    balance_before: dict[str, BalanceBefore] = field(default_factory=dict, compare=False, repr=False)
-    #: the comparison rows of each exact-matching stratum ordered by each distance measure
-    #: (stable), by (distance, stratum), filled by the first matcher that uses this fit
-    comparison_order: dict[tuple[str, int], np.ndarray] = field(default_factory=dict, compare=False, repr=False)
     #: each row's exact-matching stratum (dense ranks of the exact columns' values; all 0
     #: without exact matching)
     strata: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), compare=False, repr=False)
-    #: the balance table's columns by distance measure, kept for the next matching on this fit
-    balance_columns: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
+    #: what every matching on this fit computes alike, kept by the first for the next (the
+    #: fit itself never changes; see FitCache)
+    cache: FitCache = field(default_factory=FitCache, compare=False, repr=False)
 
     @property
     def rows(self) -> int:
@@ -323,7 +331,7 @@ class PropensityMatcher:
         How k:1 matches are filled without replacement. "rounds" is MatchIt's: every
         participant's first comparison, then every participant's second, so early
         participants do not take all the close comparisons of later ones. "participant"
-        gives each participant its k in turn (the project's order before 2026-12).
+        gives each participant its k in turn.
     exact : sequence of str
         Covariates to match exactly on (matching runs within each combination).
     mahalanobis : sequence of str
@@ -404,6 +412,29 @@ class PropensityMatcher:
         treat = frame[treatment].cast(pl.Int8).to_numpy().astype(bool)
         if treat.all() or not treat.any():
             raise SettingsError(f"'{treatment}' must have both treated (1) and untreated (0) rows")
+        propensity = self._use_propensity(frame, treatment, covariates, propensity)
+        mahal = inv_cov = None
+        if self.mahalanobis:
+            mahal = frame.select([pl.col(c).cast(pl.Float64).fill_null(strategy="mean") for c in self.mahalanobis]).to_numpy()
+            inv_cov = np.linalg.pinv(np.atleast_2d(np.cov(mahal, rowvar=False)))
+        rng = np.random.default_rng(self.seed)
+        subclass_rows: list[np.ndarray] = []
+        outside = np.zeros(len(frame), dtype=bool)
+        sets = 0  # matched sets so far: the next stratum's are numbered on from here
+        for s in np.unique(propensity.strata):
+            in_s = propensity.strata == s
+            found = self._match_stratum(propensity, treat & in_s, ~treat & in_s, outside, mahal, inv_cov, rng, sets)
+            if found is not None:
+                subclass_rows.append(found)
+                sets += int((found[:, 2] == 1).sum())  # one participant a set
+        all_rows = np.vstack(subclass_rows) if subclass_rows else np.empty((0, 4))
+        self._record(all_rows, treat, outside, len(frame))
+        self._balance(frame, covariates, treat, propensity)
+        return self
+
+    def _use_propensity(self, frame: pl.DataFrame, treatment: str, covariates: Sequence[str],
+                        propensity: PropensityFit | None) -> PropensityFit:
+        """Fit the propensity model (or check the one given), and set the distance and caliper width."""
         if propensity is None:
             propensity = fit_propensity(frame, treatment=treatment, covariates=covariates, exact=self.exact)
         elif (propensity.rows != len(frame) or tuple(propensity.covariates) != tuple(covariates)
@@ -413,83 +444,59 @@ class PropensityMatcher:
         self.coef_ = dict(propensity.coef)
         self.converged_ = propensity.converged
         self.propensity_ = propensity.probability
-        linear = propensity.linear
-        self.distance_ = linear if self.distance == "logit" else self.propensity_
+        self.distance_ = propensity.linear if self.distance == "logit" else self.propensity_
         caliper = check_caliper(self.caliper)  # as given ("0.2", "none") or a number: the checked value
-        width = np.inf if caliper is None else float(caliper * self.distance_.std(ddof=1))
-        self.caliper_width_ = width
+        self.caliper_width_ = np.inf if caliper is None else float(caliper * self.distance_.std(ddof=1))
+        return propensity
 
-        strata = propensity.strata
-        mahal = None
-        inv_cov = None
-        if self.mahalanobis:
-            mahal = frame.select([pl.col(c).cast(pl.Float64).fill_null(strategy="mean") for c in self.mahalanobis]).to_numpy()
-            inv_cov = np.linalg.pinv(np.atleast_2d(np.cov(mahal, rowvar=False)))
-        rng = np.random.default_rng(self.seed)
+    def _match_stratum(self, propensity: PropensityFit, treated: np.ndarray, untreated: np.ndarray,
+                       outside: np.ndarray, mahal, inv_cov, rng: np.random.Generator, first_set: int) -> np.ndarray | None:
+        """The matched sets of one exact-matching stratum as rows (subclass, row, treat,
+        weight), subclasses numbered from ``first_set``; marks in ``outside`` its participants
+        beyond its comparisons' range of the distance. None when it has no participant or no comparison."""
+        t_rows, c_rows = np.nonzero(treated)[0], np.nonzero(untreated)[0]
+        if len(t_rows) == 0:
+            return None
+        if len(c_rows) == 0:
+            outside[t_rows] = True
+            return None
+        width = self.caliper_width_
+        key = (self.distance, int(propensity.strata[t_rows[0]]))  # the same order for every matching on this fit
+        if key not in propensity.cache.comparison_order:
+            propensity.cache.comparison_order[key] = c_rows[np.argsort(self.distance_[c_rows], kind="stable")]
+        c_sorted = propensity.cache.comparison_order[key]
+        cs = self.distance_[c_sorted]
+        ts = self.distance_[t_rows]
+        outside[t_rows] = (ts < cs[0]) | (ts > cs[-1])
+        if self.order == "descending":
+            order = np.argsort(-ts, kind="stable")
+        elif self.order == "ascending":
+            order = np.argsort(ts, kind="stable")
+        elif self.order == "random":
+            order = rng.permutation(len(ts))
+        else:
+            order = np.arange(len(ts))
+        if self.replace and mahal is None:
+            t_pos, c_pos, taken = _nearest_with_replacement(ts, cs, self.ratio, width)
+            return _sets(first_set, t_rows[t_pos], c_sorted[c_pos], taken)
+        if self.replace:
+            pairs = [p for t in order for p in _greedy_nearest(np.array([t]), ts, cs, self.ratio, width,
+                                                               mahal[t_rows], mahal[c_sorted], inv_cov)]
+        else:
+            pairs = _greedy_nearest(order, ts, cs, self.ratio, width, None if mahal is None else mahal[t_rows],
+                                    None if mahal is None else mahal[c_sorted], inv_cov, self.fill)
+        t_pos = np.fromiter((t for t, _ in pairs), dtype=np.int64, count=len(pairs))
+        c_pos = np.zeros((len(pairs), self.ratio), dtype=np.int64)
+        taken = np.zeros((len(pairs), self.ratio), dtype=bool)
+        for i, (_, cs_pos) in enumerate(pairs):
+            c_pos[i, :len(cs_pos)], taken[i, :len(cs_pos)] = cs_pos, True
+        return _sets(first_set, t_rows[t_pos], c_sorted[c_pos], taken)
 
-        subclass_rows: list[np.ndarray] = []
-        subclass = 0
-        outside = np.zeros(len(frame), dtype=bool)
-        for s in np.unique(strata):
-            in_s = strata == s
-            t_rows = np.nonzero(treat & in_s)[0]
-            c_rows = np.nonzero(~treat & in_s)[0]
-            if len(t_rows) == 0:
-                continue
-            if len(c_rows) == 0:
-                outside[t_rows] = True
-                continue
-            key = (self.distance, int(s))  # the same order for every matching on this fit
-            if key not in propensity.comparison_order:
-                propensity.comparison_order[key] = c_rows[np.argsort(self.distance_[c_rows], kind="stable")]
-            c_sorted = propensity.comparison_order[key]
-            cs = self.distance_[c_sorted]
-            ts = self.distance_[t_rows]
-            outside[t_rows] = (ts < cs[0]) | (ts > cs[-1])
-            if self.order == "descending":
-                order = np.argsort(-ts, kind="stable")
-            elif self.order == "ascending":
-                order = np.argsort(ts, kind="stable")
-            elif self.order == "random":
-                order = rng.permutation(len(ts))
-            else:
-                order = np.arange(len(ts))
-            if self.replace and mahal is None:
-                t_pos, c_pos, taken = _nearest_with_replacement(ts, cs, self.ratio, width)
-                subclass_rows.append(_sets(subclass, t_rows[t_pos], c_sorted[c_pos], taken))
-                subclass += len(t_pos)
-                continue
-            if self.replace:
-                pairs = [
-                    p for t in order
-                    for p in _greedy_nearest(np.array([t]), ts, cs, self.ratio, width,
-                                                         mahal[t_rows], mahal[c_sorted], inv_cov)
-                ]
-            else:
-                pairs = _greedy_nearest(
-                    order, ts, cs, self.ratio, width,
-                    None if mahal is None else mahal[t_rows],
-                    None if mahal is None else mahal[c_sorted],
-                    inv_cov,
-                    self.fill,
-                )
-            t_pos = np.fromiter((t for t, _ in pairs), dtype=np.int64, count=len(pairs))
-            c_pos = np.zeros((len(pairs), self.ratio), dtype=np.int64)
-            taken = np.zeros((len(pairs), self.ratio), dtype=bool)
-            for i, (_, cs_pos) in enumerate(pairs):
-                c_pos[i, :len(cs_pos)], taken[i, :len(cs_pos)] = cs_pos, True
-            subclass_rows.append(_sets(subclass, t_rows[t_pos], c_sorted[c_pos], taken))
-            subclass += len(pairs)
-        all_rows = np.vstack(subclass_rows) if subclass_rows else np.empty((0, 4))
-        self.matches_ = pl.DataFrame(
-            {
-                "subclass": all_rows[:, 0].astype(np.int64),
-                "row": all_rows[:, 1].astype(np.int64),
-                "treat": all_rows[:, 2].astype(np.int8),
-                "weight": all_rows[:, 3],
-            }
-        )
-        self.weights_ = np.bincount(all_rows[:, 1].astype(np.int64), weights=all_rows[:, 3], minlength=len(frame))
+    def _record(self, all_rows: np.ndarray, treat: np.ndarray, outside: np.ndarray, n: int) -> None:
+        """The matched sets as a table, each row's matching weight, and the counts."""
+        self.matches_ = pl.DataFrame({"subclass": all_rows[:, 0].astype(np.int64), "row": all_rows[:, 1].astype(np.int64),
+                                      "treat": all_rows[:, 2].astype(np.int8), "weight": all_rows[:, 3]})
+        self.weights_ = np.bincount(all_rows[:, 1].astype(np.int64), weights=all_rows[:, 3], minlength=n)
         unmatched = treat & (self.weights_ == 0)
         self.counts_ = MatchCounts(
             treated=int(treat.sum()),
@@ -499,17 +506,20 @@ class PropensityMatcher:
             comparison_units=int(np.unique(all_rows[all_rows[:, 2] == 0, 1]).size),
             comparison_rows=int((all_rows[:, 2] == 0).sum()),
         )
-        if self.distance not in propensity.balance_columns:
+
+    def _balance(self, frame: pl.DataFrame, covariates: Sequence[str], treat: np.ndarray,
+                 propensity: PropensityFit) -> None:
+        """The balance table (its unmatched side shared by every matching on the fit) and the overlap."""
+        if self.distance not in propensity.cache.balance_columns:
             balance_x = frame.select([pl.col(c).cast(pl.Float64) for c in covariates]).to_numpy()
-            propensity.balance_columns[self.distance] = np.column_stack([balance_x, self.distance_])
-        balance_x = propensity.balance_columns[self.distance]
+            propensity.cache.balance_columns[self.distance] = np.column_stack([balance_x, self.distance_])
+        balance_x = propensity.cache.balance_columns[self.distance]
         names = [*covariates, "distance"]
-        if self.distance not in propensity.balance_before:
-            propensity.balance_before[self.distance] = balance_before(balance_x, names, treat)
+        if self.distance not in propensity.cache.balance_before:
+            propensity.cache.balance_before[self.distance] = balance_before(balance_x, names, treat)
         self.balance_: BalanceTable = balance_table(balance_x, names, treat, self.weights_,
-                                                    before=propensity.balance_before[self.distance])
+                                                    before=propensity.cache.balance_before[self.distance])
         self.overlap_ = PropensityOverlap.of(self.distance_, treat, self.weights_, scale=self.distance)
-        return self
 
 
 def parse_caliper(text: str | float | None) -> float | None:

@@ -91,7 +91,7 @@ def test_matchings_sharing_one_fit_equal_matchings_fitted_afresh(settings):
     frame = frame_with_confounding(seed=4)
     shared = fit_propensity(frame, treatment="treat", covariates=["x1", "x2"])
     PropensityMatcher(caliper=0.3).fit(frame, treatment="treat", covariates=["x1", "x2"], propensity=shared)
-    assert shared.comparison_order  # filled by the first matching
+    assert shared.cache.comparison_order  # filled by the first matching
     again = PropensityMatcher(**settings).fit(frame, treatment="treat", covariates=["x1", "x2"], propensity=shared)
     fresh = PropensityMatcher(**settings).fit(frame, treatment="treat", covariates=["x1", "x2"])
     assert again.matches_.equals(fresh.matches_)
