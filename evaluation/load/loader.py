@@ -307,6 +307,86 @@ def _remove_stale_temporaries(db_path: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def _read_tables(con: duckdb.DuckDBPyConnection, files: dict[str, Path], scratch: Path,
+                 say: Progress) -> tuple[dict[str, int], dict[str, list[str]]]:
+    """Read each table's file (rows read per table, and the columns ignored in each)."""
+    read_counts: dict[str, int] = {}
+    ignored_columns: dict[str, list[str]] = {}
+    for table in contract.TABLES:
+        if table.name not in files:
+            continue
+        say(f"reading {files[table.name].name}")
+        read_counts[table.name], ignored = _read_file(con, table, files[table.name], scratch)
+        if ignored:
+            ignored_columns[table.name] = ignored
+        if read_counts[table.name] == 0 and table.required:
+            raise DataFileError("file has a header but no rows", file=str(files[table.name]))
+    return read_counts, ignored_columns
+
+
+def _data_cutoff(con: duckdb.DuckDBPyConnection, files: dict[str, Path], read_counts: dict[str, int]) -> dt.date:
+    """The latest valid outcome_date, or a one-line error saying why there is none."""
+    cutoff = run_sql(con, "staging/data_cutoff").fetchone()[0]
+    if cutoff is not None:
+        return cutoff
+    if read_counts["offences"] and _row_count(con, "raw_offences") == 0:
+        first = run_sql(con, "load/first_rejects", {"table_name": "offences"}).fetchall()
+        detail = "; ".join(f"line {line}: {reason}" for line, reason in first)
+        raise DataFileError(f"no row of the file could be read as CSV ({detail}); is a quote "
+                            "left open?", file=str(files["offences"]))
+    raise DataFileError("no valid outcome_date to take the data cut-off from; give --cutoff",
+                        file=str(files["offences"]), column="outcome_date")
+
+
+def _set_check_values(con: duckdb.DuckDBPyConnection, cutoff: dt.date) -> None:
+    """The values the staging checks read, from the contract, as session variables."""
+    check_values = {
+        "cutoff": cutoff,
+        "true_words": list(contract.TRUE_WORDS),
+        "false_words": list(contract.FALSE_WORDS),
+        "person_id_pattern": contract.PERSON_ID_PATTERN,
+        "sexes": list(contract.SEXES),
+        "categories": list(contract.CATEGORIES),
+        "disposals": list(contract.DISPOSALS),
+        "min_age": contract.MIN_AGE_AT_OFFENCE,
+        **contract.date_rules(),
+    }
+    for name, value in check_values.items():
+        if isinstance(value, dict):
+            run_sql(con, "load/set_check_map", {"keys": list(value), "values": list(value.values())}, {"name": name})
+        else:
+            run_sql(con, "load/set_check_value", {"value": value}, {"name": name})
+    run_sql(con, "staging/enum_category", {"categories": list(contract.CATEGORIES)})
+    run_sql(con, "staging/enum_disposal", {"disposals": list(contract.DISPOSALS)})
+
+
+def _check_table(con: duckdb.DuckDBPyConnection, table: Table, path: Path | None, read: int,
+                 say: Progress) -> TableCounts:
+    """Load the rows of a read table that pass its checks and reject the others with their
+    reasons (or make the empty table of an optional one not given); its counts, reconciled."""
+    names = {"table": table.name, "checked": f"{table.name}_checked"}
+    if path is not None:
+        say(f"checking {table.name}")
+        run_sql(con, f"staging/{table.name}_checked")
+        unique_ids = table is contract.PEOPLE  # one row per person: no dictionary for its ids
+        if unique_ids:
+            run_sql(con, "load/unique_text_storage")
+        run_sql(con, "load/checked_loaded", identifiers=names)
+        if unique_ids:
+            run_sql(con, "load/checkpoint")
+            run_sql(con, "session_settings")  # restored for the other tables
+        if _row_count(con, table.name) + _rejected_count(con, table.name) != read:
+            # Some rows failed a check: a second pass over the file records why.
+            run_sql(con, "load/checked_rejects", {"table_name": table.name, "source_file": path.name}, names)
+    else:
+        run_sql(con, f"staging/{table.name}_empty", identifiers=names)
+    counts = TableCounts(read, _row_count(con, table.name), _rejected_count(con, table.name))
+    if not counts.reconciles:
+        raise ReoffendError(f"internal error: {table.name} read {counts.read} rows but loaded {counts.loaded} "
+                            f"and rejected {counts.rejected}")
+    return counts
+
+
 def load_data(
     data_dir: str | os.PathLike,
     db_path: str | os.PathLike,
@@ -341,75 +421,12 @@ def load_data(
         private_file(tmp_path)
         run_sql(con, "staging/macros")
         run_sql(con, "load/rejects_table")
-        read_counts: dict[str, int] = {}
-        ignored_columns: dict[str, list[str]] = {}
-        for table in contract.TABLES:
-            if table.name not in files:
-                continue
-            say(f"reading {files[table.name].name}")
-            read_counts[table.name], ignored = _read_file(con, table, files[table.name], db_path.parent)
-            if ignored:
-                ignored_columns[table.name] = ignored
-            if read_counts[table.name] == 0 and table.required:
-                raise DataFileError("file has a header but no rows", file=str(files[table.name]))
+        read_counts, ignored_columns = _read_tables(con, files, db_path.parent, say)
         if cutoff is None:
-            cutoff = run_sql(con, "staging/data_cutoff").fetchone()[0]
-            if cutoff is None:
-                if read_counts["offences"] and _row_count(con, "raw_offences") == 0:
-                    first = run_sql(con, "load/first_rejects", {"table_name": "offences"}).fetchall()
-                    detail = "; ".join(f"line {line}: {reason}" for line, reason in first)
-                    raise DataFileError(f"no row of the file could be read as CSV ({detail}); is a quote "
-                                        "left open?", file=str(files["offences"]))
-                raise DataFileError(
-                    "no valid outcome_date to take the data cut-off from; give --cutoff",
-                    file=str(files["offences"]),
-                    column="outcome_date",
-                )
-        check_values = {
-            "cutoff": cutoff,
-            "true_words": list(contract.TRUE_WORDS),
-            "false_words": list(contract.FALSE_WORDS),
-            "person_id_pattern": contract.PERSON_ID_PATTERN,
-            "sexes": list(contract.SEXES),
-            "categories": list(contract.CATEGORIES),
-            "disposals": list(contract.DISPOSALS),
-            "min_age": contract.MIN_AGE_AT_OFFENCE,
-            **contract.date_rules(),
-        }
-        for name, value in check_values.items():
-            if isinstance(value, dict):
-                run_sql(con, "load/set_check_map", {"keys": list(value), "values": list(value.values())}, {"name": name})
-            else:
-                run_sql(con, "load/set_check_value", {"value": value}, {"name": name})
-        run_sql(con, "staging/enum_category", {"categories": list(contract.CATEGORIES)})
-        run_sql(con, "staging/enum_disposal", {"disposals": list(contract.DISPOSALS)})
-        counts: dict[str, TableCounts] = {}
-        for table in contract.TABLES:
-            names = {"table": table.name, "checked": f"{table.name}_checked"}
-            if table.name in files:
-                say(f"checking {table.name}")
-                run_sql(con, f"staging/{table.name}_checked")
-                unique_ids = table is contract.PEOPLE  # one row per person: no dictionary for its ids
-                if unique_ids:
-                    run_sql(con, "load/unique_text_storage")
-                run_sql(con, "load/checked_loaded", identifiers=names)
-                if unique_ids:
-                    run_sql(con, "load/checkpoint")
-                    run_sql(con, "session_settings")  # restored for the other tables
-                if _row_count(con, table.name) + _rejected_count(con, table.name) != read_counts[table.name]:
-                    # Some rows failed a check: a second pass over the file records why.
-                    run_sql(con, "load/checked_rejects",
-                            {"table_name": table.name, "source_file": files[table.name].name}, names)
-            else:
-                run_sql(con, f"staging/{table.name}_empty", identifiers=names)
-            loaded = _row_count(con, table.name)
-            rejected = _rejected_count(con, table.name)
-            counts[table.name] = TableCounts(read_counts.get(table.name, 0), loaded, rejected)
-            if not counts[table.name].reconciles:
-                raise ReoffendError(
-                    f"internal error: {table.name} read {counts[table.name].read} rows but loaded {loaded} "
-                    f"and rejected {rejected}"
-                )
+            cutoff = _data_cutoff(con, files, read_counts)
+        _set_check_values(con, cutoff)
+        counts = {table.name: _check_table(con, table, files.get(table.name), read_counts.get(table.name, 0), say)
+                  for table in contract.TABLES}
         run_sql(con, "load/load_metadata", {"data_cutoff": cutoff})
         rejects = run_sql(con, "load/rejects_in_order").pl()
     except BaseException:
