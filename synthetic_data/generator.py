@@ -223,25 +223,50 @@ def _choice(rng: np.random.Generator, options: tuple[tuple[str, float], ...], si
     return names[rng.choice(len(names), size=size, p=p / p.sum())]
 
 
-def generate(
-    scenario: Scenario,
-    out_dir: str | os.PathLike,
-    *,
-    seed: int | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> GeneratedData:
-    """Generate the scenario's tables into ``out_dir`` and write ``truth.json``."""
-    say = progress or (lambda _m: None)
-    seed = scenario.default_seed if seed is None else seed
-    rng = np.random.default_rng(seed)
-    om, rm = scenario.offending, scenario.referral
-    n = scenario.people
-    from evaluation.files.output_folder import check_output_folder, write_folder
+@dataclass
+class _People:
+    """Each person's drawn attributes (arrays, one entry per person)."""
 
-    out = check_output_folder(out_dir, kind="synthetic data")  # before the work, not after it
+    birth_year: np.ndarray
+    sex: np.ndarray
+    ethnicity: np.ndarray
+    rate: np.ndarray
+    ppo: np.ndarray
+    mappa: np.ndarray
+    ogrs3: np.ndarray
+    main_category: np.ndarray
+    trait: np.ndarray
 
-    # --- people ---------------------------------------------------------------------
-    say(f"people: {n:,}")
+
+@dataclass
+class _Offences:
+    """Every offence committed (arrays, one entry per offence), before the programme's effect."""
+
+    person: np.ndarray
+    offence_day: np.ndarray
+    outcome_day: np.ndarray
+    category: np.ndarray
+    disposal: np.ndarray
+    is_custody: np.ndarray
+    custody_days: np.ndarray
+
+
+@dataclass
+class _Starts:
+    """Each participant's first start and the referring conviction's date (days since the epoch)."""
+
+    person: np.ndarray
+    start: np.ndarray
+    referral: np.ndarray
+
+
+_CATEGORY_NAMES = np.array(list(_CATEGORY_SHARES))
+_CATEGORY_P = np.array(list(_CATEGORY_SHARES.values()))
+_DISPOSAL_NAMES = [*_DISPOSAL_SHARES_CONVICTED, "caution"]
+
+
+def _draw_people(scenario: Scenario, rng: np.random.Generator) -> _People:
+    om, n = scenario.offending, scenario.people
     ref_year = scenario.referral_start.year
     age_ref = np.clip(14 + rng.gamma(2.0, 7.5, n), 14, 75).astype(np.int32)
     birth_year = (ref_year - age_ref).astype(np.int32)
@@ -256,18 +281,22 @@ def generate(
     logit = -1.2 + 0.9 * np.log(rate + 0.05) - 0.04 * (age_ref - 25) + rng.normal(0, 0.6, n)
     ogrs3 = np.round(100 / (1 + np.exp(-logit)), 1)
     # each person's usual kind of offence: some specialise, most are generalists
-    cat_names = np.array(list(_CATEGORY_SHARES))
-    cat_p = np.array(list(_CATEGORY_SHARES.values()))
-    main_category = rng.choice(len(cat_names), size=n, p=cat_p / cat_p.sum())
-    main_category = np.where(violent, int(np.where(cat_names == "violence")[0][0]), main_category)
+    main_category = rng.choice(len(_CATEGORY_NAMES), size=n, p=_CATEGORY_P / _CATEGORY_P.sum())
+    main_category = np.where(violent, int(np.where(_CATEGORY_NAMES == "violence")[0][0]), main_category)
     # the unrecorded trait, drawn last among people's attributes so that without it every
     # other draw is unchanged; it acts after the recorded risk flags and score are set
     trait = np.zeros(n, dtype=bool)
     if scenario.trait is not None:
         trait = rng.random(n) < scenario.trait.share
         rate = np.where(trait, rate * scenario.trait.offending_multiplier, rate)
+    return _People(birth_year, sex, ethnicity, rate, ppo, mappa, ogrs3, main_category, trait)
 
-    # --- monthly offending ----------------------------------------------------------
+
+def _monthly_counts(scenario: Scenario, rng: np.random.Generator, people: _People,
+                    say: Callable[[str], None]) -> tuple[np.ndarray, np.ndarray]:
+    """The month starts (days) and each person's offences in each month: a Poisson count
+    at a rate that follows age and switches between quiet and busy spells."""
+    om, n = scenario.offending, scenario.people
     months = _month_starts(scenario.history_start, scenario.extract_date)
     n_months = len(months) - 1
     say(f"offending: {n_months} months")
@@ -281,23 +310,28 @@ def generate(
         np.exp(-om.age_decline * (ages - om.age_peak)),
     ).astype(np.float32)
     age_table[ages < 11] = 0.0  # nobody offends under the age of criminal responsibility
-    monthly_rate = (rate / 12).astype(np.float32)
+    monthly_rate = (people.rate / 12).astype(np.float32)
     state_mult = np.array([quiet_mult, om.busy_multiplier], dtype=np.float32)
     busy = rng.random(n) < pi_busy
     counts = np.zeros((n, n_months), dtype=np.uint8)
     for m in range(n_months):
-        age = np.clip(month_year[m] - birth_year, 0, 199)
+        age = np.clip(month_year[m] - people.birth_year, 0, 199)
         lam = monthly_rate * age_table[age] * state_mult[busy.view(np.uint8)]
         counts[:, m] = _poisson(rng, lam)
         flip = rng.random(n, dtype=np.float32)
         busy = np.where(busy, flip >= om.busy_to_quiet, flip < om.quiet_to_busy)
+    return months, counts
 
-    # --- offences -------------------------------------------------------------------
+
+def _draw_offences(scenario: Scenario, rng: np.random.Generator, people: _People, months: np.ndarray,
+                   counts: np.ndarray, say: Callable[[str], None]) -> _Offences:
+    """Each offence's dates, category and disposal; none committed while in custody."""
+    om = scenario.offending
     person_idx, month_idx = np.nonzero(counts)
     reps = counts[person_idx, month_idx]
     person = np.repeat(person_idx, reps).astype(np.int32)
     month = np.repeat(month_idx, reps).astype(np.int32)
-    del person_idx, month_idx, reps, counts
+    del person_idx, month_idx, reps
     n_off = len(person)
     say(f"offences: {n_off:,}")
     month_len = np.diff(months)
@@ -314,15 +348,14 @@ def generate(
     del z, log_lag
     specialise = rng.random(n_off, dtype=np.float32) < 0.45
     category = np.where(
-        specialise, main_category[person], rng.choice(len(cat_names), size=n_off, p=cat_p / cat_p.sum())
+        specialise, people.main_category[person], rng.choice(len(_CATEGORY_NAMES), size=n_off, p=_CATEGORY_P / _CATEGORY_P.sum())
     ).astype(np.uint8)
     del specialise
-    disp_names = list(_DISPOSAL_SHARES_CONVICTED) + ["caution"]
     disp_p = np.array(list(_DISPOSAL_SHARES_CONVICTED.values()))
     disposal = rng.choice(len(disp_p), size=n_off, p=disp_p / disp_p.sum()).astype(np.uint8)
-    disposal[caution] = disp_names.index("caution")
+    disposal[caution] = _DISPOSAL_NAMES.index("caution")
     del caution
-    is_custody = disposal == disp_names.index("custody")
+    is_custody = disposal == _DISPOSAL_NAMES.index("custody")
     custody_days = np.zeros(n_off, dtype=np.int32)
     custody_days[is_custody] = np.ceil(rng.gamma(1.5, om.custody_mean_days / 1.5,
                                                  int(is_custody.sum()))).astype(np.int32)
@@ -334,9 +367,16 @@ def generate(
         free = ~_in_custody(person, offence_day, outcome_day, custody_days, is_custody & free)
     person, offence_day, outcome_day = person[free], offence_day[free], outcome_day[free]
     category, disposal, is_custody, custody_days = category[free], disposal[free], is_custody[free], custody_days[free]
-    n_off = len(person)
+    return _Offences(person, offence_day, outcome_day, category, disposal, is_custody, custody_days)
 
-    # --- referral: a hazard at each conviction, first referral sets the index ------------
+
+def _draw_referrals(scenario: Scenario, rng: np.random.Generator, people: _People, offences: _Offences,
+                    say: Callable[[str], None]) -> _Starts:
+    """Referral: a hazard at each conviction; a person's first referral sets their start."""
+    rm, n = scenario.referral, scenario.people
+    person, outcome_day = offences.person, offences.outcome_day
+    n_off = len(person)
+    birth_year, ppo, mappa, trait = people.birth_year, people.ppo, people.mappa, people.trait
     # At each conviction in the referral period a referrer, who sees the person's record,
     # refers them with probability 1 - exp(-c * w): w grows with the convictions proven in
     # the past year and is higher for the young and MAPPA/PPO cases. A person's index is
@@ -387,11 +427,17 @@ def generate(
     referral_of = np.full(n, -1, dtype=np.int64)
     np.maximum.at(referral_of, r_person[first], r_day[first])
     part_referral = referral_of[part_person].astype(np.int32)
-    del r_person, r_start, r_day, first, referral_of
-    n_part = len(part_person)
-    del key, refers, weight, prior_year
+    return _Starts(part_person, part_start, part_referral)
 
-    # --- programme effect: thin participants' offences in the year after starting -------
+
+def _programme_effect(scenario: Scenario, rng: np.random.Generator, seed: int, people: _People,
+                      offences: _Offences, starts: _Starts) -> tuple[np.ndarray, dict]:
+    """Thin participants' offences in the year after starting by the scenario's effect: which
+    offences are kept in the extract, and the truth on the sample of participants."""
+    n = scenario.people
+    person, offence_day, outcome_day = offences.person, offences.offence_day, offences.outcome_day
+    part_person, part_start = starts.person, starts.start
+    n_off, n_part, trait = len(person), len(part_person), people.trait
     is_part = np.zeros(n, dtype=bool)
     is_part[part_person] = True
     start_of = np.full(n, np.iinfo(np.int32).max, dtype=np.int64)
@@ -426,7 +472,17 @@ def generate(
         "note": "Effects on the sample of participants: treated minus untreated potential outcomes, "
         "counting offences committed in the 365 days from the start and proven within a further 182 days.",
     }
+    return keep, truth
 
+
+def _tables(scenario: Scenario, rng: np.random.Generator, people: _People, offences: _Offences, starts: _Starts,
+            keep: np.ndarray, say: Callable[[str], None]) -> dict[str, pl.DataFrame]:
+    """The participants' programmes, ends and sources, then every table with its person ids."""
+    n = scenario.people
+    person, offence_day, outcome_day = offences.person, offences.offence_day, offences.outcome_day
+    part_person, part_start, part_referral = starts.person, starts.start, starts.referral
+    n_part, extract = len(part_person), _day(scenario.extract_date)
+    birth_year, ppo, mappa = people.birth_year, people.ppo, people.mappa
     # --- participants table ---------------------------------------------------------
     prog_names = tuple(p[0] for p in scenario.programmes)
     programme = _choice(rng, scenario.programmes, n_part)
@@ -455,25 +511,27 @@ def generate(
     def to_date(days: np.ndarray) -> pl.Series:
         return pl.Series(days.astype(np.int32)).cast(pl.Date)
 
-    people = pl.DataFrame(
+    people_table = pl.DataFrame(
         {
             "person_id": ids,
             "birth_year": birth_year,
-            "sex": sex,
-            "ethnicity": ethnicity,
+            "sex": people.sex,
+            "ethnicity": people.ethnicity,
             "mappa": mappa,
             "ppo": ppo,
-            "ogrs3": ogrs3,
+            "ogrs3": people.ogrs3,
         }
     )
     sel = np.nonzero(keep)[0]
-    offences = pl.DataFrame(
+    category, disposal = offences.category, offences.disposal
+    is_custody, custody_days = offences.is_custody, offences.custody_days
+    offence_table = pl.DataFrame(
         {
             "person_id": ids.gather(person[sel]),
             "offence_date": to_date(offence_day[sel]),
             "outcome_date": to_date(outcome_day[sel]),
-            "category": _enum(list(cat_names), category[sel]),
-            "disposal": _enum(disp_names, disposal[sel]),
+            "category": _enum(list(_CATEGORY_NAMES), category[sel]),
+            "disposal": _enum(_DISPOSAL_NAMES, disposal[sel]),
             "custody_days": pl.Series(custody_days[sel]).set(pl.Series(~is_custody[sel]), None),
         }
     )
@@ -496,7 +554,7 @@ def generate(
         **({"referral_date": pl.lit(None, dtype=pl.Date)} if scenario.with_referral_date else {}),
     )
     participants = pl.concat([first_rows, second_rows]).sort("person_id", "start_date")
-    tables = {"people": people, "offences": offences, "participants": participants}
+    tables = {"people": people_table, "offences": offence_table, "participants": participants}
     if scenario.with_custody:
         cust = np.nonzero(keep & is_custody)[0]
         cend = outcome_day[cust] + custody_days[cust]
@@ -507,12 +565,39 @@ def generate(
                 "custody_end": to_date(cend).set(pl.Series(cend > extract), None),
             }
         )
+    return tables
+
+
+def generate(
+    scenario: Scenario,
+    out_dir: str | os.PathLike,
+    *,
+    seed: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> GeneratedData:
+    """Generate the scenario's tables into ``out_dir`` and write ``truth.json``."""
+    say = progress or (lambda _m: None)
+    seed = scenario.default_seed if seed is None else seed
+    rng = np.random.default_rng(seed)
+    n = scenario.people
+    from evaluation.files.output_folder import check_output_folder, write_folder
+
+    out = check_output_folder(out_dir, kind="synthetic data")  # before the work, not after it
+
+    say(f"people: {n:,}")
+    people = _draw_people(scenario, rng)
+    months, counts = _monthly_counts(scenario, rng, people, say)
+    offences = _draw_offences(scenario, rng, people, months, counts, say)
+    del counts
+    starts = _draw_referrals(scenario, rng, people, offences, say)
+    keep, truth = _programme_effect(scenario, rng, seed, people, offences, starts)
+    tables = _tables(scenario, rng, people, offences, starts, keep, say)
 
     files = {name: out / f"{name}.{scenario.file_format}" for name in tables}
     truth["settings"] = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in asdict(scenario).items()
                          if k not in ("offending", "referral", "trait")}
-    truth["settings"]["offending"] = asdict(om)
-    truth["settings"]["referral"] = asdict(rm)
+    truth["settings"]["offending"] = asdict(scenario.offending)
+    truth["settings"]["referral"] = asdict(scenario.referral)
     truth["settings"]["trait"] = None if scenario.trait is None else asdict(scenario.trait)
     def fill(staging: Path) -> None:
         for name, frame in tables.items():
