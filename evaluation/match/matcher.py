@@ -32,6 +32,7 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparatio
 
 from evaluation.cohorts.covariates import design_matrix
 from evaluation.errors import SettingsError
+from evaluation.estimate.types import clean_number
 from evaluation.match.balance import BalanceBefore, BalanceTable, balance_before, balance_table
 from evaluation.match.caliper import check_caliper
 
@@ -220,9 +221,11 @@ class PropensityOverlap:
                    hist(treat, weights), hist(~treat, weights))
 
     def to_dict(self) -> dict:
-        return {"scale": self.scale, "edges": list(self.edges),
-                "treated_before": list(self.treated_before), "comparison_before": list(self.comparison_before),
-                "treated_after": list(self.treated_after), "comparison_after": list(self.comparison_after)}
+        """To 8 significant figures, as every number in results.json (the edges come from the
+        propensity model, whose last digits vary with the BLAS library's threads)."""
+        return {"scale": self.scale, **{name: [clean_number(v) for v in getattr(self, name)] for name in
+                                        ("edges", "treated_before", "comparison_before", "treated_after",
+                                         "comparison_after")}}
 
 
 @dataclass

@@ -21,3 +21,25 @@ def test_too_small_to_match_gives_nulls_and_the_reason(tmp_path):
     assert all(results[key] is None for key in MATCHED_ONLY)
     assert "at least 10 are needed" in results["not_matched"]
     assert list(results)[:5] == ["schema_version", "study", "load", "cohort", "before_after"]
+
+
+def test_every_number_in_the_stored_results_has_at_most_eight_significant_figures():
+    """Found building the stored results: the overlap chart's bin edges went to results.json
+    with every digit, and their last digits differ with the BLAS library's threads, so the
+    same data gave different files on two machines (the README promises byte-identical)."""
+    from evaluation.estimate.types import clean_number
+    from tests.report import stored
+
+    def floats(value, path=""):
+        if isinstance(value, dict):
+            for k, v in value.items():
+                yield from floats(v, f"{path}.{k}")
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                yield from floats(v, f"{path}[{i}]")
+        elif isinstance(value, float):
+            yield path, value
+
+    found = list(floats(stored.results()))
+    assert len(found) > 500
+    assert [(path, v) for path, v in found if clean_number(v) != v] == []

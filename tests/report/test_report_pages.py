@@ -7,7 +7,6 @@ Each test names the finding of the report review (issue 17) it guards against.""
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -16,11 +15,11 @@ import numpy as np
 import pytest
 
 from evaluation.errors import SettingsError
-from evaluation.pipeline.runner import run_evaluation
 from evaluation.report import charts
 from evaluation.report.build import build_outputs, settings_changed
 from evaluation.report.wording import covariate_label, display_title, effect_words, headline
 from evaluation.settings.model import StudySettings
+from tests.report import stored
 from tests.report.test_build import OFFLINE_CHROMIUM, chromium  # noqa: F401  (the fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,21 +30,18 @@ PARTNER_FIGURES = ANALYST_FIGURES - {"overlap", "km"}
 
 
 @pytest.fixture(scope="module")
-def reports(southampton, tmp_path_factory):
-    """One evaluation of the Southampton-like demo data, written for both audiences. No
-    caliper, so that every participant is matched and the partner view shows the
-    comparison (with the default caliper one demo participant has no close comparison, and
-    the partner view withholds it: tests/checks/test_steps.py)."""
+def reports(tmp_path_factory):
+    """The stored evaluation of the Southampton-like demo data (tests/report/stored.py),
+    rendered for both audiences. No caliper, so that every participant is matched and the
+    partner view shows the comparison (with the default caliper one demo participant has no
+    close comparison, and the partner view withholds it: tests/checks/test_steps.py)."""
     base = tmp_path_factory.mktemp("reports")
-    settings = StudySettings(data_dir=southampton, out_dir=base / "analyst", name="southampton_demo",
-                             bootstrap_resamples=300, programme_cost_per_participant=940, matching={"caliper": None})
-    results = run_evaluation(settings)
-    manifest = json.loads((base / "analyst" / "manifest.json").read_text())
-    partner = base / "partner"
-    for name, text in build_outputs(results, manifest, audience="partner", threshold=5).items():
-        (partner / name).parent.mkdir(parents=True, exist_ok=True)
-        (partner / name).write_text(text)
-    return {"analyst": base / "analyst", "partner": partner, "results": results}
+    results, manifest = stored.results(), stored.manifest()
+    for audience in ("analyst", "partner"):
+        for name, text in build_outputs(results, manifest, audience=audience, threshold=5).items():
+            (base / audience / name).parent.mkdir(parents=True, exist_ok=True)
+            (base / audience / name).write_text(text)
+    return {"analyst": base / "analyst", "partner": base / "partner", "results": results}
 
 
 def _text_svg(draw):
