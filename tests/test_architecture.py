@@ -29,7 +29,6 @@ TESTED_THROUGH = {
     "pipeline/context": "tests/pipeline/test_steps.py",
     "pipeline/runner": "tests/pipeline/test_steps.py",
     "report/charts": "tests/report/test_report_pages.py",
-    "report/disclosure": "tests/report/test_disclosure_attacker.py",
     "report/evidence": "tests/report/test_build.py",
     "report/jdl": "tests/report/test_build.py",
     "report/rounding": "tests/report/test_disclosure_differencing.py",

@@ -19,17 +19,22 @@ import pytest
 from evaluation.estimate.impact import MatchedData, weighted_difference
 from evaluation.pipeline.runner import run_evaluation
 from evaluation.report import jdl
+from evaluation.report.build import build_outputs
 from evaluation.report.evidence import rate_evidence
 from evaluation.settings.model import StudySettings
+from tests.report import stored
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def analyst_run(southampton, tmp_path_factory):
+def analyst_run(tmp_path_factory):
+    """The stored evaluation (tests/report/stored.py), its analyst outputs written."""
     out = tmp_path_factory.mktemp("analyst") / "out"
-    results = run_evaluation(StudySettings(data_dir=southampton, out_dir=out, name="southampton",
-                                           bootstrap_resamples=300))
+    results = stored.results()
+    for name, text in build_outputs(results, stored.manifest(), audience="analyst", threshold=5).items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_text(text)
     return out, results
 
 

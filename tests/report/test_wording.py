@@ -1,22 +1,24 @@
-"""The prose of an evaluation (evaluation/report/wording.py), on partner views too."""
+"""The prose of an evaluation (evaluation/report/wording.py), on the stored evaluation
+(tests/report/stored.py) for both audiences: every surface gives the same numbers. A
+partner view with the impact withheld is in tests/report/test_disclosure.py."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from evaluation.report.disclosure import partner_results
+from evaluation.report.wording import cli_lines, headline, headline_markdown, rate_ratio_pct
+from tests.report import stored
 
-from evaluation.pipeline.runner import audience_view, run_evaluation
-from evaluation.report.wording import cli_lines, headline_markdown
-from evaluation.settings.model import StudySettings
-from synthetic_data import SOUTHAMPTON, generate
+KEY = b"a test key that is not a real one, 0123456789abcdef"
 
 
-def test_a_partner_view_with_the_impact_withheld_says_why_on_every_surface(tmp_path):
-    data = tmp_path / "data"
-    generate(replace(SOUTHAMPTON, people=3000, participants=12), data, seed=10)  # a draw whose matched counts are small
-    settings = StudySettings(data_dir=data, out_dir=tmp_path / "o", audience="partner", bootstrap_resamples=100)
-    view = audience_view(settings, run_evaluation(settings))
-    assert view["matched"] is None and view["withheld"]
-    lines = cli_lines(view)
-    assert view["withheld"][0] in lines
-    assert not any("not an impact estimate" in line for line in lines)
-    assert "Withheld" in headline_markdown(view)
+def test_the_headline_the_command_line_and_the_artifact_give_the_same_numbers():
+    results = stored.results()
+    for view in (results, partner_results(results, 5, key=KEY)[0]):
+        effect, (lo, hi) = rate_ratio_pct(view["matched"]["rate_ratio"])
+        words = f"{abs(effect):.0f}% {'fewer' if effect < 0 else 'more'} proven offences per day at risk"
+        said, lines, markdown = headline(view), "\n".join(cli_lines(view)), headline_markdown(view)
+        assert words in said and words in lines
+        assert f"{lo:+.0f}% to {hi:+.0f}%" in said and f"{lo:+.0f}% to {hi:+.0f}%" in lines
+        assert f"{view['matched']['rate_ratio']['estimate']:.2f} (95% CI" in markdown
+        change = view["before_after"]["percent_change"]
+        assert f"fell {abs(change):.0f}%" in said and f"({change:.1f}%" in markdown
