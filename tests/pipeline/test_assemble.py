@@ -43,3 +43,14 @@ def test_every_number_in_the_stored_results_has_at_most_eight_significant_figure
     found = list(floats(stored.results()))
     assert len(found) > 500
     assert [(path, v) for path, v in found if clean_number(v) != v] == []
+
+
+def test_the_matching_settings_are_recorded_once_in_the_study():
+    """Found (issue 36, finding 5): matched.matching.settings repeated seven of study's keys."""
+    from tests.report import stored
+
+    results = stored.results()
+    matching = results["matched"]["matching"]
+    settings = {"caliper", "distance", "ratio", "replace", "order", "exact", "mahalanobis"}
+    assert settings <= set(results["study"]) and "settings" not in matching and not settings & set(matching)
+    assert results["study"]["caliper"] is None and matching["caliper_width"] is None  # the stored study has none

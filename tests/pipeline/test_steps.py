@@ -241,3 +241,12 @@ def test_the_end_of_the_run_is_done_once(small, tmp_path, monkeypatch):
                              library=tmp_path / "lib" / "library.duckdb")
     run_evaluation(settings)
     assert made == [1] and rendered == [1] and real_update is update.update_library
+
+
+def test_run_results_gives_what_run_evaluation_returns_and_writes_no_output(small, tmp_path):
+    """run_results: the steps up to the assembled results, without the write and library steps."""
+    from evaluation.pipeline.runner import run_results
+
+    settings = StudySettings(data_dir=small, out_dir=tmp_path / "a", bootstrap_resamples=100, name="same")
+    assert run_results(settings) == run_evaluation(settings.updated(out_dir=tmp_path / "b"))
+    assert not (tmp_path / "a").exists() and (tmp_path / "b" / "results.json").is_file()
