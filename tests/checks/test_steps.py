@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import pytest
 
-from evaluation.pipeline.runner import run_evaluation
+from evaluation.pipeline.runner import run_evaluation, run_results
 from evaluation.settings.model import StudySettings
 from synthetic_data import SOUTHAMPTON, generate
 from synthetic_data.generator import UnrecordedTrait
@@ -26,8 +26,8 @@ def covers(interval, value):
 @pytest.fixture(scope="module")
 def demo_results(southampton, tmp_path_factory):
     out = tmp_path_factory.mktemp("checks") / "out"
-    return run_evaluation(StudySettings(data_dir=southampton, out_dir=out, bootstrap_resamples=500,
-                                        programme_cost_per_participant=940))
+    return run_results(StudySettings(data_dir=southampton, out_dir=out, bootstrap_resamples=500,
+                                     programme_cost_per_participant=940))
 
 
 def test_falsification_is_quiet_when_referral_follows_the_records(demo_results, southampton):

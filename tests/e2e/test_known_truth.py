@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from evaluation.pipeline.runner import run_evaluation
+from evaluation.pipeline.runner import run_results
 from evaluation.settings.model import StudySettings
 from synthetic_data import SOUTHAMPTON, generate
 
@@ -14,7 +14,7 @@ from synthetic_data import SOUTHAMPTON, generate
 def evaluate(tmp_path, effect, seed, robustness=True):
     data = tmp_path / f"data-{effect}-{seed}"
     truth = generate(replace(SOUTHAMPTON, effect=effect), data, seed=seed).truth
-    results = run_evaluation(
+    results = run_results(  # the results only: no output files
         StudySettings(data_dir=data, out_dir=tmp_path / f"out-{effect}-{seed}", bootstrap_resamples=200,
                       robustness=robustness)
     )

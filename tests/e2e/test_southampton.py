@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from evaluation.pipeline.runner import run_evaluation
+from evaluation.pipeline.runner import run_results
 from evaluation.settings.model import StudySettings
 from synthetic_data import SOUTHAMPTON, generate
 
@@ -14,7 +14,7 @@ PUBLISHED_BEFORE, PUBLISHED_AFTER, PUBLISHED_HIGH_RISK = 1863, 664, 115
 
 
 def test_default_draw_matches_the_published_counts(southampton, tmp_path):
-    results = run_evaluation(StudySettings(data_dir=southampton, out_dir=tmp_path / "out", bootstrap_resamples=500))
+    results = run_results(StudySettings(data_dir=southampton, out_dir=tmp_path / "out", bootstrap_resamples=500))
     ba = results["before_after"]
     assert results["cohort"]["participants"] == 588
     assert results["cohort"]["excluded"] == {}
@@ -34,8 +34,8 @@ def test_calibration_holds_in_expectation_over_seeds(tmp_path):
     for seed in range(2008, 2020):  # the seeds docs/methodology.md quotes
         data = tmp_path / f"d{seed}"
         generate(SOUTHAMPTON, data, seed=seed)
-        res = run_evaluation(StudySettings(data_dir=data, out_dir=tmp_path / f"o{seed}", bootstrap_resamples=100,
-                                           robustness=False))  # only the counts are checked here
+        res = run_results(StudySettings(data_dir=data, out_dir=tmp_path / f"o{seed}", bootstrap_resamples=100,
+                                        robustness=False))  # only the counts are checked here: no output files
         befores.append(res["before_after"]["offences_before"])
         afters.append(res["before_after"]["offences_after"])
     assert sum(befores) / len(befores) == pytest.approx(PUBLISHED_BEFORE, rel=0.03)
@@ -46,7 +46,7 @@ def test_no_effect_still_shows_a_large_naive_fall(tmp_path):
     """Regression to the mean: with no programme effect, participants still offend far less after."""
     data = tmp_path / "null"
     generate(replace(SOUTHAMPTON, effect=0.0), data)
-    ba = run_evaluation(StudySettings(data_dir=data, out_dir=tmp_path / "o", bootstrap_resamples=200,
-                                      robustness=False))["before_after"]
+    ba = run_results(StudySettings(data_dir=data, out_dir=tmp_path / "o", bootstrap_resamples=200,
+                                   robustness=False))["before_after"]
     assert ba["percent_change"] < -50
     assert ba["rate_ratio"]["ci95"][1] < 0.6
