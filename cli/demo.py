@@ -30,7 +30,7 @@ def demo(data: Path = Path("data/southampton"), out: Path = Path("out/southampto
 
     check_output_folder(out, data_dir=data)
     library = library or out.parent / "library" / "library.duckdb"
-    generate(SOUTHAMPTON, data, progress=say(quiet))
+    generate(SOUTHAMPTON, data, progress=say(quiet), option="--data")
     # the study file's settings (programmes, costs, library tags), with the demo's folders
     settings = load_study(DEMO_STUDY, {"data_dir": data, "out_dir": out, "library": library, "keep_work": keep_work})
     app_module.evaluate_and_print(settings, verbose=verbose, quiet=quiet)
@@ -63,7 +63,7 @@ def _demo_councils(data_root: Path, out_root: Path, library: Path, *, quiet: boo
     for council in DEMO_COUNCILS:
         data, out = data_root / council.name, out_root / council.name
         check_output_folder(out, data_dir=data)
-        generate(council.scenario(), data, seed=council.seed)
+        generate(council.scenario(), data, seed=council.seed, option="--data")
         progress(f"council {council.council}: {council.programme_type}, true effect {council.effect:.0%}")
         last = StudySettings(data_dir=data, out_dir=out, name=council.name, title=council.title, council=council.council,
                              programme_type=council.programme_type, programme_setting=council.setting, seed=council.seed,

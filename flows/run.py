@@ -31,3 +31,9 @@ def run_flow(settings, *, verbose: bool = False) -> dict:
             return evaluate(settings)
         except ParameterTypeError as exc:
             raise SettingsError(str(exc).splitlines()[-1].strip(" -")) from None
+        finally:
+            # the run's log lines still queued go to the server while it runs: sent at exit,
+            # after a temporary server has stopped, they failed with "Error logging to API"
+            from prefect.logging.handlers import APILogHandler
+
+            APILogHandler().flush()  # drains every queued log (a class-wide worker)

@@ -574,15 +574,17 @@ def generate(
     *,
     seed: int | None = None,
     progress: Callable[[str], None] | None = None,
+    option: str = "--out",
 ) -> GeneratedData:
-    """Generate the scenario's tables into ``out_dir`` and write ``truth.json``."""
+    """Generate the scenario's tables into ``out_dir`` and write ``truth.json`` (``option``:
+    how the caller's user named the folder, for a refusal's message)."""
     say = progress or (lambda _m: None)
     seed = scenario.default_seed if seed is None else seed
     rng = np.random.default_rng(seed)
     n = scenario.people
     from evaluation.files.output_folder import check_output_folder, write_folder
 
-    out = check_output_folder(out_dir, kind="synthetic data")  # before the work, not after it
+    out = check_output_folder(out_dir, kind="synthetic data", option=option)  # before the work, not after it
 
     say(f"people: {n:,}")
     people = _draw_people(scenario, rng)
@@ -609,7 +611,7 @@ def generate(
         (staging / "truth.json").write_text(json.dumps(truth, indent=2, default=list) + "\n")
 
     # the whole folder at once, and only over a folder of synthetic data this tool wrote
-    write_folder(out, fill, kind="synthetic data")
+    write_folder(out, fill, kind="synthetic data", option=option)
     return GeneratedData(out, files, truth, {k: v.height for k, v in tables.items()})
 
 

@@ -71,8 +71,9 @@ KINDS = ("evaluation outputs", "library site", "pseudonymised data", "synthetic 
 
 
 def _refuse(out_dir: Path, why: str, option: str = "--out") -> OutputFolderError:
+    example = "data/NAME" if option == "--data" else "out/NAME"
     return OutputFolderError(f"{option} {out_dir}: {why}; nothing was changed. Choose a new or empty folder, "
-                             f"e.g. {option} out/NAME")
+                             f"e.g. {option} {example}")
 
 
 def _kind(folder: Path) -> str | None:
@@ -145,6 +146,10 @@ def check_output_folder(out_dir: str | os.PathLike, *, data_dir: str | os.PathLi
         foreign = _foreign_entries(target)
         if foreign:
             shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+            if kind == "synthetic data" and not (target / MARKER).exists() and (target / "truth.json").is_file():
+                # generated before folders held the marker: it cannot be told from real data, so it is kept
+                raise refuse(f"holds files with no record that this tool wrote them ({shown}; synthetic data "
+                             "from an earlier version?); delete that folder yourself if so, or give another")
             raise refuse(f"holds files this tool did not write ({shown})")
     return target
 

@@ -205,3 +205,19 @@ def test_the_state_folder_and_work_folders_are_private(tmp_path, data, monkeypat
     run_evaluation(settings)
     for folder in (state, state / "nested", state / "nested" / "work", settings.work_path):
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+
+
+def test_the_demo_names_its_data_option_and_a_legacy_synthetic_folder_is_kept_with_the_fix_named(tmp_path, capsys):
+    """Found running `make demo` over the data an earlier version generated (no marker): it
+    was refused, rightly, but the line named --out, which the user had not given, and did
+    not say what to do."""
+    from cli.main import main
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "people.csv").write_text("person_id\n")
+    (data / "truth.json").write_text('{"scenario": "southampton"}')
+    assert main(["demo", "--data", str(data), "--out", str(tmp_path / "out"), "--no-councils", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"reoffend: error: --data {data}:") and "earlier version" in err and "delete" in err
+    assert "--out" not in err and sorted(p.name for p in data.iterdir()) == ["people.csv", "truth.json"]
