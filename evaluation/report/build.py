@@ -30,6 +30,7 @@ from evaluation.report.wording import (
     headline,
     rate_ratio_pct,
     sensitivity_reading,
+    signed,
     signed_pct,
     value_for_money,
 )
@@ -59,7 +60,8 @@ _markdown_env = Environment(autoescape=False, finalize=markdown_text, **_TEMPLAT
 
 
 for _e in (_env, _markdown_env):
-    _e.filters.update(fixed=fixed, num=count_text, signed_pct=signed_pct, pct=jdl.pct, freq=jdl.freq, p=jdl.p_value)
+    _e.filters.update(fixed=fixed, num=count_text, signed=signed, signed_pct=signed_pct, pct=jdl.pct, freq=jdl.freq,
+                      p=jdl.p_value)
     _e.tests["significant"] = jdl.significant
 
 #: A spreadsheet treats a cell that starts with one of these as a formula (OWASP, CSV injection).

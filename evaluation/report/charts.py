@@ -20,7 +20,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from evaluation.report.wording import covariate_label, effect_words, money  # noqa: E402
+from evaluation.report.wording import covariate_label, effect_words, money, signed  # noqa: E402
 
 plt.rcParams.update({
     "svg.hashsalt": "reoffend",  # stable element ids, so the same results give the same SVG
@@ -87,7 +87,7 @@ def headline_chart(naive_change: float | None, comparison_change: float, effect:
         if i == 0 and suppressed:
             left.annotate("suppressed", (x, 0), ha="center", va="bottom", xytext=(0, 4), textcoords="offset points")
             continue
-        left.annotate(f"{value:+.0f}%", (x, value), ha="center", va="top" if value < 0 else "bottom",
+        left.annotate(f"{signed(value)}%", (x, value), ha="center", va="top" if value < 0 else "bottom",
                       xytext=(0, -4 if value < 0 else 4), textcoords="offset points", fontweight="bold")
     left.axhline(0, color="black", linewidth=0.8)
     left.set_xticks([0, 1], ["Participants", "Similar people\nwho did not take part"])
@@ -101,7 +101,7 @@ def headline_chart(naive_change: float | None, comparison_change: float, effect:
     right.errorbar([0], [effect], yerr=[[effect - effect_ci[0]], [effect_ci[1] - effect]], fmt="o", color=colour,
                    ecolor=colour, capsize=10, markersize=8, linewidth=2)
     right.axhline(0, color="black", linewidth=0.8)
-    right.annotate(f"{effect_words(effect)}\n95% interval\n{effect_ci[0]:+.0f}% to {effect_ci[1]:+.0f}%", (0, effect),
+    right.annotate(f"{effect_words(effect)}\n95% interval\n{signed(effect_ci[0])}% to {signed(effect_ci[1])}%", (0, effect),
                    xytext=(14, 0), textcoords="offset points", ha="left", va="center", fontweight="bold",
                    bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none"})
     span = max(abs(effect_ci[0]), abs(effect_ci[1]), 10) * 1.35
@@ -111,9 +111,9 @@ def headline_chart(naive_change: float | None, comparison_change: float, effect:
     right.spines["bottom"].set_visible(False)
     right.set_ylabel("participants vs similar people:\ndifference in offences per day (%)")
     right.set_title("2. The programme's effect")
-    alt = (f"Participants' offences changed by {'a suppressed amount' if suppressed else f'{naive_change:+.0f}%'} "
-           f"and similar people's by {comparison_change:+.0f}%; the programme's effect is {effect_words(effect)} "
-           f"offences per day at risk (95% interval {effect_ci[0]:+.0f}% to {effect_ci[1]:+.0f}%).")
+    alt = (f"Participants' offences changed by {'a suppressed amount' if suppressed else f'{signed(naive_change)}%'} "
+           f"and similar people's by {signed(comparison_change)}%; the programme's effect is {effect_words(effect)} "
+           f"offences per day at risk (95% interval {signed(effect_ci[0])}% to {signed(effect_ci[1])}%).")
     caption = ("Look at the right-hand panel: it is the effect. The left shows why a before/after fall alone misleads: "
                "similar people who did not take part fell too. If the interval crosses zero, the data cannot tell a "
                "reduction from no change.")

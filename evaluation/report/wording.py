@@ -47,10 +47,16 @@ def count_text(value, fmt: str = "{:,}") -> str:
     return fmt.format(value)
 
 
+def signed(value: float, digits: int = 0) -> str:
+    """A number with its sign (+3, -12.5), and one that rounds to zero as 0, never -0 or +0."""
+    text = f"{value:+.{digits}f}"
+    return text[1:] if float(text) == 0 else text
+
+
 def signed_pct(value) -> str:
     if isinstance(value, str):
         return value
-    return "n/a" if value is None else f"{value:+.0f}%"
+    return "n/a" if value is None else f"{signed(value)}%"
 
 
 def fixed(value, digits: int = 2) -> str:
@@ -92,7 +98,7 @@ def headline(view: dict) -> str:
                "a statistically significant increase" if lo > 0 else "not a statistically significant difference")
     return (f"{text}; similar people who did not take part {'fell' if comp < 0 else 'changed'} "
             f"{abs(comp):.0f}% anyway. Compared with them, participants committed {effect_words(effect)} proven "
-            f"offences per day at risk (95% interval {lo:+.0f}% to {hi:+.0f}%; rate ratio p = "
+            f"offences per day at risk (95% interval {signed(lo)}% to {signed(hi)}%; rate ratio p = "
             f"{jdl.p_value(m['rate_ratio']['p_value'])}): {verdict}.")
 
 
@@ -120,7 +126,7 @@ def can_and_cannot(view: dict) -> tuple[list[str], list[str]]:
                    "proven reoffences than among similar people who did not take part.")
     else:
         can.append("This analysis does not show a clear effect of taking part on the number of proven "
-                   f"reoffences: the 95% interval runs from {lo:+.0f}% to {hi:+.0f}%.")
+                   f"reoffences: the 95% interval runs from {signed(lo)}% to {signed(hi)}%.")
         cannot.insert(0, "That the programme has no effect: the data are consistent with a worthwhile reduction, "
                          "no change or an increase.")
     can += jdl.rate_sentences(m["reoffending_rate"], m["treated"] if isinstance(m["treated"], int) else 0)
@@ -236,9 +242,9 @@ def verdict(p_value: float | None) -> str:
 def before_after_sentence(view: dict) -> str:
     ba = view["before_after"]
     change, ci = ba["percent_change"], ba.get("percent_change_ci95")
-    interval = (f", 95% CI {ci[0]:+.1f}% to {ci[1]:+.1f}%" if ci and None not in ci and not any(isinstance(v, str) for v in ci)
-                else "")
-    shown = signed_pct(change) if isinstance(change, str) else ("n/a" if change is None else f"{change:+.1f}%")
+    numbers = ci and None not in ci and not any(isinstance(v, str) for v in ci)
+    interval = f", 95% CI {signed(ci[0], 1)}% to {signed(ci[1], 1)}%" if numbers else ""
+    shown = signed_pct(change) if isinstance(change, str) else ("n/a" if change is None else f"{signed(change, 1)}%")
     return (f"Before/after: {count_text(view['cohort']['participants'])} participants committed "
             f"{count_text(ba['offences_before'])} offences in the year before and {count_text(ba['offences_after'])} "
             f"in the year after ({shown}{interval}).")
@@ -262,7 +268,7 @@ def cli_lines(view: dict) -> list[str]:
         return lines + [f"WARNING: {warning}" for warning in m.get("warnings", [])]
     change, (lo, hi) = rate_ratio_pct(rr)
     lines.append(f"Impact: participants committed {effect_words(change)} proven offences per day at risk (95% CI "
-                 f"{lo:+.0f}% to {hi:+.0f}%) than the matched comparison group: {verdict(rr['p_value'])} "
+                 f"{signed(lo)}% to {signed(hi)}%) than the matched comparison group: {verdict(rr['p_value'])} "
                  f"(rate ratio {rr['estimate']:.2f}, p = {rr['p_value']:.3g}).")
     costs = view.get("costs")
     if costs:
@@ -290,7 +296,7 @@ def headline_markdown(view: dict) -> str:
     (takes the audience's view: in a partner view counts may be suppression markers)."""
     ba, m = view["before_after"], view.get("matched")
     change = ba["percent_change"]  # None when there were no offences before (or, for partners, none after rounding)
-    change_text = signed_pct(change) if isinstance(change, str) or change is None else f"{change:+.1f}%"
+    change_text = signed_pct(change) if isinstance(change, str) or change is None else f"{signed(change, 1)}%"
     lines = [
         f"# {view['study']['name']}: reoffending evaluation",
         "",
@@ -321,7 +327,7 @@ def headline_markdown(view: dict) -> str:
                                 ("Proven reoffences per person", "frequency", False)):
         r = m[key]
         show = (lambda v: f"{100 * v:.0f}%") if percent else (lambda v: f"{v:.2f}")
-        diff = (lambda v: f"{100 * v:+.0f} points") if percent else (lambda v: f"{v:+.2f}")
+        diff = (lambda v: f"{signed(100 * v)} points") if percent else (lambda v: f"{signed(v, 2)}")
         lines.append(f"| {label} | {count_text(m['treated'])} | {count_text(m['comparison'])} | {show(r['treated'])} | "
                      f"{show(r['comparison'])} | {diff(r['difference'])} | {'Yes' if significant(r['p_value']) else 'No'} "
                      f"| {r['p_value']:.2f} |")

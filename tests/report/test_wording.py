@@ -22,3 +22,18 @@ def test_the_headline_the_command_line_and_the_artifact_give_the_same_numbers():
         assert f"{view['matched']['rate_ratio']['estimate']:.2f} (95% CI" in markdown
         change = view["before_after"]["percent_change"]
         assert f"fell {abs(change):.0f}%" in said and f"({change:.1f}%" in markdown
+
+
+def test_a_difference_that_rounds_to_zero_is_written_0_never_minus_0():
+    """Found reading the stored evaluation's Prefect artifact: 'Estimated difference -0 points'."""
+    from evaluation.report.build import build_outputs
+    from evaluation.report.wording import signed, signed_pct
+
+    assert [signed(-0.2), signed(0.4), signed(-0.004, 2), signed(-3.6), signed(2.04, 1)] == ["0", "0", "0.00", "-4", "+2.0"]
+    assert signed_pct(-0.3) == "0%" and signed_pct(-12) == "-12%"
+    results = stored.results()
+    assert abs(results["matched"]["reoffending_rate"]["difference"]) < 0.005  # rounds to 0 points
+    files = build_outputs(results, stored.manifest(), audience="analyst", threshold=5)
+    for name in ("summary.md", "report.html"):
+        assert "-0 points" not in files[name] and "+0 points" not in files[name], name
+    assert "| 0 points |" in headline_markdown(results) and ">0 points (" in files["report.html"]
