@@ -36,4 +36,7 @@ def run_flow(settings, *, verbose: bool = False) -> dict:
             # after a temporary server has stopped, they failed with "Error logging to API"
             from prefect.logging.handlers import APILogHandler
 
-            APILogHandler().flush()  # drains every queued log (a class-wide worker)
+            try:
+                APILogHandler().flush()  # drains every queued log (a class-wide worker), 5 s at most
+            except Exception:  # noqa: BLE001  a log not sent must not replace the run's own outcome
+                progress.debug("could not send the last log lines to Prefect", exc_info=True)

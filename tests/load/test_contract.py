@@ -47,3 +47,13 @@ def test_a_rule_changed_in_the_contract_changes_what_the_load_rejects(folder, tm
                     for c in contract.DATE_COLUMNS)
     monkeypatch.setattr(contract, "DATE_COLUMNS", bounded)
     assert reasons(tmp_path / "bounded") == ["end_date '2012-01-01' is after the data cut-off"]
+
+
+def test_a_contract_without_an_ordered_date_still_loads(folder, tmp_path, monkeypatch):
+    """An empty rule list binds as an empty MAP of text (an untyped empty MAP failed)."""
+    data = folder(people=["P1,1980,M,,,,"], offences=["P1,2010-01-01,2010-02-01,theft,,"],
+                  participants=["P1,OLASS,2010-03-01,,"])
+    plain = tuple(dataclasses.replace(c, on_or_after="", on_or_before="") for c in contract.DATE_COLUMNS)
+    monkeypatch.setattr(contract, "DATE_COLUMNS", plain)
+    report = load_data(data, tmp_path / "db" / "eval.duckdb", cutoff=dt.date(2011, 1, 1))
+    assert report.tables["participants"].loaded == 1
