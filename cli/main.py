@@ -58,11 +58,16 @@ def synth(scenario: Annotated[str, typer.Argument(help="southampton (588 partici
 def load(data_dir: Path, db: Annotated[Path, typer.Option(help="DuckDB file to create or replace")],
          cutoff: Optional[dt.datetime] = typer.Option(None, formats=["%Y-%m-%d"],
                                                       help="data cut-off (default: the latest outcome_date)"),
+         date_format: Annotated[str, typer.Option(help="how the files write their dates: YYYY-MM-DD, DD/MM/YYYY, "
+                                                       "DD-MM-YYYY, DD.MM.YYYY or MM/DD/YYYY")] = "YYYY-MM-DD",
          quiet: Quiet = False) -> None:
     """Load a data folder into a DuckDB file; bad rows go to rejects.csv with reasons."""
     from evaluation.load.loader import load_data
+    from evaluation.load.preflight import check_date_format
 
-    report = load_data(data_dir, db, cutoff=cutoff.date() if cutoff else None, progress=say(quiet))
+    check_date_format(data_dir, date_format)  # a file whose dates are written otherwise: one line, at once
+    report = load_data(data_dir, db, cutoff=cutoff.date() if cutoff else None, date_format=date_format,
+                       progress=say(quiet))
     print(f"{report.summary()}\ndatabase: {report.db_path}\nrejects:  {report.rejects_path}\nreport:   {report.report_path}")
 
 

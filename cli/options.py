@@ -19,6 +19,8 @@ STUDY_FILE_ONLY = ("unit_cost_overrides",)
 
 
 def _metavar(annotation) -> str:
+    if typing.get_origin(annotation) is typing.Literal:
+        return "|".join(typing.get_args(annotation))
     args = [a for a in typing.get_args(annotation) if a is not type(None)] or [annotation]
     kind = args[0]
     if typing.get_origin(kind) is typing.Literal:

@@ -31,7 +31,8 @@ ALLOWED_IDENTIFIERS: frozenset[str] = frozenset(
     }
     # the session variables the staging checks read (sql/load/set_check_value.sql)
     | {"cutoff", "true_words", "false_words", "person_id_pattern", "sexes", "categories", "disposals", "min_age",
-       "required_dates", "bounded_dates", "earliest_date", "on_or_after", "on_or_before"}
+       "required_dates", "bounded_dates", "earliest_date", "on_or_after", "on_or_before", "date_format",
+       "date_format_name"}
 )
 
 

@@ -54,6 +54,18 @@ PERSON_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 #: Earliest date accepted anywhere in the data.
 EARLIEST_DATE = "1900-01-01"
 
+#: The ways a file may write its dates (the study's ``date_format``), and how each is read.
+#: One format for every date column of a folder's text files; Parquet's typed dates are
+#: read as they are.
+DATE_FORMATS: dict[str, str] = {
+    "YYYY-MM-DD": "%Y-%m-%d",
+    "DD/MM/YYYY": "%d/%m/%Y",
+    "DD-MM-YYYY": "%d-%m-%Y",
+    "DD.MM.YYYY": "%d.%m.%Y",
+    "MM/DD/YYYY": "%m/%d/%Y",
+}
+ISO_DATES = "YYYY-MM-DD"
+
 #: Age of criminal responsibility in England and Wales.
 MIN_AGE_AT_OFFENCE = 10
 
@@ -176,10 +188,12 @@ FILE_SUFFIXES: tuple[str, ...] = (".csv", ".parquet")
 DATE_COLUMNS: tuple[Column, ...] = tuple(c for t in TABLES for c in t.columns if c.type == "date")
 
 
-def date_rules() -> dict[str, object]:
+def date_rules(date_format: str = ISO_DATES) -> dict[str, object]:
     """The contract's date rules as the values the staging checks read (load/set_check_value;
-    a dict becomes a MAP, load/set_check_map)."""
+    a dict becomes a MAP, load/set_check_map), with the data's date format."""
     return {
+        "date_format_name": date_format,
+        "date_format": DATE_FORMATS[date_format],
         "required_dates": [c.name for c in DATE_COLUMNS if c.required],
         "bounded_dates": [c.name for c in DATE_COLUMNS if c.bounded],
         "earliest_date": dt.date.fromisoformat(EARLIEST_DATE),

@@ -324,7 +324,8 @@ def _read_tables(con: duckdb.DuckDBPyConnection, files: dict[str, Path], scratch
     return read_counts, ignored_columns
 
 
-def _data_cutoff(con: duckdb.DuckDBPyConnection, files: dict[str, Path], read_counts: dict[str, int]) -> dt.date:
+def _data_cutoff(con: duckdb.DuckDBPyConnection, files: dict[str, Path], read_counts: dict[str, int],
+                 date_format: str) -> dt.date:
     """The latest valid outcome_date, or a one-line error saying why there is none."""
     cutoff = run_sql(con, "staging/data_cutoff").fetchone()[0]
     if cutoff is not None:
@@ -334,11 +335,17 @@ def _data_cutoff(con: duckdb.DuckDBPyConnection, files: dict[str, Path], read_co
         detail = "; ".join(f"line {line}: {reason}" for line, reason in first)
         raise DataFileError(f"no row of the file could be read as CSV ({detail}); is a quote "
                             "left open?", file=str(files["offences"]))
+    written = run_sql(con, "load/first_outcome_date").fetchone()
+    if written is not None:  # dates there, none of them read: the format, not the cut-off, is the problem
+        raise DataFileError(f"no outcome_date is a date in {date_format} form (line {written[0]}: "
+                            f"{str(written[1])[:40]!r}); give the files' date format: date_format in the study "
+                            f"file or --date-format ({', '.join(contract.DATE_FORMATS)})",
+                            file=str(files["offences"]), column="outcome_date")
     raise DataFileError("no valid outcome_date to take the data cut-off from; give --cutoff",
                         file=str(files["offences"]), column="outcome_date")
 
 
-def _set_check_values(con: duckdb.DuckDBPyConnection, cutoff: dt.date) -> None:
+def _set_check_values(con: duckdb.DuckDBPyConnection, cutoff: dt.date | None, date_format: str) -> None:
     """The values the staging checks read, from the contract, as session variables."""
     check_values = {
         "cutoff": cutoff,
@@ -349,7 +356,7 @@ def _set_check_values(con: duckdb.DuckDBPyConnection, cutoff: dt.date) -> None:
         "categories": list(contract.CATEGORIES),
         "disposals": list(contract.DISPOSALS),
         "min_age": contract.MIN_AGE_AT_OFFENCE,
-        **contract.date_rules(),
+        **contract.date_rules(date_format),
     }
     for name, value in check_values.items():
         if isinstance(value, dict):
@@ -392,6 +399,7 @@ def load_data(
     db_path: str | os.PathLike,
     *,
     cutoff: dt.date | None = None,
+    date_format: str = contract.ISO_DATES,
     progress: Progress | None = None,
 ) -> LoadReport:
     """Load every contract table in ``data_dir`` into the DuckDB file ``db_path``.
@@ -401,6 +409,7 @@ def load_data(
     data_dir : folder with people, offences, participants (and optionally custody) as CSV or Parquet.
     db_path : DuckDB file to create or replace. ``rejects.csv`` and ``load_report.json`` go beside it.
     cutoff : the data's cut-off date; defaults to the latest valid outcome_date.
+    date_format : how the files write their dates, one of ``contract.DATE_FORMATS``.
     progress : called with one line of text per step.
 
     Returns
@@ -422,9 +431,10 @@ def load_data(
         run_sql(con, "staging/macros")
         run_sql(con, "load/rejects_table")
         read_counts, ignored_columns = _read_tables(con, files, db_path.parent, say)
+        _set_check_values(con, cutoff, date_format)  # the date format first: the default cut-off reads dates
         if cutoff is None:
-            cutoff = _data_cutoff(con, files, read_counts)
-        _set_check_values(con, cutoff)
+            cutoff = _data_cutoff(con, files, read_counts, date_format)
+            run_sql(con, "load/set_check_value", {"value": cutoff}, {"name": "cutoff"})
         counts = {table.name: _check_table(con, table, files.get(table.name), read_counts.get(table.name, 0), say)
                   for table in contract.TABLES}
         run_sql(con, "load/load_metadata", {"data_cutoff": cutoff})

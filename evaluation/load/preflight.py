@@ -1,6 +1,7 @@
 """Checks that need no cohorts, run before anything slow starts (Prefect included).
 
-A newcomer's mistakes (a wrong data path, a missing table or column, an unknown
+A newcomer's mistakes (a wrong data path, a missing table or column, dates written in
+another format than the study says, an unknown
 programme, a cut-off before anyone started, an output folder the tool may not replace,
 another run writing the same folder) fail here in well under a second with one line
 that names the fix, instead of deep inside a flow run.
@@ -8,7 +9,9 @@ that names the fix, instead of deep inside a flow run.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import itertools
 from pathlib import Path
 
 from evaluation.db.connection import connect
@@ -36,12 +39,56 @@ def check_table_files(data_dir: Path) -> dict[str, Path]:
     return files
 
 
-def programme_starts(participants: Path) -> dict[str, dt.date | None]:
+#: Data lines of each text file looked at for the way it writes dates (a quick look).
+DATE_SAMPLE_LINES = 2000
+
+
+def _reads_as(value: str, date_format: str) -> bool:
+    if date_format == contract.ISO_DATES and not (len(value) == 10 and value[4] == "-" and value[7] == "-"):
+        return False
+    try:
+        dt.datetime.strptime(value, contract.DATE_FORMATS[date_format])
+    except ValueError:
+        return False
+    return True
+
+
+def check_date_format(data_dir: str | Path, date_format: str) -> None:
+    """Refuse, in one line and before anything slow, a text file none of whose first dates
+    in a column is written in ``date_format``, naming the format they are written in (a
+    day-first UK export read as ISO rejected every row, then advised a cut-off)."""
+    files = find_table_files(Path(data_dir))
+    for table in contract.TABLES:
+        path = files.get(table.name)
+        if path is None or path.suffix != ".csv":
+            continue  # Parquet dates are typed, or read by the same rule row by row
+        with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+            rows = csv.reader(fh)
+            header = [h.strip() for h in next(rows, [])]
+            sample = list(itertools.islice(rows, DATE_SAMPLE_LINES))
+        for column in (c.name for c in table.columns if c.type == "date" and c.name in header):
+            i = header.index(column)
+            values = [row[i].strip() for row in sample if i < len(row) and row[i].strip()]
+            if not values or any(_reads_as(v, date_format) for v in values):
+                continue
+            fits = {name: sum(_reads_as(v, name) for v in values) for name in contract.DATE_FORMATS}
+            best = max(fits, key=lambda name: (fits[name], name == "DD/MM/YYYY"))  # a tie: the UK's day first
+            if fits[best] == 0:
+                raise SettingsError(f"{path}, column '{column}': no date in its first lines is written {date_format} "
+                                    f"(e.g. {values[0][:40]!r}), nor in another format the tool reads "
+                                    f"({', '.join(contract.DATE_FORMATS)}); fix the column or set date_format")
+            raise SettingsError(f"{path}, column '{column}': dates are written like {values[0][:40]!r}, not "
+                                f"{date_format}; set date_format = \"{best}\" in the study file (or --date-format "
+                                f"{best})")
+
+
+def programme_starts(participants: Path, date_format: str = contract.ISO_DATES) -> dict[str, dt.date | None]:
     """Each programme named in the participants file, with its earliest valid start date."""
     kind = "parquet" if participants.suffix == ".parquet" else "csv"
     con = connect(None)
     try:
-        rows = run_sql(con, f"load/programme_starts_{kind}", {"path": str(participants)}).fetchall()
+        rows = run_sql(con, f"load/programme_starts_{kind}",
+                       {"path": str(participants), "date_format": contract.DATE_FORMATS[date_format]}).fetchall()
     finally:
         con.close()
     return dict(rows)
@@ -63,7 +110,8 @@ def preflight(settings: StudySettings) -> None:
     """Raise a one-line error for any problem that can be found without building cohorts."""
     check_output_folder(settings.out_dir, data_dir=settings.data_dir)
     files = check_table_files(settings.data_dir)
-    starts = programme_starts(files["participants"])
+    check_date_format(settings.data_dir, settings.data.date_format)
+    starts = programme_starts(files["participants"], settings.data.date_format)
     if not settings.data.programmes and len(starts) > MAX_PROGRAMMES:
         raise SettingsError(f"the participants file names {len(starts):,} programmes, more than the {MAX_PROGRAMMES:,} "
                             "one evaluation pools; choose them with --programme (or evaluate them as a batch)")

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, ValidationError,
 from evaluation.cohorts.covariates import ALL_COVARIATES, DEFAULT_COVARIATES
 from evaluation.errors import SettingsError
 from evaluation.files.workspace import work_folder
-from evaluation.load.contract import CATEGORIES
+from evaluation.load.contract import CATEGORIES, DATE_FORMATS, ISO_DATES
 from evaluation.match.caliper import check_caliper
 
 Days = int
@@ -43,6 +43,8 @@ class DataSettings(_Section):
     programmes: tuple[str, ...] = Field((), max_length=1000,
                                         description="programmes to evaluate, pooled (default: every one)")
     cutoff: dt.date | None = Field(None, description="the data's cut-off date YYYY-MM-DD (default: the latest outcome_date)")
+    date_format: Literal[tuple(DATE_FORMATS)] = Field(  # the data contract's formats, one list
+        ISO_DATES, description="how the data files write their dates (UK exports: DD/MM/YYYY)")
 
     @field_validator("programmes")
     @classmethod
@@ -217,6 +219,7 @@ FLAT: dict[str, tuple[str | None, str]] = {
     "council": ("library", "council"),
     # not in results.json: where things are, not what the results are
     "data_dir": ("data", "folder"),
+    "date_format": ("data", "date_format"),
     "out_dir": (None, "out_dir"),
     "work_dir": (None, "work_dir"),
     "keep_work": (None, "keep_work"),
@@ -224,7 +227,7 @@ FLAT: dict[str, tuple[str | None, str]] = {
     "library_site": ("library", "site"),
 }
 #: The flat names that are not part of the results (machine paths and housekeeping).
-NOT_IN_RESULTS = ("data_dir", "out_dir", "work_dir", "keep_work", "library", "library_site")
+NOT_IN_RESULTS = ("data_dir", "date_format", "out_dir", "work_dir", "keep_work", "library", "library_site")
 SECTIONS = ("data", "windows", "matching", "costs", "checks", "audience", "library")
 
 

@@ -17,11 +17,15 @@ CREATE OR REPLACE TEMP MACRO blank(x) AS
 CREATE OR REPLACE TEMP MACRO shown(t) AS
     '''' || left(t, 40) || CASE WHEN length(t) > 40 THEN '...' ELSE '' END || '''';
 
--- A strict ISO date YYYY-MM-DD from cleaned text t, or x itself when it is a DATE
--- (DuckDB's own cast also takes 2020/1/5 and timestamps).
+-- A date from cleaned text t in the data's date format (contract.DATE_FORMATS, the session
+-- variable date_format_name), or x itself when it is a DATE. ISO dates are read strictly as
+-- YYYY-MM-DD (DuckDB's own cast also takes 2020/1/5 and timestamps); another format by
+-- strptime, so that 31/01/2010 is a date only when the format says day first.
 CREATE OR REPLACE TEMP MACRO iso_date(x, t) AS
     CASE WHEN typeof(x) = 'DATE' THEN TRY_CAST(x AS DATE)
-         WHEN length(t) = 10 AND t[5] = '-' AND t[8] = '-' THEN TRY_CAST(t AS DATE) END;
+         WHEN getvariable('date_format_name') = 'YYYY-MM-DD'
+              THEN CASE WHEN length(t) = 10 AND t[5] = '-' AND t[8] = '-' THEN TRY_CAST(t AS DATE) END
+         ELSE TRY_CAST(try_strptime(t, getvariable('date_format')) AS DATE) END;
 
 -- A whole number written as digits, or x itself when it is an integer type
 -- (DuckDB's own cast rounds 1985.5 to 1986).
@@ -59,7 +63,7 @@ CREATE OR REPLACE TEMP MACRO date_problem(name, x, d, other) AS
               CASE WHEN list_contains(getvariable('required_dates'), name)
                    THEN {'column_name': name, 'reason': name || ' is missing'} END
          WHEN d IS NULL
-              THEN {'column_name': name, 'reason': name || ' ' || shown(clean_text(x)) || ' is not a real date in YYYY-MM-DD form'}
+              THEN {'column_name': name, 'reason': name || ' ' || shown(clean_text(x)) || ' is not a real date in ' || getvariable('date_format_name') || ' form'}
          WHEN list_contains(getvariable('bounded_dates'), name) AND d < getvariable('earliest_date')
               THEN {'column_name': name, 'reason': name || ' ' || shown(clean_text(x)) || ' is before ' || year(getvariable('earliest_date'))}
          WHEN list_contains(getvariable('bounded_dates'), name) AND d > getvariable('cutoff')

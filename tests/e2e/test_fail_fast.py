@@ -124,3 +124,15 @@ def test_version_and_no_telemetry_notice(tmp_path):
     finally:
         os.environ.clear()
         os.environ.update(env)
+
+
+def test_uk_dates_read_as_iso_fail_at_once_naming_the_setting(data, tmp_path):
+    """Found (issue 37, finding 3): a day-first export failed 38 s in, after Prefect started,
+    advising --cutoff. Now: one line, before Prefect, from evaluate and from load."""
+    from tests.load.test_date_formats import rewritten
+
+    uk = rewritten(data, tmp_path / "uk", "%d/%m/%Y")
+    one_line(reoffend("evaluate", "--data", str(uk), "--out", str(tmp_path / "o")),
+             "offence_date", 'date_format = "DD/MM/YYYY"', "--date-format DD/MM/YYYY")
+    one_line(reoffend("load", str(uk), "--db", str(tmp_path / "db" / "x.duckdb")), 'date_format = "DD/MM/YYYY"')
+    assert not (tmp_path / "db").exists()
