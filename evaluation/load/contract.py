@@ -1,6 +1,7 @@
 """The input data contract: one definition that loading, docs and tests share.
 
-A data folder holds one file per table, named ``<table>.csv`` or ``<table>.parquet``.
+A data folder holds one file per table, named ``<table>.csv``, ``<table>.parquet`` or
+``<table>.xlsx`` (its first sheet; evaluation/load/excel.py).
 The staging SQL in ``sql/staging/`` enforces the row-level rules listed here; this
 module holds the names, types and allowed values that the loader checks at file level
 and that ``docs/data-contract.md`` documents.
@@ -180,7 +181,16 @@ CUSTODY = Table(
 TABLES: tuple[Table, ...] = (PEOPLE, OFFENCES, PARTICIPANTS, CUSTODY)
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 
-FILE_SUFFIXES: tuple[str, ...] = (".csv", ".parquet")
+FILE_SUFFIXES: tuple[str, ...] = (".csv", ".parquet", ".xlsx")
+#: Files that look like a table but that the loader cannot read, and what to do about them.
+UNREADABLE_SUFFIXES: dict[str, str] = {
+    ".xls": "an Excel 97-2003 workbook; save it as .xlsx or as CSV (UTF-8)",
+    ".xlsm": "an Excel workbook with macros; save it as .xlsx or as CSV (UTF-8)",
+    ".ods": "an OpenDocument spreadsheet; save it as .xlsx or as CSV (UTF-8)",
+    ".tsv": "tab-separated; save it as CSV (comma-separated, UTF-8)",
+    ".txt": "a text file; save it as CSV (comma-separated, UTF-8) named .csv",
+    ".json": "JSON; give the table as CSV, Parquet or .xlsx",
+}
 
 
 #: The date columns of every table, whose checks (sql/staging/macros.sql, date_problem) read

@@ -28,6 +28,7 @@ from evaluation.errors import DataFileError, ReoffendError
 from evaluation.files.atomic import atomic_write_text, private_dir, private_file
 from evaluation.load import contract
 from evaluation.load.contract import Table
+from evaluation.load.excel import as_csv
 from evaluation.load.line_scan import scan_lines, write_without_bad_lines
 
 Progress = Callable[[str], None]
@@ -119,7 +120,7 @@ def find_table_files(data_dir: Path) -> dict[str, Path]:
         for candidate in candidates:  # a device, pipe, folder or broken link is never skipped silently
             if os.path.lexists(candidate) and not candidate.is_file():
                 raise DataFileError("is not a plain file (a device, a pipe, a folder or a broken link); give the "
-                                    "table as a CSV or Parquet file", file=str(candidate))
+                                    "table as a CSV, Parquet or .xlsx file", file=str(candidate))
         present = [p for p in candidates if p.is_file()]
         if len(present) > 1:
             raise DataFileError(
@@ -127,9 +128,14 @@ def find_table_files(data_dir: Path) -> dict[str, Path]:
             )
         if present:
             found[table.name] = present[0]
-        elif table.required:
+            continue
+        for suffix, why in contract.UNREADABLE_SUFFIXES.items():  # seen, and said, never taken as missing
+            other = data_dir / f"{table.name}{suffix}"
+            if other.is_file():
+                raise DataFileError(f"is {why}", file=str(other))
+        if table.required:
             raise DataFileError(
-                f"required table '{table.name}' is missing (expected {table.name}.csv or {table.name}.parquet)",
+                f"required table '{table.name}' is missing (expected {table.name}.csv, .parquet or .xlsx)",
                 file=str(data_dir / f"{table.name}.csv"),
             )
     return found
@@ -226,17 +232,20 @@ def _reader_columns(header: list[str], table: Table) -> dict[str, str]:
     return {(name if name in known else f"_extra_{i}"): "VARCHAR" for i, name in enumerate(header)}
 
 
-def _read_file(con: duckdb.DuckDBPyConnection, table: Table, path: Path, scratch: Path) -> tuple[int, list[str]]:
+def _read_file(con: duckdb.DuckDBPyConnection, table: Table, path: Path, scratch: Path,
+               shown: Path | None = None) -> tuple[int, list[str]]:
     """Read one file into ``read_<table>`` and ``raw_<table>``; return (rows read, ignored columns).
 
     For a CSV file, "rows read" is every data line of the file, counted by the line scan
-    independently of the CSV reader; the two must agree or the file is refused."""
+    independently of the CSV reader; the two must agree or the file is refused. ``shown``:
+    the file the user gave, when ``path`` is a CSV made from it (a workbook's sheet)."""
+    shown = shown or path
     read_name, shift_name, raw_name = f"read_{table.name}", f"shift_{table.name}", f"raw_{table.name}"
     names = {"read": read_name, "shift": shift_name, "raw": raw_name}
     scan = None
     if path.suffix == ".csv":
         header = csv_header(path)
-        ignored = _check_columns(path, table, header)
+        ignored = _check_columns(shown, table, header)
         present = set(header)
         scan = scan_lines(path, max_line=MAX_LINE_BYTES)
         source = path
@@ -246,13 +255,13 @@ def _read_file(con: duckdb.DuckDBPyConnection, table: Table, path: Path, scratch
             run_sql(con, "load/read_csv", {"path": str(source), "columns": _reader_columns(header, table),
                                            "max_line": MAX_LINE_BYTES}, names)
         except duckdb.Error as exc:
-            raise DataFileError(f"could not be read as CSV: {str(exc).splitlines()[0]}", file=str(path)) from None
+            raise DataFileError(f"could not be read as CSV: {str(exc).splitlines()[0]}", file=str(shown)) from None
         finally:
             if source != path:
                 source.unlink(missing_ok=True)
         bad_encoding = run_sql(con, "load/reader_encoding_error").fetchone()
         if bad_encoding is not None:
-            raise DataFileError(f"file is not valid UTF-8 (line {bad_encoding[0]})", file=str(path))
+            raise DataFileError(f"file is not valid UTF-8 (line {bad_encoding[0]})", file=str(shown))
         first_line = 2
     else:
         present, ignored = _parquet_columns(path, table)
@@ -277,7 +286,7 @@ def _read_file(con: duckdb.DuckDBPyConnection, table: Table, path: Path, scratch
         run_sql(con, "load/raw_lines", identifiers=names)
     else:
         run_sql(con, "load/raw_lines_parquet", identifiers=names)
-    run_sql(con, "load/reader_rejects", {"table_name": table.name, "source_file": path.name})
+    run_sql(con, "load/reader_rejects", {"table_name": table.name, "source_file": shown.name})
     if scan is not None and scan.bad:
         run_sql(con, "load/scanned_reasons", {"table_name": table.name, "lines": list(scan.bad),
                                                  "reasons": list(scan.bad.values())})
@@ -288,7 +297,7 @@ def _read_file(con: duckdb.DuckDBPyConnection, table: Table, path: Path, scratch
         raise DataFileError(
             f"the file has {scan.data_lines:,} data lines but the CSV reader accounted for "
             f"{rows + reader_rejected:,} ({rows:,} rows, {reader_rejected:,} rejected); nothing was loaded "
-            "rather than lose rows silently. Check the file's line endings and quoting", file=str(path))
+            "rather than lose rows silently. Check the file's line endings and quoting", file=str(shown))
     return rows + reader_rejected, ignored
 
 
@@ -307,7 +316,7 @@ def _remove_stale_temporaries(db_path: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _read_tables(con: duckdb.DuckDBPyConnection, files: dict[str, Path], scratch: Path,
+def _read_tables(con: duckdb.DuckDBPyConnection, files: dict[str, Path], scratch: Path, date_format: str,
                  say: Progress) -> tuple[dict[str, int], dict[str, list[str]]]:
     """Read each table's file (rows read per table, and the columns ignored in each)."""
     read_counts: dict[str, int] = {}
@@ -315,8 +324,16 @@ def _read_tables(con: duckdb.DuckDBPyConnection, files: dict[str, Path], scratch
     for table in contract.TABLES:
         if table.name not in files:
             continue
-        say(f"reading {files[table.name].name}")
-        read_counts[table.name], ignored = _read_file(con, table, files[table.name], scratch)
+        path = files[table.name]
+        say(f"reading {path.name}")
+        if path.suffix == ".xlsx":  # its first sheet, as a private CSV beside the work database
+            sheet = as_csv(path, table, date_format, scratch / f".{table.name}.{os.getpid()}.xlsx.csv")
+            try:
+                read_counts[table.name], ignored = _read_file(con, table, sheet, scratch, shown=path)
+            finally:
+                sheet.unlink(missing_ok=True)
+        else:
+            read_counts[table.name], ignored = _read_file(con, table, path, scratch)
         if ignored:
             ignored_columns[table.name] = ignored
         if read_counts[table.name] == 0 and table.required:
@@ -430,7 +447,7 @@ def load_data(
         private_file(tmp_path)
         run_sql(con, "staging/macros")
         run_sql(con, "load/rejects_table")
-        read_counts, ignored_columns = _read_tables(con, files, db_path.parent, say)
+        read_counts, ignored_columns = _read_tables(con, files, db_path.parent, date_format, say)
         _set_check_values(con, cutoff, date_format)  # the date format first: the default cut-off reads dates
         if cutoff is None:
             cutoff = _data_cutoff(con, files, read_counts, date_format)

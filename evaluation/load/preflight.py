@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import itertools
+import tempfile
 from pathlib import Path
 
 from evaluation.db.connection import connect
@@ -20,6 +21,7 @@ from evaluation.errors import SettingsError
 from evaluation.files.output_folder import check_output_folder
 from evaluation.files.workspace import run_lock
 from evaluation.load import contract
+from evaluation.load.excel import as_csv, read_sheet
 from evaluation.load.loader import _check_columns, _parquet_columns, csv_header, find_table_files
 from evaluation.settings.model import StudySettings
 
@@ -34,6 +36,8 @@ def check_table_files(data_dir: Path) -> dict[str, Path]:
             continue
         if path.suffix == ".parquet":
             _parquet_columns(path, table)
+        elif path.suffix == ".xlsx":
+            _check_columns(path, table, read_sheet(path, table, contract.ISO_DATES).columns)
         else:
             _check_columns(path, table, csv_header(path))
     return files
@@ -54,18 +58,23 @@ def _reads_as(value: str, date_format: str) -> bool:
 
 
 def check_date_format(data_dir: str | Path, date_format: str) -> None:
-    """Refuse, in one line and before anything slow, a text file none of whose first dates
+    """Refuse, in one line and before anything slow, a CSV file or workbook none of whose first dates
     in a column is written in ``date_format``, naming the format they are written in (a
     day-first UK export read as ISO rejected every row, then advised a cut-off)."""
     files = find_table_files(Path(data_dir))
     for table in contract.TABLES:
         path = files.get(table.name)
-        if path is None or path.suffix != ".csv":
+        if path is None or path.suffix == ".parquet":
             continue  # Parquet dates are typed, or read by the same rule row by row
-        with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
-            rows = csv.reader(fh)
-            header = [h.strip() for h in next(rows, [])]
-            sample = list(itertools.islice(rows, DATE_SAMPLE_LINES))
+        if path.suffix == ".xlsx":  # its date cells are written in the format given: typed text is looked at
+            sheet = read_sheet(path, table, date_format)
+            header, sample = sheet.columns, [list(row) for row in sheet.head(DATE_SAMPLE_LINES).iter_rows()]
+            sample = [["" if v is None else v for v in row] for row in sample]
+        else:
+            with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+                rows = csv.reader(fh)
+                header = [h.strip() for h in next(rows, [])]
+                sample = list(itertools.islice(rows, DATE_SAMPLE_LINES))
         for column in (c.name for c in table.columns if c.type == "date" and c.name in header):
             i = header.index(column)
             values = [row[i].strip() for row in sample if i < len(row) and row[i].strip()]
@@ -87,8 +96,11 @@ def programme_starts(participants: Path, date_format: str = contract.ISO_DATES) 
     kind = "parquet" if participants.suffix == ".parquet" else "csv"
     con = connect(None)
     try:
-        rows = run_sql(con, f"load/programme_starts_{kind}",
-                       {"path": str(participants), "date_format": contract.DATE_FORMATS[date_format]}).fetchall()
+        with tempfile.TemporaryDirectory(prefix="reoffend-preflight-") as tmp:
+            if participants.suffix == ".xlsx":  # its first sheet as a CSV, private and gone after
+                participants = as_csv(participants, contract.PARTICIPANTS, date_format, Path(tmp) / "participants.csv")
+            rows = run_sql(con, f"load/programme_starts_{kind}",
+                           {"path": str(participants), "date_format": contract.DATE_FORMATS[date_format]}).fetchall()
     finally:
         con.close()
     return dict(rows)

@@ -101,6 +101,10 @@ def pseudonymise(
         raise SettingsError(f"{id_column!r} is not a column name")
     if not in_dir.is_dir():
         raise DataFileError("folder does not exist", file=str(in_dir))
+    workbooks = sorted(p.name for p in in_dir.iterdir() if p.suffix == ".xlsx" and p.is_file())
+    if workbooks:  # never left behind unpseudonymised while the rest is written
+        raise DataFileError(f"{workbooks[0]} is an Excel workbook, which pseudonymise does not read; save it as "
+                            "CSV (UTF-8) first. Nothing was written", file=str(in_dir / workbooks[0]))
     paths = sorted(p for p in in_dir.iterdir() if p.suffix in (".csv", ".parquet") and p.is_file())
     if not paths:
         raise DataFileError("no .csv or .parquet files", file=str(in_dir))

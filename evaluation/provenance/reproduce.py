@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from evaluation.errors import SettingsError
+from evaluation.load import contract
 from evaluation.pipeline.runner import run_evaluation
 from evaluation.provenance.manifest import sha256_file
 from evaluation.settings.model import StudySettings
@@ -97,8 +98,8 @@ def reproduce(manifest_path: str | Path, *, data_dir: str | Path | None = None,
         elif sha256_file(path) != entry["sha256"]:
             changed.append(f"{path}: SHA-256 differs from the manifest")
     recorded_files = {e["file"] for e in manifest["inputs"]}
-    for path in sorted(p for p in data_dir.iterdir() if p.suffix in (".csv", ".parquet")):
-        if path.name not in recorded_files and path.stem in {"people", "offences", "participants", "custody"}:
+    for path in sorted(p for p in data_dir.iterdir() if p.suffix in contract.FILE_SUFFIXES):
+        if path.name not in recorded_files and path.stem in contract.TABLES_BY_NAME:
             changed.append(f"{path}: not in the manifest")
     if changed:
         return ReproduceReport(False, changed_inputs=changed)
