@@ -150,13 +150,19 @@ def reproduce(manifest: Path, data: Annotated[Optional[Path], typer.Option(help=
 
 @app.command()
 def pseudonymise(in_dir: Path, out: Out, id_column: Annotated[str, typer.Option(help="e.g. person_id")],
+                 keep: Annotated[Optional[list[str]], typer.Option(
+                     help="keep this column although it looks like a direct identifier (repeat for several)")] = None,
                  quiet: Quiet = False) -> None:
-    """Replace raw identifiers with HMAC-SHA256 pseudonyms (key from REOFFEND_PSEUDONYM_KEY)."""
+    """Replace raw identifiers with HMAC-SHA256 pseudonyms (key from REOFFEND_PSEUDONYM_KEY) and
+    leave out names, dates of birth, postcodes and other direct identifiers."""
     from evaluation.load.pseudonymise import key_from_environment
     from evaluation.load.pseudonymise import pseudonymise as run
 
-    print(run(in_dir, out, id_column=id_column, key=key_from_environment(), progress=say(quiet)).summary())
-    print(f"written to {out}; keep REOFFEND_PSEUDONYM_KEY secret and the same for every extract")
+    print(run(in_dir, out, id_column=id_column, key=key_from_environment(), keep=tuple(keep or ()),
+              progress=say(quiet)).summary())
+    print(f"written to {out}: pseudonymised, not anonymous (dates and characteristics can still single a person "
+          "out), so share it only as your data-sharing agreement allows; keep REOFFEND_PSEUDONYM_KEY secret and the "
+          "same for every extract")
 
 
 @app.command()

@@ -12,8 +12,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -57,13 +57,32 @@ def _pads(key: bytes) -> tuple[bytes, bytes]:
     return bytes(b ^ 0x36 for b in k), bytes(b ^ 0x5C for b in k)
 
 
+#: Column names taken for direct identifiers (compared in lower case with every run of
+#: other characters as one space): names, dates of birth, postcodes, addresses, phone
+#: numbers, e-mail and National Insurance numbers. They are dropped unless kept by name.
+DIRECT_IDENTIFIERS = re.compile(
+    r"^(?:(?:first|fore|given|middle|last|sur|family|full|maiden|previous|other|person s|offender)? ?names?"
+    r"|alias(?:es)?|aka|dob|d o b|date of birth|birth ?date|(?:home |current )?post ?codes?|postal codes?"
+    r"|zip(?: code)?|.*address.*|.*(?:phone|mobile|telephone)(?: number| no)?|e ?mail.*"
+    r"|ni|nino|ni number|national insurance(?: number| no)?)$")
+
+
+def is_direct_identifier(column: str) -> bool:
+    return bool(DIRECT_IDENTIFIERS.match(re.sub(r"[^a-z0-9]+", " ", column.lower()).strip()))
+
+
 @dataclass(frozen=True)
 class PseudonymiseReport:
     files: dict[str, int]  # file name -> rows written
     pseudonymised: tuple[str, ...]
+    dropped: dict[str, tuple[str, ...]] = field(default_factory=dict)  # file name -> direct identifiers left out
 
     def summary(self) -> str:
-        return "\n".join(f"{name:<24}{rows:>12,} rows  pseudonymised" for name, rows in self.files.items())
+        return "\n".join(
+            f"{name:<24}{rows:>12,} rows  pseudonymised"
+            + (f"; dropped {', '.join(self.dropped[name])} (direct identifiers; --keep COLUMN keeps one)"
+               if self.dropped.get(name) else "")
+            for name, rows in self.files.items())
 
 
 def _check_csv(path: Path, id_column: str) -> list[str]:
@@ -84,10 +103,13 @@ def pseudonymise(
     *,
     id_column: str,
     key: bytes,
+    keep: Sequence[str] = (),
     progress: Callable[[str], None] | None = None,
 ) -> PseudonymiseReport:
     """Write every CSV and Parquet table of ``in_dir`` to ``out_dir`` with ``id_column``
-    replaced by its HMAC-SHA256 pseudonym.
+    replaced by its HMAC-SHA256 pseudonym, and every column taken for a direct identifier
+    (:func:`is_direct_identifier`: names, dates of birth, postcodes, addresses, ...) left
+    out unless named in ``keep``.
 
     Every table must hold ``id_column`` (each is about people): if one does not, or a file
     cannot be read whole, nothing is written. ``out_dir`` is written atomically and follows
@@ -130,6 +152,11 @@ def pseudonymise(
                                     "identifier column every table shares with --id-column. Nothing was written",
                                     file=str(path))
             sources[path] = (source, header)
+        unknown = [c for c in keep if not any(c in header for _, header in sources.values())]
+        if unknown:
+            raise SettingsError(f"--keep {unknown[0]!r}: no file has that column. Nothing was written")
+        dropped = {path.name: tuple(c for c in header if c != id_column and c not in keep and is_direct_identifier(c))
+                   for path, (_, header) in sources.items()}
         inner, outer = _pads(key)
         files: dict[str, int] = {}
 
@@ -141,7 +168,8 @@ def pseudonymise(
                 try:
                     files[path.name] = run_sql(
                         con, "load/pseudonymised",
-                        {"inner_pad": inner, "outer_pad": outer, "path": str(target), "format": path.suffix[1:]},
+                        {"inner_pad": inner, "outer_pad": outer, "path": str(target), "format": path.suffix[1:],
+                         "dropped": list(dropped[path.name])},
                         {"id_column": id_column}, frozenset(header)).fetchone()[0]
                 except duckdb.Error as exc:
                     raise DataFileError(f"cannot be read ({str(exc).splitlines()[0]}); nothing was written",
@@ -153,4 +181,4 @@ def pseudonymise(
         write_folder(out_dir, fill, data_dir=in_dir, kind="pseudonymised data")
     finally:
         con.close()
-    return PseudonymiseReport(files, tuple(files))
+    return PseudonymiseReport(files, tuple(files), {name: cols for name, cols in dropped.items() if cols})

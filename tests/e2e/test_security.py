@@ -145,3 +145,33 @@ def test_pseudonymise_malformed_csv_is_one_line_and_leaves_no_partial_folder(sma
     assert proc.stderr.strip().count("\n") == 0 and "offences.csv" in proc.stderr, proc.stderr
     assert "internal error" not in proc.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["src"]  # no output folder, no staging left
+
+
+def test_pseudonymise_drops_direct_identifiers_unless_kept_and_says_so(small, tmp_path):
+    """Found (issue 37, finding 6): Forename and Surname came through pseudonymisation, and
+    the command told the user to keep the key secret, as if the folder were then safe."""
+    data = tmp_path / "named"
+    data.mkdir()
+    for path in small.glob("*.csv"):
+        (data / path.name).write_bytes(path.read_bytes())
+    people = pl.read_csv(data / "people.csv", infer_schema_length=0)
+    people.with_columns(Forename=pl.lit("Alice"), Surname=pl.lit("Smith"), DOB=pl.lit("01/02/1980"),
+                        Postcode=pl.lit("SO14 7LY"), **{"Address Line 1": pl.lit("1 High St")}).write_csv(
+        data / "people.csv")
+    out = tmp_path / "out"
+    proc = run_cli("pseudonymise", str(data), "--out", str(out), "--id-column", "person_id", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    written = pl.read_csv(out / "people.csv", infer_schema_length=0)
+    assert written.columns == people.columns  # the contract's columns, and no identifier added
+    text = (out / "people.csv").read_text()
+    assert not any(word in text for word in ("Alice", "Smith", "01/02/1980", "SO14", "High St"))
+    assert "dropped Forename, Surname, DOB, Postcode, Address Line 1 (direct identifiers" in proc.stdout
+    assert "not anonymous" in proc.stdout
+    kept = tmp_path / "kept"
+    proc = run_cli("pseudonymise", str(data), "--out", str(kept), "--id-column", "person_id", "--keep", "Postcode",
+                   "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    assert "Postcode" in pl.read_csv(kept / "people.csv", infer_schema_length=0).columns
+    refused = run_cli("pseudonymise", str(data), "--out", str(tmp_path / "x"), "--id-column", "person_id",
+                      "--keep", "Nickname")
+    assert refused.returncode == 2 and "no file has that column" in refused.stderr and not (tmp_path / "x").exists()
