@@ -74,6 +74,13 @@ class LoadReport:
     rejects_path: Path
     report_path: Path
     ignored_columns: dict[str, list[str]] = field(default_factory=dict)
+    #: per table, its reasons for rejecting rows by kind (values replaced by '...'), most first
+    reject_kinds: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+
+    def top_reasons(self, table: str, most: int = 3) -> str:
+        """The table's commonest kinds of reason, as 'kind (n rows); ...'; '' with none."""
+        return "; ".join(f"{kind} ({rows:,} row{'' if rows == 1 else 's'})"
+                         for kind, rows in self.reject_kinds.get(table, [])[:most])
 
     def to_dict(self) -> dict:
         return {
@@ -91,13 +98,15 @@ class LoadReport:
             if not c.reconciles:
                 raise ReoffendError(f"{name}: {c.read} rows read but {c.loaded} loaded and {c.rejected} rejected")
         warnings = tuple(
-            f"{name}: {c.rejected / c.read:.0%} of the rows read were rejected (over 5%); rerun with --keep-work "
-            "and see rejects.csv in the work folder"
+            f"{name}: {c.rejected / c.read:.0%} of the rows read were rejected (over 5%), most for: "
+            f"{self.top_reasons(name)}; rerun with --keep-work and see rejects.csv in the work folder"
             for name, c in self.tables.items() if c.read and c.rejected / c.read > REJECT_WARNING_SHARE)
         return LoadValidation(True, warnings)
 
     def brief(self) -> str:
-        return ", ".join(f"{name} {c.loaded:,} loaded, {c.rejected:,} rejected" for name, c in self.tables.items())
+        return ", ".join(f"{name} {c.loaded:,} loaded, {c.rejected:,} rejected"
+                         + (f" (most for: {self.top_reasons(name, 1)})" if self.reject_kinds.get(name) else "")
+                         for name, c in self.tables.items())
 
     def summary(self) -> str:
         """A small text table of read / loaded / rejected per table."""
@@ -107,6 +116,9 @@ class LoadReport:
         lines.append(f"data cut-off: {self.data_cutoff.isoformat()}")
         for name, cols in self.ignored_columns.items():
             lines.append(f"note: {name} columns not in the contract were ignored: {', '.join(cols)}")
+        for name in self.tables:
+            if self.reject_kinds.get(name):
+                lines.append(f"{name} rejected, most for: {self.top_reasons(name)}")
         return "\n".join(lines)
 
 
@@ -408,6 +420,8 @@ def _check_table(con: duckdb.DuckDBPyConnection, table: Table, path: Path | None
     if not counts.reconciles:
         raise ReoffendError(f"internal error: {table.name} read {counts.read} rows but loaded {counts.loaded} "
                             f"and rejected {counts.rejected}")
+    if table is contract.PEOPLE:  # the other tables' rows of a rejected person are counted under its reason
+        run_sql(con, "load/rejected_people", {"had_rejects": counts.rejected > 0})
     return counts
 
 
@@ -456,6 +470,9 @@ def load_data(
                   for table in contract.TABLES}
         run_sql(con, "load/load_metadata", {"data_cutoff": cutoff})
         rejects = run_sql(con, "load/rejects_in_order").pl()
+        kinds: dict[str, list[tuple[str, int]]] = {}
+        for table_name, kind, rows in run_sql(con, "load/reject_kinds").fetchall():
+            kinds.setdefault(table_name, []).append((kind, rows))
     except BaseException:
         con.close()
         tmp_path.unlink(missing_ok=True)
@@ -463,7 +480,7 @@ def load_data(
     con.close()
     rejects_path = db_path.with_name("rejects.csv")
     report_path = db_path.with_name("load_report.json")
-    report = LoadReport(counts, cutoff, db_path, rejects_path, report_path, ignored_columns)
+    report = LoadReport(counts, cutoff, db_path, rejects_path, report_path, ignored_columns, kinds)
     buffer = io.StringIO()
     rejects.write_csv(buffer)
     atomic_write_text(rejects_path, buffer.getvalue())

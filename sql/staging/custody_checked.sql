@@ -27,8 +27,8 @@ SELECT
         CASE WHEN t.person_id IS NULL THEN {'column_name': 'person_id', 'reason': 'person_id is missing'} END,
         date_problem('custody_start', t.custody_start_value, t.custody_start, NULL),
         date_problem('custody_end', t.custody_end_value, t.custody_end, t.custody_start),
-        CASE WHEN p.person_id IS NULL
-                 THEN {'column_name': 'person_id', 'reason': 'person_id ' || shown(t.person_id) || ' is not in people'} END
+        person_problem(t.person_id, p.person_id, rp.reason)
     ) AS problem
 FROM typed AS t
-LEFT JOIN people AS p ON p.person_id = t.person_id;
+LEFT JOIN people AS p ON p.person_id = t.person_id
+LEFT JOIN rejected_people AS rp ON rp.person_id = t.person_id;

@@ -73,3 +73,12 @@ CREATE OR REPLACE TEMP MACRO date_problem(name, x, d, other) AS
          WHEN d > other AND getvariable('on_or_before')[name] IS NOT NULL
               THEN {'column_name': name, 'reason': name || ' ' || shown(clean_text(x)) || ' is after ' || getvariable('on_or_before')[name]}
     END;
+
+-- A row's person: in people (NULL, no problem), in the people file but rejected there (the
+-- row is rejected under its person's reason, so that one cause is counted once, as the
+-- cause: load/rejected_people), or not in the people file at all.
+CREATE OR REPLACE TEMP MACRO person_problem(person_id, in_people, rejected_reason) AS
+    CASE WHEN in_people IS NOT NULL THEN NULL
+         WHEN rejected_reason IS NOT NULL
+              THEN {'column_name': 'person_id', 'reason': 'its person was rejected in people: ' || rejected_reason}
+         ELSE {'column_name': 'person_id', 'reason': 'person_id ' || shown(person_id) || ' is not in people'} END;

@@ -43,11 +43,13 @@ SELECT
                 THEN {'column_name': 'custody_days', 'reason': 'custody_days ' || shown(clean_text(t.custody_days_value)) || ' is not a whole number'}
             WHEN t.custody_days < 0
                 THEN {'column_name': 'custody_days', 'reason': 'custody_days ' || shown(clean_text(t.custody_days_value)) || ' is negative'}
-            WHEN p.person_id IS NULL
-                THEN {'column_name': 'person_id', 'reason': 'person_id ' || shown(t.person_id) || ' is not in people'}
+        END,
+        person_problem(t.person_id, p.person_id, rp.reason),
+        CASE
             WHEN year(t.offence_date) - p.birth_year < getvariable('min_age')
                 THEN {'column_name': 'offence_date', 'reason': 'person was under ' || getvariable('min_age') || ' (the age of criminal responsibility) at the offence'}
         END
     ) AS problem
 FROM typed AS t
-LEFT JOIN people AS p ON p.person_id = t.person_id;
+LEFT JOIN people AS p ON p.person_id = t.person_id
+LEFT JOIN rejected_people AS rp ON rp.person_id = t.person_id;

@@ -34,8 +34,8 @@ SELECT
         date_problem('start_date', t.start_date_value, t.start_date, NULL),
         date_problem('end_date', t.end_date_value, t.end_date, t.start_date),
         date_problem('referral_date', t.referral_date_value, t.referral_date, t.start_date),
-        CASE WHEN p.person_id IS NULL
-                 THEN {'column_name': 'person_id', 'reason': 'person_id ' || shown(t.person_id) || ' is not in people'} END
+        person_problem(t.person_id, p.person_id, rp.reason)
     ) AS problem
 FROM typed AS t
-LEFT JOIN people AS p ON p.person_id = t.person_id;
+LEFT JOIN people AS p ON p.person_id = t.person_id
+LEFT JOIN rejected_people AS rp ON rp.person_id = t.person_id;

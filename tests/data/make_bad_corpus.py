@@ -72,7 +72,8 @@ CASES: dict[str, tuple[dict[str, str | bytes | None], dict]] = {
     "huge_field": ({"people.csv": "person_id,birth_year,sex,ethnicity\n" + "P1,1980,M," + "x" * 200_000
                     + "\nP2,1985,F,\nP3,1990,M,\nP4,1975,U,\n"}, rows({})),
     "wrong_types": ({"people.csv": replace_line(PEOPLE, "P3,1990", "P3,nineteen ninety")},
-                    rows({"people": 1, "offences": 1, "participants": 0}, "not a whole number", "not in people")),
+                    rows({"people": 1, "offences": 1, "participants": 0}, "not a whole number",
+                         "its person was rejected in people: birth_year")),
     "duplicate_headers": ({"offences.csv": OFFENCES.replace("category,disposal", "category,category", 1)},
                           file_error("offences.csv", "appears twice", "category")),
     "missing_table": ({"participants.csv": None}, file_error("participants.csv", "required table 'participants' is missing")),

@@ -449,3 +449,26 @@ def test_typed_parquet_dates_and_numbers_are_rejected_with_the_csv_reasons(folde
         con.close()
     assert kept[0] == kept[1] and len(kept[0]) == 2  # the people kept, typed alike
     assert "offence_date '2011-05-01' is after the data cut-off" in reasons_for(from_parquet, "offences")
+
+
+def test_rows_of_a_rejected_person_are_counted_under_its_reason_and_a_second_problem_still_shows(folder, tmp_path):
+    """Found (issue 37, finding 5): sex 'MALE' rejected people, then every offence of theirs
+    was rejected as "not in people", hiding a second problem (category 'public order'); and
+    neither load nor evaluate said what the commonest reasons were."""
+    data = folder(people=["P1,1980,MALE,,,,", "P2,1980,M,,,,"],
+                  offences=["P1,2010-01-01,2010-02-01,theft,,", "P1,2010-01-05,2010-02-05,theft,,",
+                            "P2,2010-01-01,2010-02-01,public order,,", "P3,2010-01-01,2010-02-01,theft,,"],
+                  participants=["P1,OLASS,2010-03-01,,", "P2,OLASS,2010-03-01,,"])
+    report, rejects = load(data, tmp_path, cutoff=dt.date(2011, 1, 1))
+    assert reasons_for(rejects, "offences") == [
+        "its person was rejected in people: sex 'MALE' is not one of M, F, U",
+        "its person was rejected in people: sex 'MALE' is not one of M, F, U",
+        "category 'public order' is not a known offence category",
+        "person_id 'P3' is not in people"]
+    assert reasons_for(rejects, "participants") == ["its person was rejected in people: sex 'MALE' is not one of M, F, U"]
+    # the commonest kinds, with no value (nor person_id) in them
+    assert report.top_reasons("offences") == ("its person was rejected in people: sex '...' is not one of M, F, U "
+                                              "(2 rows); category '...' is not a known offence category (1 row); "
+                                              "person_id '...' is not in people (1 row)")
+    assert "most for: its person was rejected" in report.brief() and "P3" not in report.brief() + report.summary()
+    assert "offences rejected, most for:" in report.summary()
