@@ -60,14 +60,27 @@ def load(data_dir: Path, db: Annotated[Path, typer.Option(help="DuckDB file to c
                                                       help="data cut-off (default: the latest outcome_date)"),
          date_format: Annotated[str, typer.Option(help="how the files write their dates: YYYY-MM-DD, DD/MM/YYYY, "
                                                        "DD-MM-YYYY, DD.MM.YYYY or MM/DD/YYYY")] = "YYYY-MM-DD",
+         column: Annotated[Optional[list[str]], typer.Option(
+             metavar="COLUMN=HEADER", help="the column map: which header is which column of the data contract, "
+                                           "e.g. person_id='PNC ID' (repeat for several)")] = None,
          quiet: Quiet = False) -> None:
     """Load a data folder into a DuckDB file; bad rows go to rejects.csv with reasons."""
-    from evaluation.load.loader import load_data
-    from evaluation.load.preflight import check_date_format
+    from pydantic import ValidationError
 
-    check_date_format(data_dir, date_format)  # a file whose dates are written otherwise: one line, at once
-    report = load_data(data_dir, db, cutoff=cutoff.date() if cutoff else None, date_format=date_format,
-                       progress=say(quiet))
+    from evaluation.errors import SettingsError
+    from evaluation.load.loader import load_data
+    from evaluation.load.preflight import check_date_format, check_table_files
+    from evaluation.settings.model import DataSettings
+
+    try:  # validated as a study's
+        data = DataSettings(folder=data_dir, date_format=date_format, columns=column or {})
+    except ValidationError as exc:
+        raise SettingsError("; ".join(f"{'--column' if e['loc'][0] == 'columns' else '--' + str(e['loc'][0])}: "
+                                      f"{e['msg'].removeprefix('Value error, ')}" for e in exc.errors())) from None
+    check_table_files(data_dir, data.columns)  # every missing column named at once, with its probable header
+    check_date_format(data_dir, data.date_format, data.columns)  # dates written otherwise: one line, at once
+    report = load_data(data_dir, db, cutoff=cutoff.date() if cutoff else None, date_format=data.date_format,
+                       columns=data.columns, progress=say(quiet))
     print(f"{report.summary()}\ndatabase: {report.db_path}\nrejects:  {report.rejects_path}\nreport:   {report.report_path}")
 
 

@@ -13,7 +13,7 @@ import typer
 
 #: Settings whose flag is not their flat name.
 FLAGS = {"data_dir": "--data", "out_dir": "--out", "programmes": "--programme", "covariates": "--covariate",
-         "programme_cost_per_participant": "--programme-cost"}
+         "programme_cost_per_participant": "--programme-cost", "columns": "--column"}
 #: Tables (category -> pounds) are given in a study file, not on the command line.
 STUDY_FILE_ONLY = ("unit_cost_overrides",)
 
@@ -43,8 +43,9 @@ def setting_options() -> list[inspect.Parameter]:
         if info.annotation is bool:
             option = typer.Option(f"{flag}/--no-{flag[2:]}", help=info.description)
             kind = Optional[bool]
-        elif typing.get_origin(info.annotation) is tuple:
-            option = typer.Option(flag, help=f"{info.description} (repeat for several)", metavar="NAME")
+        elif typing.get_origin(info.annotation) in (tuple, dict):  # a dict as repeated KEY=VALUE
+            metavar = "COLUMN=HEADER" if typing.get_origin(info.annotation) is dict else "NAME"
+            option = typer.Option(flag, help=f"{info.description} (repeat for several)", metavar=metavar)
             kind = Optional[list[str]]
         else:
             option = typer.Option(flag, help=info.description, metavar=_metavar(info.annotation))

@@ -44,14 +44,15 @@ def read_sql(name: str) -> str:
     return resources.files(package).joinpath(stem + ".sql").read_text(encoding="utf-8")
 
 
-_HEADER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_HEADER_NAME = re.compile(r"^[^\x00-\x1f\x7f]{1,200}$")
 
 
 def render_sql(name: str, identifiers: Mapping[str, str], header_names: frozenset[str] = frozenset()) -> str:
     """Read a query and substitute whitelisted identifiers for its ``{{ name }}`` placeholders.
 
     An identifier must be one the project defines, or (for a tool working on a user's own
-    columns) one of ``header_names`` read from the file itself and of a plain form."""
+    columns) one of ``header_names`` read from the file itself, of at most 200 printable
+    characters ("PNC ID"); it is quoted, a double quote in it doubled."""
     text = read_sql(name)
     for value in identifiers.values():
         allowed = (value in ALLOWED_IDENTIFIERS and _IDENTIFIER.match(value)) or (
@@ -62,7 +63,7 @@ def render_sql(name: str, identifiers: Mapping[str, str], header_names: frozense
         key = m.group(1)
         if key not in identifiers:
             raise KeyError(f"query {name} needs identifier {key!r}")
-        return f'"{identifiers[key]}"'
+        return '"' + identifiers[key].replace('"', '""') + '"'
     return _PLACEHOLDER.sub(sub, text)
 
 

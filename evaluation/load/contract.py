@@ -182,6 +182,24 @@ TABLES: tuple[Table, ...] = (PEOPLE, OFFENCES, PARTICIPANTS, CUSTODY)
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 
 FILE_SUFFIXES: tuple[str, ...] = (".csv", ".parquet", ".xlsx")
+
+#: Headers exports commonly give the contract's columns, for the hint when one is missing
+#: (the column map, the study's ``columns``, says which header is which).
+COMMON_HEADERS: dict[str, tuple[str, ...]] = {
+    "person_id": ("pnc id", "pnc", "pnc number", "pnc no", "nominal id", "offender id", "person", "id", "cro number"),
+    "birth_year": ("year of birth", "yob", "birth year"),
+    "sex": ("gender",),
+    "offence_date": ("date of offence", "offence committed", "committed date", "date committed"),
+    "outcome_date": ("conviction date", "date of conviction", "disposal date", "sentence date", "date proven",
+                     "outcome"),
+    "category": ("offence category", "offence type", "offence group", "crime type"),
+    "disposal": ("sentence", "disposal type", "outcome type"),
+    "programme": ("programme name", "program", "intervention", "scheme", "project"),
+    "start_date": ("date started", "programme start", "start", "date of start"),
+    "referral_date": ("date referred", "referred", "date of referral"),
+    "custody_start": ("reception date", "date into custody", "custody date"),
+    "custody_end": ("release date", "discharge date", "date released"),
+}
 #: Files that look like a table but that the loader cannot read, and what to do about them.
 UNREADABLE_SUFFIXES: dict[str, str] = {
     ".xls": "an Excel 97-2003 workbook; save it as .xlsx or as CSV (UTF-8)",

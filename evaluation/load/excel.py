@@ -9,6 +9,7 @@ numbers are the sheet's row numbers (the header is row 1)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import polars as pl
@@ -22,14 +23,16 @@ from evaluation.load.contract import Table
 _DATE_CELL = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?: \d{2}:\d{2}:\d{2}(?:\.\d+)?)?$")
 
 
-def read_sheet(path: Path, table: Table, date_format: str) -> pl.DataFrame:
-    """The workbook's first sheet, every column text, its date cells in ``date_format``."""
+def read_sheet(path: Path, table: Table, date_format: str, columns: Mapping[str, str] | None = None) -> pl.DataFrame:
+    """The workbook's first sheet, every column text, its headers named by the column map
+    (``{contract column: header}``), its date cells in ``date_format``."""
     try:
         frame = pl.read_excel(path, engine="calamine", infer_schema_length=0)
     except Exception as exc:  # noqa: BLE001  calamine's errors are many; the line is one
         raise DataFileError(f"not a readable Excel workbook ({exc.__class__.__name__}); save it again as .xlsx "
                             "or as CSV (UTF-8)", file=str(path)) from None
-    frame = frame.rename({name: name.strip() for name in frame.columns})
+    to_field = {given: field for field, given in (columns or {}).items()}
+    frame = frame.rename({name: to_field.get(name.strip(), name.strip()) for name in frame.columns})
     strftime = contract.DATE_FORMATS[date_format]
     dates = [c.name for c in table.columns if c.type == "date" and c.name in frame.columns]
     return frame.with_columns(
@@ -39,8 +42,8 @@ def read_sheet(path: Path, table: Table, date_format: str) -> pl.DataFrame:
         for c in dates)
 
 
-def as_csv(path: Path, table: Table, date_format: str, to: Path) -> Path:
+def as_csv(path: Path, table: Table, date_format: str, to: Path, columns: Mapping[str, str] | None = None) -> Path:
     """Write the workbook's first sheet to the CSV file ``to`` (private) and return it."""
-    read_sheet(path, table, date_format).write_csv(to)
+    read_sheet(path, table, date_format, columns).write_csv(to)
     private_file(to)
     return to

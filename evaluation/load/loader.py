@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
 import io
 import json
 import os
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -178,20 +180,61 @@ def csv_header(path: Path) -> list[str]:
     return [h.strip() for h in header]
 
 
+def mapped_header(header: list[str], columns: Mapping[str, str]) -> list[str]:
+    """A file's header with each header the column map names (``{contract column: header}``)
+    given the contract's name."""
+    to_field = {given: field for field, given in columns.items()}
+    return [to_field.get(name, name) for name in header]
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def _closest_header(column: str, names: list[str], table: Table) -> str | None:
+    """The file's header that is probably ``column``: the same but for case and punctuation,
+    a header exports commonly use for it, or one spelled nearly the same."""
+    spare = [n for n in names if n not in table.column_names]
+    by_norm = {_norm(n): n for n in spare}
+    for candidate in (column, *contract.COMMON_HEADERS.get(column, ())):
+        if _norm(candidate) in by_norm:
+            return by_norm[_norm(candidate)]
+    close = difflib.get_close_matches(_norm(column), list(by_norm), n=1, cutoff=0.8)
+    return by_norm[close[0]] if close else None
+
+
+def missing_columns(table: Table, names: list[str]) -> dict[str, str | None]:
+    """The table's required columns a header lacks, each with the header that is probably it."""
+    return {c: _closest_header(c, names, table) for c in table.required_columns if c not in names}
+
+
+def column_map_hint(guesses: Mapping[str, str | None]) -> str:
+    """How to give the probable headers as the column map, or '' when none is probable."""
+    found = {column: header for column, header in guesses.items() if header}
+    if not found:
+        return ""
+    flags = " ".join(f"--column {column}={header!r}" for column, header in found.items())
+    return f"; give the headers as the column map: {flags} (or [study.columns] in a study file)"
+
+
 def _check_columns(path: Path, table: Table, names: list[str]) -> list[str]:
-    """Check header names against the contract; return the ignored extra columns."""
+    """Check header names against the contract; return the ignored extra columns. Every
+    missing required column is named in one line, each with the header that is probably it."""
     seen: set[str] = set()
     for name in names:
         key = name.lower()
         if key in seen:
             raise DataFileError("column appears twice in the header", file=str(path), column=name)
         seen.add(key)
-    for required in table.required_columns:
-        if required not in names:
-            hint = ""
-            if len(names) == 1 and any(d in names[0] for d in ";\t|"):
-                hint = " (the header has one column: is the file separated by commas?)"
-            raise DataFileError(f"required column is missing{hint}", file=str(path), column=required)
+    missing = missing_columns(table, names)
+    if missing:
+        first = next(iter(missing))
+        if len(names) == 1 and any(d in names[0] for d in ";\t|"):
+            raise DataFileError("required column is missing (the header has one column: is the file separated by "
+                                "commas?)", file=str(path), column=first)
+        others = f"; also missing: {', '.join(list(missing)[1:])}" if len(missing) > 1 else ""
+        hint = column_map_hint(missing) or f" (the file has: {', '.join(names[:12])})"
+        raise DataFileError(f"required column is missing{others}{hint}", file=str(path), column=first)
     return [n for n in names if n not in table.column_names]
 
 
@@ -245,7 +288,7 @@ def _reader_columns(header: list[str], table: Table) -> dict[str, str]:
 
 
 def _read_file(con: duckdb.DuckDBPyConnection, table: Table, path: Path, scratch: Path,
-               shown: Path | None = None) -> tuple[int, list[str]]:
+               shown: Path | None = None, columns: Mapping[str, str] | None = None) -> tuple[int, list[str]]:
     """Read one file into ``read_<table>`` and ``raw_<table>``; return (rows read, ignored columns).
 
     For a CSV file, "rows read" is every data line of the file, counted by the line scan
@@ -256,7 +299,7 @@ def _read_file(con: duckdb.DuckDBPyConnection, table: Table, path: Path, scratch
     names = {"read": read_name, "shift": shift_name, "raw": raw_name}
     scan = None
     if path.suffix == ".csv":
-        header = csv_header(path)
+        header = mapped_header(csv_header(path), columns or {})  # the reader names columns by position
         ignored = _check_columns(shown, table, header)
         present = set(header)
         scan = scan_lines(path, max_line=MAX_LINE_BYTES)
@@ -329,7 +372,7 @@ def _remove_stale_temporaries(db_path: Path) -> None:
 
 
 def _read_tables(con: duckdb.DuckDBPyConnection, files: dict[str, Path], scratch: Path, date_format: str,
-                 say: Progress) -> tuple[dict[str, int], dict[str, list[str]]]:
+                 columns: Mapping[str, str], say: Progress) -> tuple[dict[str, int], dict[str, list[str]]]:
     """Read each table's file (rows read per table, and the columns ignored in each)."""
     read_counts: dict[str, int] = {}
     ignored_columns: dict[str, list[str]] = {}
@@ -339,13 +382,13 @@ def _read_tables(con: duckdb.DuckDBPyConnection, files: dict[str, Path], scratch
         path = files[table.name]
         say(f"reading {path.name}")
         if path.suffix == ".xlsx":  # its first sheet, as a private CSV beside the work database
-            sheet = as_csv(path, table, date_format, scratch / f".{table.name}.{os.getpid()}.xlsx.csv")
+            sheet = as_csv(path, table, date_format, scratch / f".{table.name}.{os.getpid()}.xlsx.csv", columns)
             try:
                 read_counts[table.name], ignored = _read_file(con, table, sheet, scratch, shown=path)
             finally:
                 sheet.unlink(missing_ok=True)
         else:
-            read_counts[table.name], ignored = _read_file(con, table, path, scratch)
+            read_counts[table.name], ignored = _read_file(con, table, path, scratch, columns=columns)
         if ignored:
             ignored_columns[table.name] = ignored
         if read_counts[table.name] == 0 and table.required:
@@ -431,6 +474,7 @@ def load_data(
     *,
     cutoff: dt.date | None = None,
     date_format: str = contract.ISO_DATES,
+    columns: Mapping[str, str] | None = None,
     progress: Progress | None = None,
 ) -> LoadReport:
     """Load every contract table in ``data_dir`` into the DuckDB file ``db_path``.
@@ -441,6 +485,7 @@ def load_data(
     db_path : DuckDB file to create or replace. ``rejects.csv`` and ``load_report.json`` go beside it.
     cutoff : the data's cut-off date; defaults to the latest valid outcome_date.
     date_format : how the files write their dates, one of ``contract.DATE_FORMATS``.
+    columns : the column map, ``{contract column: header}``, for CSV and Excel files.
     progress : called with one line of text per step.
 
     Returns
@@ -461,7 +506,7 @@ def load_data(
         private_file(tmp_path)
         run_sql(con, "staging/macros")
         run_sql(con, "load/rejects_table")
-        read_counts, ignored_columns = _read_tables(con, files, db_path.parent, date_format, say)
+        read_counts, ignored_columns = _read_tables(con, files, db_path.parent, date_format, columns or {}, say)
         _set_check_values(con, cutoff, date_format)  # the date format first: the default cut-off reads dates
         if cutoff is None:
             cutoff = _data_cutoff(con, files, read_counts, date_format)

@@ -13,33 +13,55 @@ import csv
 import datetime as dt
 import itertools
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from evaluation.db.connection import connect
 from evaluation.db.queries import run_sql
-from evaluation.errors import SettingsError
+from evaluation.errors import DataFileError, SettingsError
 from evaluation.files.output_folder import check_output_folder
 from evaluation.files.workspace import run_lock
 from evaluation.load import contract
 from evaluation.load.excel import as_csv, read_sheet
-from evaluation.load.loader import _check_columns, _parquet_columns, csv_header, find_table_files
+from evaluation.load.loader import (
+    _check_columns,
+    _parquet_columns,
+    column_map_hint,
+    csv_header,
+    find_table_files,
+    mapped_header,
+    missing_columns,
+)
 from evaluation.settings.model import StudySettings
 
 
-def check_table_files(data_dir: Path) -> dict[str, Path]:
+def check_table_files(data_dir: Path, columns: Mapping[str, str] | None = None) -> dict[str, Path]:
     """Every required table present, each file's header (or Parquet schema) holding the
-    contract's required columns; returns table -> file."""
+    contract's required columns, by the column map where given; returns table -> file.
+    The required columns missing from every file are named in one line, each with the
+    header that is probably it."""
     files = find_table_files(Path(data_dir))
+    missing: dict[Path, dict[str, str | None]] = {}
     for table in contract.TABLES:
         path = files.get(table.name)
         if path is None:
             continue
         if path.suffix == ".parquet":
             _parquet_columns(path, table)
-        elif path.suffix == ".xlsx":
-            _check_columns(path, table, read_sheet(path, table, contract.ISO_DATES).columns)
+            continue
+        if path.suffix == ".xlsx":
+            names = read_sheet(path, table, contract.ISO_DATES, columns).columns
         else:
-            _check_columns(path, table, csv_header(path))
+            names = mapped_header(csv_header(path), columns or {})
+        if missing_columns(table, names) and len(names) > 1:
+            missing[path] = missing_columns(table, names)
+        else:
+            _check_columns(path, table, names)  # duplicates, a file not separated by commas
+    if missing:
+        said = "; ".join(f"{path.name}: {', '.join(cols)}" for path, cols in missing.items())
+        guesses = {c: g for cols in missing.values() for c, g in cols.items()}
+        raise DataFileError(f"required columns are missing ({said}){column_map_hint(guesses)}",
+                            file=str(Path(data_dir)))
     return files
 
 
@@ -57,7 +79,7 @@ def _reads_as(value: str, date_format: str) -> bool:
     return True
 
 
-def check_date_format(data_dir: str | Path, date_format: str) -> None:
+def check_date_format(data_dir: str | Path, date_format: str, columns: Mapping[str, str] | None = None) -> None:
     """Refuse, in one line and before anything slow, a CSV file or workbook none of whose first dates
     in a column is written in ``date_format``, naming the format they are written in (a
     day-first UK export read as ISO rejected every row, then advised a cut-off)."""
@@ -67,13 +89,13 @@ def check_date_format(data_dir: str | Path, date_format: str) -> None:
         if path is None or path.suffix == ".parquet":
             continue  # Parquet dates are typed, or read by the same rule row by row
         if path.suffix == ".xlsx":  # its date cells are written in the format given: typed text is looked at
-            sheet = read_sheet(path, table, date_format)
+            sheet = read_sheet(path, table, date_format, columns)
             header, sample = sheet.columns, [list(row) for row in sheet.head(DATE_SAMPLE_LINES).iter_rows()]
             sample = [["" if v is None else v for v in row] for row in sample]
         else:
             with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
                 rows = csv.reader(fh)
-                header = [h.strip() for h in next(rows, [])]
+                header = mapped_header([h.strip() for h in next(rows, [])], columns or {})
                 sample = list(itertools.islice(rows, DATE_SAMPLE_LINES))
         for column in (c.name for c in table.columns if c.type == "date" and c.name in header):
             i = header.index(column)
@@ -91,16 +113,22 @@ def check_date_format(data_dir: str | Path, date_format: str) -> None:
                                 f"{best})")
 
 
-def programme_starts(participants: Path, date_format: str = contract.ISO_DATES) -> dict[str, dt.date | None]:
+def programme_starts(participants: Path, date_format: str = contract.ISO_DATES,
+                     columns: Mapping[str, str] | None = None) -> dict[str, dt.date | None]:
     """Each programme named in the participants file, with its earliest valid start date."""
     kind = "parquet" if participants.suffix == ".parquet" else "csv"
     con = connect(None)
     try:
         with tempfile.TemporaryDirectory(prefix="reoffend-preflight-") as tmp:
+            names = {"programme": "programme", "start_date": "start_date"}
             if participants.suffix == ".xlsx":  # its first sheet as a CSV, private and gone after
-                participants = as_csv(participants, contract.PARTICIPANTS, date_format, Path(tmp) / "participants.csv")
+                participants = as_csv(participants, contract.PARTICIPANTS, date_format, Path(tmp) / "participants.csv",
+                                      columns)
+            elif participants.suffix == ".csv":  # the file's own headers, by the column map
+                names = {field: (columns or {}).get(field, field) for field in names}
             rows = run_sql(con, f"load/programme_starts_{kind}",
-                           {"path": str(participants), "date_format": contract.DATE_FORMATS[date_format]}).fetchall()
+                           {"path": str(participants), "date_format": contract.DATE_FORMATS[date_format]},
+                           names, frozenset(names.values())).fetchall()
     finally:
         con.close()
     return dict(rows)
@@ -121,9 +149,9 @@ MAX_PROGRAMMES = 1000
 def preflight(settings: StudySettings) -> None:
     """Raise a one-line error for any problem that can be found without building cohorts."""
     check_output_folder(settings.out_dir, data_dir=settings.data_dir)
-    files = check_table_files(settings.data_dir)
-    check_date_format(settings.data_dir, settings.data.date_format)
-    starts = programme_starts(files["participants"], settings.data.date_format)
+    files = check_table_files(settings.data_dir, settings.data.columns)
+    check_date_format(settings.data_dir, settings.data.date_format, settings.data.columns)
+    starts = programme_starts(files["participants"], settings.data.date_format, settings.data.columns)
     if not settings.data.programmes and len(starts) > MAX_PROGRAMMES:
         raise SettingsError(f"the participants file names {len(starts):,} programmes, more than the {MAX_PROGRAMMES:,} "
                             "one evaluation pools; choose them with --programme (or evaluate them as a batch)")

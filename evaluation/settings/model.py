@@ -26,8 +26,11 @@ from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, ValidationError,
 from evaluation.cohorts.covariates import ALL_COVARIATES, DEFAULT_COVARIATES
 from evaluation.errors import SettingsError
 from evaluation.files.workspace import work_folder
-from evaluation.load.contract import CATEGORIES, DATE_FORMATS, ISO_DATES
+from evaluation.load.contract import CATEGORIES, DATE_FORMATS, ISO_DATES, TABLES
 from evaluation.match.caliper import check_caliper
+
+#: Every column name of the data contract (a column map's keys).
+CONTRACT_COLUMNS = frozenset(c.name for t in TABLES for c in t.columns)
 
 Days = int
 
@@ -45,6 +48,35 @@ class DataSettings(_Section):
     cutoff: dt.date | None = Field(None, description="the data's cut-off date YYYY-MM-DD (default: the latest outcome_date)")
     date_format: Literal[tuple(DATE_FORMATS)] = Field(  # the data contract's formats, one list
         ISO_DATES, description="how the data files write their dates (UK exports: DD/MM/YYYY)")
+    columns: dict[str, str] = Field(
+        default_factory=dict, max_length=40,
+        description="the column map: which header of the CSV and Excel files is which column of the data "
+                    "contract, as COLUMN=HEADER (e.g. person_id='PNC ID')")
+
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _column_map(cls, value: Any) -> Any:
+        if isinstance(value, (list, tuple)):  # the command line's COLUMN=HEADER, one per --column
+            pairs = {}
+            for item in value:
+                column, sep, header = str(item).partition("=")
+                if not sep:
+                    raise ValueError(f"{item!r} is not COLUMN=HEADER (e.g. person_id='PNC ID')")
+                pairs[column.strip()] = header.strip().strip("'\"")
+            return pairs
+        return value
+
+    @field_validator("columns")
+    @classmethod
+    def _known_columns(cls, value: dict[str, str]) -> dict[str, str]:
+        for column, header in value.items():
+            if column not in CONTRACT_COLUMNS:
+                raise ValueError(f"{column!r} is not a column of the data contract (docs/data-contract.md)")
+            if not header.strip() or len(header) > 200 or any(ord(ch) < 32 for ch in header):
+                raise ValueError(f"the header given for {column} must be 1-200 printable characters")
+        if len(set(value.values())) < len(value):
+            raise ValueError("two columns are mapped to one header")
+        return value
 
     @field_validator("programmes")
     @classmethod
@@ -220,6 +252,7 @@ FLAT: dict[str, tuple[str | None, str]] = {
     # not in results.json: where things are, not what the results are
     "data_dir": ("data", "folder"),
     "date_format": ("data", "date_format"),
+    "columns": ("data", "columns"),
     "out_dir": (None, "out_dir"),
     "work_dir": (None, "work_dir"),
     "keep_work": (None, "keep_work"),
@@ -227,7 +260,7 @@ FLAT: dict[str, tuple[str | None, str]] = {
     "library_site": ("library", "site"),
 }
 #: The flat names that are not part of the results (machine paths and housekeeping).
-NOT_IN_RESULTS = ("data_dir", "date_format", "out_dir", "work_dir", "keep_work", "library", "library_site")
+NOT_IN_RESULTS = ("data_dir", "date_format", "columns", "out_dir", "work_dir", "keep_work", "library", "library_site")
 SECTIONS = ("data", "windows", "matching", "costs", "checks", "audience", "library")
 
 
