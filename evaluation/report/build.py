@@ -147,7 +147,9 @@ def json_text(value) -> str:
 
 def partner_manifest(manifest: dict) -> dict:
     """The manifest without what could point at records: no input sizes, hashes or row
-    counts, no machine paths. (The analyst's manifest is what ``reoffend reproduce`` reads.)"""
+    counts, no machine paths, no column map (its keys are column names such as person_id,
+    which a library refuses in a partner output). (The analyst's manifest is what
+    ``reoffend reproduce`` reads.)"""
     out = copy.deepcopy(manifest)
     out["inputs"] = [{"file": e["file"], "table": e["table"]} for e in manifest["inputs"]]
     out.pop("data_dir", None)
@@ -155,6 +157,7 @@ def partner_manifest(manifest: dict) -> dict:
     for key in ("data_dir", "out_dir", "work_dir", "keep_work"):
         settings.pop(key, None)
     settings.get("data", {}).pop("folder", None)
+    settings.get("data", {}).pop("columns", None)  # the council's own headers: how its files were read
     for key in ("path", "site"):
         settings.get("library", {}).pop(key, None)
     out["audience"] = "partner"

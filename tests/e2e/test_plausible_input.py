@@ -83,7 +83,8 @@ def test_a_full_disk_is_named_as_such(monkeypatch, capsys, error):
         raise error
 
     monkeypatch.setattr("evaluation.load.loader.load_data", fail)
-    monkeypatch.setattr("evaluation.load.preflight.check_date_format", lambda *_a: None)  # the quick look first
+    monkeypatch.setattr("evaluation.load.preflight.check_table_files", lambda *_a: None)  # the quick looks first
+    monkeypatch.setattr("evaluation.load.preflight.check_date_format", lambda *_a: None)
     assert cli.main(["load", "x", "--db", "y"]) == 1
     err = capsys.readouterr().err
     assert "disk is full" in err and "internal error" not in err

@@ -86,3 +86,17 @@ def test_a_header_with_a_quote_in_it_is_a_name_not_sql(folder, tmp_path):
     assert programme_starts(data / "participants.csv", columns={"programme": hostile}) == {"OLASS": dt.date(2010, 3, 1)}
     report = load_data(data, tmp_path / "db" / "x.duckdb", columns={"programme": hostile}, cutoff=dt.date(2011, 1, 1))
     assert report.tables["participants"].loaded == 1 and report.tables["people"].loaded == 1
+
+
+def test_a_partner_output_of_a_study_with_a_column_map_is_taken_by_a_library(data, tmp_path):
+    """Found in review: the partner manifest kept the map, whose key person_id a library
+    refuses in a partner output, so such a study could never join a library."""
+    from evaluation.library.store import add_outputs
+    from evaluation.pipeline.runner import run_evaluation
+
+    council = exported(data, tmp_path / "council")
+    out = tmp_path / "partner"
+    run_evaluation(StudySettings(data_dir=council, out_dir=out, columns=EXPORT, audience="partner",
+                                 bootstrap_resamples=100, robustness=False, name="mapped", council="Testshire"))
+    assert "PNC ID" not in (out / "manifest.json").read_text()
+    assert add_outputs(tmp_path / "lib.duckdb", [out]).added
