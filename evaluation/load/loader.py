@@ -217,9 +217,10 @@ def column_map_hint(guesses: Mapping[str, str | None]) -> str:
     return f"; give the headers as the column map: {flags} (or [study.columns] in a study file)"
 
 
-def _check_columns(path: Path, table: Table, names: list[str]) -> list[str]:
+def _check_columns(path: Path, table: Table, names: list[str], *, mappable: bool = True) -> list[str]:
     """Check header names against the contract; return the ignored extra columns. Every
-    missing required column is named in one line, each with the header that is probably it."""
+    missing required column is named in one line, each with the header that is probably it
+    (``mappable``: whether the column map applies to the file; it does not to Parquet)."""
     seen: set[str] = set()
     for name in names:
         key = name.lower()
@@ -233,7 +234,9 @@ def _check_columns(path: Path, table: Table, names: list[str]) -> list[str]:
             raise DataFileError("required column is missing (the header has one column: is the file separated by "
                                 "commas?)", file=str(path), column=first)
         others = f"; also missing: {', '.join(list(missing)[1:])}" if len(missing) > 1 else ""
-        hint = column_map_hint(missing) or f" (the file has: {', '.join(names[:12])})"
+        hint = (column_map_hint(missing) if mappable else "") or f" (the file has: {', '.join(names[:12])})"
+        if not mappable and any(missing.values()):
+            hint += "; the column map applies to CSV and Excel files: name the Parquet file's columns as the contract does"
         raise DataFileError(f"required column is missing{others}{hint}", file=str(path), column=first)
     return [n for n in names if n not in table.column_names]
 
@@ -260,7 +263,7 @@ def _parquet_columns(path: Path, table: Table) -> tuple[set[str], list[str]]:
     except (pa.ArrowException, OSError) as exc:
         raise DataFileError(f"not a readable Parquet file ({exc.__class__.__name__})", file=str(path)) from None
     names = list(schema.names)
-    ignored = _check_columns(path, table, names)
+    ignored = _check_columns(path, table, names, mappable=False)
     for column in table.columns:
         if column.name in names:
             arrow_type = schema.field(column.name).type

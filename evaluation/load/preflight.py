@@ -93,10 +93,13 @@ def check_date_format(data_dir: str | Path, date_format: str, columns: Mapping[s
             header, sample = sheet.columns, [list(row) for row in sheet.head(DATE_SAMPLE_LINES).iter_rows()]
             sample = [["" if v is None else v for v in row] for row in sample]
         else:
-            with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
-                rows = csv.reader(fh)
-                header = mapped_header([h.strip() for h in next(rows, [])], columns or {})
-                sample = list(itertools.islice(rows, DATE_SAMPLE_LINES))
+            try:
+                with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+                    rows = csv.reader(fh)
+                    header = mapped_header([h.strip() for h in next(rows, [])], columns or {})
+                    sample = list(itertools.islice(rows, DATE_SAMPLE_LINES))
+            except csv.Error:  # a NUL byte, a field over the module's limit: the load rejects such lines
+                continue
         for column in (c.name for c in table.columns if c.type == "date" and c.name in header):
             i = header.index(column)
             values = [row[i].strip() for row in sample if i < len(row) and row[i].strip()]

@@ -100,3 +100,17 @@ def test_a_partner_output_of_a_study_with_a_column_map_is_taken_by_a_library(dat
                                  bootstrap_resamples=100, robustness=False, name="mapped", council="Testshire"))
     assert "PNC ID" not in (out / "manifest.json").read_text()
     assert add_outputs(tmp_path / "lib.duckdb", [out]).added
+
+
+def test_a_parquet_file_is_not_told_to_use_the_map_and_a_huge_field_does_not_stop_the_date_look(folder, tmp_path):
+    from evaluation.load.preflight import check_date_format
+
+    data = folder(people=["P1,1980,M," + "x" * 200_000 + ",,,"], offences=["P1,2010-01-01,2010-02-01,theft,,"],
+                  participants=["P1,OLASS,2010-03-01,,"])
+    check_date_format(data, "YYYY-MM-DD")  # the csv module's field limit: left to the load, which rejects the line
+    pl.read_csv(data / "offences.csv", infer_schema_length=0).rename({"person_id": "PNC ID"}).write_parquet(
+        data / "offences.parquet")
+    (data / "offences.csv").unlink()
+    with pytest.raises(DataFileError) as caught:
+        check_table_files(data)
+    assert "--column" not in str(caught.value) and "name the Parquet file's columns" in str(caught.value)
