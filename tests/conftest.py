@@ -73,3 +73,4 @@ def southampton(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("southampton")
     generate(SOUTHAMPTON, out)
     return out
+

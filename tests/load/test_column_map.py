@@ -6,7 +6,6 @@ it, and the study's ``columns`` (``--column person_id='PNC ID'``) maps them."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 
 import polars as pl
 import pytest
@@ -17,7 +16,7 @@ from evaluation.errors import SettingsError
 from evaluation.load.preflight import check_table_files
 from evaluation.pipeline.runner import run_results
 from evaluation.settings.model import StudySettings, load_study
-from synthetic_data import SOUTHAMPTON, generate
+from tests.generated import generated
 
 #: A council's own headers for some of the contract's columns.
 EXPORT = {"person_id": "PNC ID", "offence_date": "Offence Date", "outcome_date": "Date Proven",
@@ -26,9 +25,7 @@ EXPORT = {"person_id": "PNC ID", "offence_date": "Offence Date", "outcome_date":
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("map") / "contract"
-    generate(replace(SOUTHAMPTON, people=3000, participants=60), folder, seed=12)
-    return folder
+    return generated(tmp_path_factory, "map", people=3000, participants=60, seed=12)
 
 
 def exported(contract_folder, to):

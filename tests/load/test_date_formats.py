@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from dataclasses import replace
 
 import polars as pl
 import pytest
@@ -18,7 +17,7 @@ from evaluation.load import contract
 from evaluation.load.preflight import check_date_format
 from evaluation.pipeline.runner import run_results
 from evaluation.settings.model import StudySettings
-from synthetic_data import SOUTHAMPTON, generate
+from tests.generated import generated
 
 
 def rewritten(iso_folder, to, strftime: str):
@@ -37,9 +36,7 @@ def rewritten(iso_folder, to, strftime: str):
 
 @pytest.fixture(scope="module")
 def iso(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("dates") / "iso"
-    generate(replace(SOUTHAMPTON, people=3000, participants=60), folder, seed=6)
-    return folder
+    return generated(tmp_path_factory, "dates", people=3000, participants=60, seed=6)
 
 
 def test_the_preflight_names_the_format_a_uk_export_is_written_in_at_once(iso, tmp_path):

@@ -6,7 +6,6 @@ workbook the loader cannot read is named, never taken as missing."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 
 import polars as pl
 import pytest
@@ -16,7 +15,7 @@ from evaluation.load.loader import find_table_files
 from evaluation.load.preflight import check_date_format, check_table_files, programme_starts
 from evaluation.pipeline.runner import run_results
 from evaluation.settings.model import StudySettings
-from synthetic_data import SOUTHAMPTON, generate
+from tests.generated import generated
 
 
 def as_workbook(csv_path, *, typed_dates: bool = True):
@@ -32,9 +31,7 @@ def as_workbook(csv_path, *, typed_dates: bool = True):
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("excel") / "csv"
-    generate(replace(SOUTHAMPTON, people=3000, participants=60), folder, seed=8)
-    return folder
+    return generated(tmp_path_factory, "excel", people=3000, participants=60, seed=8)
 
 
 def test_a_workbook_of_participants_evaluates_as_its_csv_does(data, tmp_path):
