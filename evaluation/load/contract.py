@@ -67,6 +67,9 @@ DATE_FORMATS: dict[str, str] = {
 }
 ISO_DATES = "YYYY-MM-DD"
 
+#: A table with more than this share of rows rejected gets a warning.
+REJECT_WARNING_SHARE = 0.05
+
 #: Age of criminal responsibility in England and Wales.
 MIN_AGE_AT_OFFENCE = 10
 

@@ -51,8 +51,7 @@ class TableCounts:
         return self.read == self.loaded + self.rejected
 
 
-#: A table with more than this share of rows rejected gets a warning.
-REJECT_WARNING_SHARE = 0.05
+REJECT_WARNING_SHARE = contract.REJECT_WARNING_SHARE
 
 
 @dataclass(frozen=True)

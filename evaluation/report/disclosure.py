@@ -35,6 +35,7 @@ from __future__ import annotations
 import copy
 import math
 
+from evaluation.load.contract import REJECT_WARNING_SHARE
 from evaluation.report.rounding import KeyedRounding, disclosure_key, key_id, p_value, ratio, significant
 
 WITHHELD = "withheld: would reveal a small count"
@@ -109,6 +110,12 @@ def _load_view(out: dict, v: _View) -> None:
         rejected = v.count(f"load/{table}/rejected", c["rejected"])
         load["tables"][table] = {**c, "loaded": loaded, "rejected": rejected, "read": loaded + rejected}
     load["data_cutoff"] = _month(load.get("data_cutoff"), year_only=False)
+    # The analyst's warnings quote exact shares and row counts by reason: partners get them
+    # again from the rounded counts shown, with no reason (a reason's count can be small).
+    load["warnings"] = [f"{table}: {c['rejected'] / c['read']:.0%} of the rows read were rejected (over "
+                        f"{REJECT_WARNING_SHARE:.0%}); the analyst has the reasons"
+                        for table, c in load["tables"].items()
+                        if c["read"] and c["rejected"] / c["read"] > REJECT_WARNING_SHARE]
 
 
 def _cohort_view(out: dict, v: _View) -> int:

@@ -49,3 +49,20 @@ def test_a_subgroup_is_estimated_from_twice_the_base(participants, estimated):
     shown = next(r for r in view(results)["subgroups"] if (r["dimension"], r["group"]) == (row["dimension"], row["group"]))
     assert shown["participants"] == participants
     assert (shown["estimate"] is not None) is estimated
+
+
+def test_the_loads_warnings_reach_partners_only_as_the_rounded_counts_give_them():
+    """Found in review: the load's warnings went to partners as the analyst has them, with the
+    exact share rejected and, since this stop's reasons by kind, exact row counts by reason
+    ("sex '...' is not one of M, F, U (3 rows)")."""
+    results = stored.results()
+    people = results["load"]["tables"]["people"]
+    people.update(read=40, loaded=37, rejected=3)
+    results["load"]["warnings"] = ["people: 8% of the rows read were rejected (over 5%), most for: sex '...' is "
+                                   "not one of M, F, U (3 rows); rerun with --keep-work"]
+    partner = view(results)
+    shown = partner["load"]["tables"]["people"]
+    assert "3 rows" not in str(partner) and "8%" not in str(partner["load"]["warnings"])
+    expected = [f"people: {shown['rejected'] / shown['read']:.0%} of the rows read were rejected (over 5%); "
+                "the analyst has the reasons"] if shown["rejected"] / shown["read"] > 0.05 else []
+    assert [w for w in partner["load"]["warnings"] if w.startswith("people")] == expected
