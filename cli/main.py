@@ -42,13 +42,16 @@ def synth(scenario: Annotated[str, typer.Argument(help="southampton (588 partici
           unrecorded_trait: Annotated[bool, typer.Option(
               help="add a trait no record shows (30% of people; referral x3, offending x0.6): selection "
                    "matching cannot remove, for trying the falsification check")] = False,
+          council_list: Annotated[bool, typer.Option(
+              help="write the participants as a council's list by name and date of birth (council_list.csv) "
+                   "and the police's identified people (identified.csv), for reoffend link")] = False,
           quiet: Quiet = False) -> None:
     """Generate synthetic records with a known programme effect (truth.json); same seed, same bytes."""
     from synthetic_data import UnrecordedTrait, generate, scenario_with
 
     chosen = scenario_with(scenario, effect=effect, people=people, participants=participants, file_format=format,
                            trait=UnrecordedTrait() if unrecorded_trait else None)
-    result = generate(chosen, out, seed=seed, progress=say(quiet))
+    result = generate(chosen, out, seed=seed, progress=say(quiet), council_list=council_list)
     for name, rows in result.rows.items():
         print(f"{name:<14}{rows:>12,} rows  {result.files[name]}")
     print(f"true effect: {chosen.effect:.0%} fewer offences in the year after starting; see {result.out_dir / 'truth.json'}")
@@ -63,6 +66,8 @@ def load(data_dir: Path, db: Annotated[Path, typer.Option(help="DuckDB file to c
          column: Annotated[Optional[list[str]], typer.Option(
              metavar="COLUMN=HEADER", help="the column map: which header is which column of the data contract, "
                                            "e.g. person_id='PNC ID' (repeat for several)")] = None,
+         participants: Annotated[Optional[Path], typer.Option(
+             help="the participants file, when it is not the data folder's own")] = None,
          quiet: Quiet = False) -> None:
     """Load a data folder into a DuckDB file; bad rows go to rejects.csv with reasons."""
     from pydantic import ValidationError
@@ -73,14 +78,14 @@ def load(data_dir: Path, db: Annotated[Path, typer.Option(help="DuckDB file to c
     from evaluation.settings.model import DataSettings
 
     try:  # validated as a study's
-        data = DataSettings(folder=data_dir, date_format=date_format, columns=column or {})
+        data = DataSettings(folder=data_dir, date_format=date_format, columns=column or {}, participants=participants)
     except ValidationError as exc:
         raise SettingsError("; ".join(f"{'--column' if e['loc'][0] == 'columns' else '--' + str(e['loc'][0])}: "
                                       f"{e['msg'].removeprefix('Value error, ')}" for e in exc.errors())) from None
-    check_table_files(data_dir, data.columns)  # every missing column named at once, with its probable header
-    check_date_format(data_dir, data.date_format, data.columns)  # dates written otherwise: one line, at once
+    check_table_files(data_dir, data.columns, participants)  # every missing column named at once, with its probable header
+    check_date_format(data_dir, data.date_format, data.columns, participants)  # dates written otherwise: one line, at once
     report = load_data(data_dir, db, cutoff=cutoff.date() if cutoff else None, date_format=data.date_format,
-                       columns=data.columns, progress=say(quiet))
+                       columns=data.columns, participants=participants, progress=say(quiet))
     print(f"{report.summary()}\ndatabase: {report.db_path}\nrejects:  {report.rejects_path}\nreport:   {report.report_path}")
 
 
@@ -229,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
 
 # the library commands, in their own module, register themselves on the app (after the others)
 import cli.library  # noqa: E402, F401
+import cli.link  # noqa: E402, F401
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -12,7 +12,8 @@ from typing import Annotated, Optional
 import typer
 
 #: Settings whose flag is not their flat name.
-FLAGS = {"data_dir": "--data", "out_dir": "--out", "programmes": "--programme", "covariates": "--covariate",
+FLAGS = {"data_dir": "--data", "participants_file": "--participants",
+         "out_dir": "--out", "programmes": "--programme", "covariates": "--covariate",
          "programme_cost_per_participant": "--programme-cost", "columns": "--column"}
 #: Tables (category -> pounds) are given in a study file, not on the command line.
 STUDY_FILE_ONLY = ("unit_cost_overrides",)

@@ -575,9 +575,13 @@ def generate(
     seed: int | None = None,
     progress: Callable[[str], None] | None = None,
     option: str = "--out",
+    council_list: bool = False,
 ) -> GeneratedData:
     """Generate the scenario's tables into ``out_dir`` and write ``truth.json`` (``option``:
-    how the caller's user named the folder, for a refusal's message)."""
+    how the caller's user named the folder, for a refusal's message). ``council_list``: the
+    participants as a council knows them instead, by name and date of birth
+    (``council_list.csv``, with a council's headers, UK dates and a real list's errors), and
+    the police's identified people (``identified.csv``); truth.json holds each row's true link."""
     say = progress or (lambda _m: None)
     seed = scenario.default_seed if seed is None else seed
     rng = np.random.default_rng(seed)
@@ -595,7 +599,20 @@ def generate(
     keep, truth = _programme_effect(scenario, rng, seed, people, offences, starts)
     tables = _tables(scenario, rng, people, offences, starts, keep, say)
 
-    files = {name: out / f"{name}.{scenario.file_format}" for name in tables}
+    if council_list:
+        from synthetic_data.identities import council_export, identified_people
+        from synthetic_data.identities import council_list as spoilt_list
+
+        say("writing identified people and the council's list")
+        identified = identified_people(tables["people"], seed)
+        keep = [c for c in ("person_id", "programme", "start_date", "referral_date") if c in tables["participants"].columns]
+        listed, links = spoilt_list(identified, tables.pop("participants").select(keep), seed)
+        tables["identified"], tables["council_list"] = identified, council_export(listed)
+        truth["links"] = {"file": "council_list.csv", "rows": listed.height,
+                          "person_id_by_row": links["person_id"].to_list(),
+                          "note": "row 1 is the first row under the header; null: a person the police data never recorded"}
+    files = {name: out / f"{name}.{'csv' if name in ('identified', 'council_list') else scenario.file_format}"
+             for name in tables}
     truth["settings"] = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in asdict(scenario).items()
                          if k not in ("offending", "referral", "trait")}
     truth["settings"]["offending"] = asdict(scenario.offending)
@@ -603,8 +620,8 @@ def generate(
     truth["settings"]["trait"] = None if scenario.trait is None else asdict(scenario.trait)
     def fill(staging: Path) -> None:
         for name, frame in tables.items():
-            path = staging / f"{name}.{scenario.file_format}"
-            if scenario.file_format == "csv":
+            path = staging / files[name].name
+            if path.suffix == ".csv":
                 frame.write_csv(path)
             else:
                 frame.write_parquet(path, compression="lz4", statistics=False)

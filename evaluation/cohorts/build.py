@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import polars as pl
 
 from evaluation.db.queries import run_sql
-from evaluation.errors import ReoffendError, SettingsError
+from evaluation.errors import DataFileError, ReoffendError, SettingsError
+from evaluation.link.flow import LinkageFlow, read_linkage
 from evaluation.load.contract import OFFENCE_GROUPS
 from evaluation.load.preflight import check_programmes
 from evaluation.settings.model import StudySettings
@@ -44,9 +46,12 @@ class CohortSummary:
     #: where participants' records are measured: "referral date" (every analysed
     #: participant has one), "start date" (none has) or "referral date where given"
     record_measured_at: str
+    #: the council's list, when the participants came from reoffend link
+    linkage: LinkageFlow | None = None
 
     def to_dict(self) -> dict:
         return {
+            "linkage": None if self.linkage is None else self.linkage.to_dict(),
             "submitted": self.submitted,
             "participants": self.analysed,
             "excluded": dict(sorted(self.excluded.items())),
@@ -77,7 +82,12 @@ class CohortSummary:
                 f"{self.candidates:,} comparison candidates")
 
     def summary(self) -> str:
-        lines = [f"submitted {self.submitted:,}; analysed {self.analysed:,}"]
+        lines = []
+        if self.linkage is not None:
+            lines.append(f"listed {self.linkage.listed:,}; identified {self.linkage.identified:,} "
+                         f"({self.linkage.identified_people:,} people)")
+            lines += [f"  not identified ({reason}): {n:,}" for reason, n in sorted(self.linkage.not_identified.items())]
+        lines.append(f"submitted {self.submitted:,}; analysed {self.analysed:,}")
         lines += [f"  excluded ({reason}): {n:,}" for reason, n in sorted(self.excluded.items())]
         lines.append(f"comparison candidates ({self.comparison_pool}): {self.candidates:,} person-events "
                      f"of {self.candidate_people:,} people")
@@ -205,7 +215,20 @@ def build_cohorts(con: duckdb.DuckDBPyConnection, settings: StudySettings) -> Co
     return CohortSummary(
         submitted, analysed, statuses, programmes, cutoff, first, last,
         settings.matching.comparison_pool, candidates, candidate_people, pool, lag, fraction, measured_at,
+        _linkage(settings, programmes, submitted),
     )
+
+
+def _linkage(settings: StudySettings, programmes: tuple[str, ...], submitted: int) -> LinkageFlow | None:
+    """The list the participants were linked from, if they were (linkage.json beside them)."""
+    from evaluation.load.loader import find_table_files
+
+    participants = find_table_files(Path(settings.data_dir), settings.data.participants)["participants"]
+    flow = read_linkage(Path(settings.data_dir), participants, programmes)
+    if flow is not None and flow.identified_people < submitted:
+        raise DataFileError(f"the participants file holds {flow.identified_people:,} people on the evaluated programmes "
+                            f"but {submitted:,} were loaded", file=str(participants))
+    return flow
 
 
 def participant_outcomes(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:

@@ -67,7 +67,7 @@ MARKER = ".reoffend-outputs.json"
 
 #: What a folder holds, recorded in its marker: a folder is replaced only by one of the same
 #: kind (an evaluation's outputs never by a library's site, nor data by outputs).
-KINDS = ("evaluation outputs", "library site", "pseudonymised data", "synthetic data")
+KINDS = ("evaluation outputs", "library site", "pseudonymised data", "synthetic data", "linked list")
 
 
 def _refuse(out_dir: Path, why: str, option: str = "--out") -> OutputFolderError:

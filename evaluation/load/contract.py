@@ -185,6 +185,9 @@ TABLES: tuple[Table, ...] = (PEOPLE, OFFENCES, PARTICIPANTS, CUSTODY)
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 
 FILE_SUFFIXES: tuple[str, ...] = (".csv", ".parquet", ".xlsx")
+#: What reoffend link writes beside the participants it identified: how the list was linked,
+#: read by an evaluation of those participants (its cohort flow starts at the list).
+LINKAGE_FILE = "linkage.json"
 
 #: Headers exports commonly give the contract's columns, for the hint when one is missing
 #: (the column map, the study's ``columns``, says which header is which).
@@ -202,6 +205,11 @@ COMMON_HEADERS: dict[str, tuple[str, ...]] = {
     "referral_date": ("date referred", "referred", "date of referral"),
     "custody_start": ("reception date", "date into custody", "custody date"),
     "custody_end": ("release date", "discharge date", "date released"),
+    # a council's participant list and the police's identified people (reoffend link)
+    "forename": ("first name", "firstname", "given name", "forenames", "first names", "christian name"),
+    "surname": ("last name", "lastname", "family name", "second name"),
+    "date_of_birth": ("dob", "d.o.b", "birth date", "date of birth", "birthdate"),
+    "postcode": ("post code", "postal code", "zip"),
 }
 #: Files that look like a table but that the loader cannot read, and what to do about them.
 UNREADABLE_SUFFIXES: dict[str, str] = {

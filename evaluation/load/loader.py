@@ -123,12 +123,30 @@ class LoadReport:
         return "\n".join(lines)
 
 
-def find_table_files(data_dir: Path) -> dict[str, Path]:
-    """Map each contract table to its file in ``data_dir``; raise for missing required tables."""
+def find_table_files(data_dir: Path, participants: Path | None = None) -> dict[str, Path]:
+    """Map each contract table to its file in ``data_dir`` (the participants table to the file
+    ``participants`` when given); raise for missing required tables."""
     if not data_dir.is_dir():
         raise DataFileError("data folder does not exist", file=str(data_dir))
     found: dict[str, Path] = {}
+    if participants is not None:
+        participants = Path(participants)
+        if not os.path.lexists(participants):
+            raise DataFileError("participants file does not exist", file=str(participants))
+        if not participants.is_file():
+            raise DataFileError("is not a plain file (a device, a pipe, a folder or a broken link)",
+                                file=str(participants))
+        if participants.suffix not in contract.FILE_SUFFIXES:
+            raise DataFileError("give the participants as a .csv, .parquet or .xlsx file", file=str(participants))
+        own = [data_dir / f"participants{suffix}" for suffix in contract.FILE_SUFFIXES]
+        own = [p for p in own if p.is_file() and p.resolve() != participants.resolve()]
+        if own:
+            raise DataFileError(f"the data folder has participants of its own ({own[0].name}) and --participants "
+                                "names another file; keep one of the two", file=str(participants))
+        found["participants"] = participants
     for table in contract.TABLES:
+        if table.name in found:
+            continue
         candidates = [data_dir / f"{table.name}{suffix}" for suffix in contract.FILE_SUFFIXES]
         for candidate in candidates:  # a device, pipe, folder or broken link is never skipped silently
             if os.path.lexists(candidate) and not candidate.is_file():
@@ -477,6 +495,7 @@ def load_data(
     cutoff: dt.date | None = None,
     date_format: str = contract.ISO_DATES,
     columns: Mapping[str, str] | None = None,
+    participants: str | os.PathLike | None = None,
     progress: Progress | None = None,
 ) -> LoadReport:
     """Load every contract table in ``data_dir`` into the DuckDB file ``db_path``.
@@ -488,6 +507,7 @@ def load_data(
     cutoff : the data's cut-off date; defaults to the latest valid outcome_date.
     date_format : how the files write their dates, one of ``contract.DATE_FORMATS``.
     columns : the column map, ``{contract column: header}``, for CSV and Excel files.
+    participants : the participants file, when it is not ``data_dir``'s own.
     progress : called with one line of text per step.
 
     Returns
@@ -499,7 +519,7 @@ def load_data(
 
     data_dir = Path(data_dir)
     db_path = check_database_file(db_path, data_dir=data_dir)  # never over a file the loader did not write
-    files = find_table_files(data_dir)
+    files = find_table_files(data_dir, None if participants is None else Path(participants))
     private_dir(db_path.parent)
     tmp_path = db_path.with_name(f".{db_path.name}.{os.getpid()}.tmp")
     _remove_stale_temporaries(db_path)

@@ -35,12 +35,13 @@ from evaluation.load.loader import (
 from evaluation.settings.model import StudySettings
 
 
-def check_table_files(data_dir: Path, columns: Mapping[str, str] | None = None) -> dict[str, Path]:
+def check_table_files(data_dir: Path, columns: Mapping[str, str] | None = None,
+                      participants: Path | None = None) -> dict[str, Path]:
     """Every required table present, each file's header (or Parquet schema) holding the
     contract's required columns, by the column map where given; returns table -> file.
     The required columns missing from every file are named in one line, each with the
     header that is probably it."""
-    files = find_table_files(Path(data_dir))
+    files = find_table_files(Path(data_dir), participants)
     missing: dict[Path, dict[str, str | None]] = {}
     for table in contract.TABLES:
         path = files.get(table.name)
@@ -70,7 +71,11 @@ DATE_SAMPLE_LINES = 2000
 
 
 def _reads_as(value: str, date_format: str) -> bool:
-    if date_format == contract.ISO_DATES and not (len(value) == 10 and value[4] == "-" and value[7] == "-"):
+    """Whether the loader reads ``value`` as a date: in ``date_format``, or as an ISO date,
+    which it reads in every format (sql/staging/macros.sql, iso_date)."""
+    if len(value) == 10 and value[4] == "-" and value[7] == "-":
+        date_format = contract.ISO_DATES
+    elif date_format == contract.ISO_DATES:
         return False
     try:
         dt.datetime.strptime(value, contract.DATE_FORMATS[date_format])
@@ -79,11 +84,12 @@ def _reads_as(value: str, date_format: str) -> bool:
     return True
 
 
-def check_date_format(data_dir: str | Path, date_format: str, columns: Mapping[str, str] | None = None) -> None:
+def check_date_format(data_dir: str | Path, date_format: str, columns: Mapping[str, str] | None = None,
+                      participants: Path | None = None) -> None:
     """Refuse, in one line and before anything slow, a CSV file or workbook none of whose first dates
     in a column is written in ``date_format``, naming the format they are written in (a
     day-first UK export read as ISO rejected every row, then advised a cut-off)."""
-    files = find_table_files(Path(data_dir))
+    files = find_table_files(Path(data_dir), participants)
     for table in contract.TABLES:
         path = files.get(table.name)
         if path is None or path.suffix == ".parquet":
@@ -152,8 +158,8 @@ MAX_PROGRAMMES = 1000
 def preflight(settings: StudySettings) -> None:
     """Raise a one-line error for any problem that can be found without building cohorts."""
     check_output_folder(settings.out_dir, data_dir=settings.data_dir)
-    files = check_table_files(settings.data_dir, settings.data.columns)
-    check_date_format(settings.data_dir, settings.data.date_format, settings.data.columns)
+    files = check_table_files(settings.data_dir, settings.data.columns, settings.data.participants)
+    check_date_format(settings.data_dir, settings.data.date_format, settings.data.columns, settings.data.participants)
     starts = programme_starts(files["participants"], settings.data.date_format, settings.data.columns)
     if not settings.data.programmes and len(starts) > MAX_PROGRAMMES:
         raise SettingsError(f"the participants file names {len(starts):,} programmes, more than the {MAX_PROGRAMMES:,} "

@@ -97,7 +97,7 @@ def load(settings: StudySettings) -> LoadReport:
     """Load and validate the study's data folder into its working database."""
     return load_data(settings.data_dir, settings.db_path, cutoff=settings.data.cutoff,
                      date_format=settings.data.date_format, columns=settings.data.columns,
-                     progress=logging.getLogger("reoffend.progress").info)
+                     participants=settings.data.participants, progress=logging.getLogger("reoffend.progress").info)
 
 
 def validate(settings: StudySettings, load: LoadReport) -> LoadValidation:

@@ -16,7 +16,7 @@ from pathlib import Path
 from evaluation.load import contract
 from evaluation.settings.model import StudySettings
 
-PACKAGES = ("reoffend", "duckdb", "polars", "pyarrow", "numpy", "scipy", "statsmodels", "prefect")
+PACKAGES = ("reoffend", "duckdb", "polars", "pyarrow", "numpy", "scipy", "statsmodels", "prefect", "splink")
 
 
 def sha256_file(path: Path) -> str:
@@ -27,13 +27,17 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def input_files(data_dir: Path) -> list[Path]:
-    return [
-        data_dir / f"{t.name}{suffix}"
-        for t in contract.TABLES
-        for suffix in contract.FILE_SUFFIXES
-        if (data_dir / f"{t.name}{suffix}").is_file()
-    ]
+def input_files(data_dir: Path, participants: Path | None = None) -> list[tuple[str, Path]]:
+    """(table, file) of every input: the data folder's tables, the participants file where it
+    is given apart, and ``linkage.json`` beside the participants (it changes the results)."""
+    found = [(t.name, data_dir / f"{t.name}{suffix}") for t in contract.TABLES for suffix in contract.FILE_SUFFIXES
+             if not (participants is not None and t.name == "participants") and (data_dir / f"{t.name}{suffix}").is_file()]
+    if participants is not None and participants.is_file():
+        found.append(("participants", participants))
+    beside = participants.parent if participants is not None else data_dir
+    if (beside / contract.LINKAGE_FILE).is_file():
+        found.append(("linkage", beside / contract.LINKAGE_FILE))
+    return found
 
 
 def _versions() -> dict[str, str | None]:
@@ -60,8 +64,7 @@ def _code_version() -> str | None:
 def build_manifest(settings: StudySettings, results: dict, *, started: str) -> dict:
     tables = results["load"]["tables"]
     inputs = []
-    for path in input_files(Path(settings.data_dir)):
-        table = path.stem
+    for table, path in input_files(Path(settings.data_dir), settings.data.participants):
         inputs.append({
             "file": path.name,
             "table": table,

@@ -91,15 +91,18 @@ def reproduce(manifest_path: str | Path, *, data_dir: str | Path | None = None,
         raise SettingsError(f"{manifest_path}: input {str(outside[0])[:80]!r} is not a file name in the data folder; "
                             "reproduce reads only the data folder's own files")
     changed = []
-    for entry in manifest["inputs"]:
-        path = data_dir / entry["file"]
+    recorded_participants = (manifest.get("settings") or {}).get("data", {}).get("participants")
+    apart = Path(recorded_participants).parent if isinstance(recorded_participants, str) else None
+    for entry in manifest["inputs"]:  # the participants (and linkage.json) given apart are where the run read them
+        path = (apart if apart is not None and entry.get("table") in ("participants", "linkage") else data_dir) / entry["file"]
         if not path.is_file():
             changed.append(f"{path}: missing")
         elif sha256_file(path) != entry["sha256"]:
             changed.append(f"{path}: SHA-256 differs from the manifest")
     recorded_files = {e["file"] for e in manifest["inputs"]}
     for path in sorted(p for p in data_dir.iterdir() if p.suffix in contract.FILE_SUFFIXES):
-        if path.name not in recorded_files and path.stem in contract.TABLES_BY_NAME:
+        if path.name not in recorded_files and path.stem in contract.TABLES_BY_NAME and not (
+                apart is not None and path.stem == "participants"):
             changed.append(f"{path}: not in the manifest")
     if changed:
         return ReproduceReport(False, changed_inputs=changed)

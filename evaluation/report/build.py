@@ -89,7 +89,16 @@ def _csv(rows: list[dict], columns: list[str]) -> str:
 
 def _tables(view: dict) -> dict[str, str]:
     ba, cohort = view["before_after"], view["cohort"]
-    flow = [{"stage": "submitted", "people": cohort["submitted"]},
+    link = cohort.get("linkage")
+    flow = [{"stage": "submitted on the council's list", "people": link["listed"]},
+            *[{"stage": f"not identified: {r}", "people": n} for r, n in link["not_identified"].items()],
+            {"stage": "identified in the police data", "people": link["identified"]},
+            {"stage": "identified: a later start of a person counted already",
+             "people": link["identified"] - link["identified_people"]},
+            {"stage": "identified people", "people": link["identified_people"]},
+            {"stage": "identified people not in the loaded data (see the load report)",
+             "people": link["identified_people"] - cohort["submitted"]}] if link else []
+    flow += [{"stage": "submitted", "people": cohort["submitted"]},
             *[{"stage": f"excluded: {r}", "people": n} for r, n in cohort["excluded"].items()],
             {"stage": "analysed", "people": cohort["participants"]}]
     m = view.get("matched")
@@ -157,6 +166,7 @@ def partner_manifest(manifest: dict) -> dict:
     for key in ("data_dir", "out_dir", "work_dir", "keep_work"):
         settings.pop(key, None)
     settings.get("data", {}).pop("folder", None)
+    settings.get("data", {}).pop("participants", None)
     settings.get("data", {}).pop("columns", None)  # the council's own headers: how its files were read
     for key in ("path", "site"):
         settings.get("library", {}).pop(key, None)

@@ -51,6 +51,7 @@ COUNT_KEYS = frozenset({
     "matched", "no_match_within_caliper", "outside_common_support", "comparison_units", "comparison_rows",
     "reoffenders_treated", "contaminated_comparisons", "candidate_units", "candidate_people",
     "pairs", "pairs_with_a_difference", "read", "loaded", "rejected", "participants_needed",
+    "listed", "identified", "identified_people", "duplicates",
 })
 
 #: Covariates whose mean times a group size is a number of offences. A binary covariate's
@@ -125,6 +126,13 @@ def _cohort_view(out: dict, v: _View) -> int:
     analysed = v.count("analysed", cohort["participants"])
     excluded = {reason: v.count(f"excluded/{reason}", n) for reason, n in cohort["excluded"].items()}
     cohort.update(participants=analysed, excluded=excluded, submitted=analysed + sum(excluded.values()))
+    link = cohort.get("linkage")
+    if link:  # the council's list: identified + not identified = listed, as for the cohort
+        identified = v.count("linkage/identified", link["identified"])
+        missed = {reason: v.count(f"linkage/not_identified/{reason}", n) for reason, n in link["not_identified"].items()}
+        link.update(identified=identified, not_identified=missed, listed=identified + sum(missed.values()),
+                    identified_people=v.count("linkage/identified_people", link["identified_people"]),
+                    duplicates=v.count("linkage/duplicates", link["duplicates"]))
     small = cohort["participants"] < MIN_PARTNER_MATCHED
     cohort["index_dates"] = [_month(d, year_only=small) for d in cohort.get("index_dates") or []]
     cohort["data_cutoff"] = _month(cohort.get("data_cutoff"), year_only=False)

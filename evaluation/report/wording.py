@@ -252,7 +252,11 @@ def before_after_sentence(view: dict) -> str:
 
 def cli_lines(view: dict) -> list[str]:
     """The headline the command line prints after an evaluation."""
-    lines = [before_after_sentence(view)]
+    link = view["cohort"].get("linkage")
+    lines = [f"People: {count_text(link['listed'])} submitted on the council's list, {count_text(link['identified'])} "
+             f"identified in the police data ({count_text(link['identified_people'])} people), "
+             f"{count_text(view['cohort']['participants'])} analysed."] if link else []
+    lines.append(before_after_sentence(view))
     m = view.get("matched")
     if not m:
         lines += view.get("withheld") or [view.get("not_matched") or

@@ -39,10 +39,39 @@ class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
 
 
+def column_pairs(value: Any) -> Any:
+    """The command line's COLUMN=HEADER items (one per --column) as {column: header}."""
+    if isinstance(value, (list, tuple)):
+        pairs = {}
+        for item in value:
+            column, sep, header = str(item).partition("=")
+            if not sep:
+                raise ValueError(f"{item!r} is not COLUMN=HEADER (e.g. person_id='PNC ID')")
+            pairs[column.strip()] = header.strip().strip("'\"")
+        return pairs
+    return value
+
+
+def checked_column_map(value: dict[str, str], known: frozenset[str],
+                       what: str = "a column of the data contract (docs/data-contract.md)") -> dict[str, str]:
+    """A column map whose columns are all ``known`` and whose headers are distinct and printable."""
+    for column, header in value.items():
+        if column not in known:
+            raise ValueError(f"{column!r} is not {what}")
+        if not header.strip() or len(header) > 200 or any(ord(ch) < 32 for ch in header):
+            raise ValueError(f"the header given for {column} must be 1-200 printable characters")
+    if len(set(value.values())) < len(value):
+        raise ValueError("two columns are mapped to one header")
+    return value
+
+
 class DataSettings(_Section):
     """Which data, and which of its programmes."""
 
     folder: Path = Field(description="data folder holding the input tables (docs/data-contract.md)")
+    participants: Path | None = Field(
+        None, description="the participants file, when it is not the data folder's own (e.g. the participants.csv "
+                          "reoffend link wrote; its linkage.json beside it is read too)")
     programmes: tuple[str, ...] = Field((), max_length=1000,
                                         description="programmes to evaluate, pooled (default: every one)")
     cutoff: dt.date | None = Field(None, description="the data's cut-off date YYYY-MM-DD (default: the latest outcome_date)")
@@ -56,27 +85,12 @@ class DataSettings(_Section):
     @field_validator("columns", mode="before")
     @classmethod
     def _column_map(cls, value: Any) -> Any:
-        if isinstance(value, (list, tuple)):  # the command line's COLUMN=HEADER, one per --column
-            pairs = {}
-            for item in value:
-                column, sep, header = str(item).partition("=")
-                if not sep:
-                    raise ValueError(f"{item!r} is not COLUMN=HEADER (e.g. person_id='PNC ID')")
-                pairs[column.strip()] = header.strip().strip("'\"")
-            return pairs
-        return value
+        return column_pairs(value)
 
     @field_validator("columns")
     @classmethod
     def _known_columns(cls, value: dict[str, str]) -> dict[str, str]:
-        for column, header in value.items():
-            if column not in CONTRACT_COLUMNS:
-                raise ValueError(f"{column!r} is not a column of the data contract (docs/data-contract.md)")
-            if not header.strip() or len(header) > 200 or any(ord(ch) < 32 for ch in header):
-                raise ValueError(f"the header given for {column} must be 1-200 printable characters")
-        if len(set(value.values())) < len(value):
-            raise ValueError("two columns are mapped to one header")
-        return value
+        return checked_column_map(value, CONTRACT_COLUMNS)
 
     @field_validator("programmes")
     @classmethod
@@ -251,6 +265,7 @@ FLAT: dict[str, tuple[str | None, str]] = {
     "council": ("library", "council"),
     # not in results.json: where things are, not what the results are
     "data_dir": ("data", "folder"),
+    "participants_file": ("data", "participants"),
     "date_format": ("data", "date_format"),
     "columns": ("data", "columns"),
     "out_dir": (None, "out_dir"),
@@ -260,7 +275,8 @@ FLAT: dict[str, tuple[str | None, str]] = {
     "library_site": ("library", "site"),
 }
 #: The flat names that are not part of the results (machine paths and housekeeping).
-NOT_IN_RESULTS = ("data_dir", "date_format", "columns", "out_dir", "work_dir", "keep_work", "library", "library_site")
+NOT_IN_RESULTS = ("data_dir", "participants_file", "date_format", "columns", "out_dir", "work_dir", "keep_work", "library",
+                  "library_site")
 SECTIONS = ("data", "windows", "matching", "costs", "checks", "audience", "library")
 
 
@@ -368,6 +384,9 @@ class StudySettings(BaseModel):
             work = self.work_dir.expanduser().resolve()
             if work == out or out in work.parents:
                 raise ValueError("work_dir must not be inside the output folder: it holds person-level data")
+        if self.data.participants is not None and overlaps(self.data.participants.expanduser().resolve(), out):
+            raise ValueError("participants_file must be outside the output folder, which is replaced whole and is "
+                             "for outputs only: it holds person-level data")
         # the library and its site are written after the outputs: neither may sit in (or
         # hold) the output folder, which is replaced whole, or the data folder
         for name, path in (("library", self.library.path), ("library_site", self.library.site)):
@@ -417,6 +436,8 @@ class StudySettings(BaseModel):
         out["out_dir"] = str(self.out_dir.resolve())
         out["work_dir"] = None if self.work_dir is None else str(self.work_dir.resolve())
         out["data"]["folder"] = str(self.data.folder.resolve())
+        if self.data.participants is not None:
+            out["data"]["participants"] = str(self.data.participants.resolve())
         return out
 
 
@@ -448,7 +469,7 @@ def _study_settings(path: Path, study: dict[str, Any], overrides: dict[str, Any]
     study = dict(study)
     study.pop("schedule", None)  # operations (study_with_operations): they do not change results
     study.pop("notify", None)
-    for key in ("data_dir", "out_dir", "work_dir", "library", "library_site"):
+    for key in ("data_dir", "participants_file", "out_dir", "work_dir", "library", "library_site"):
         if isinstance(study.get(key), str):
             study[key] = (path.parent / study[key]).resolve()
     library = study.get("library")

@@ -19,13 +19,15 @@ CREATE OR REPLACE TEMP MACRO shown(t) AS
 
 -- A date from cleaned text t in the data's date format (contract.DATE_FORMATS, the session
 -- variable date_format_name), or x itself when it is a DATE. ISO dates are read strictly as
--- YYYY-MM-DD (DuckDB's own cast also takes 2020/1/5 and timestamps); another format by
--- strptime, so that 31/01/2010 is a date only when the format says day first.
+-- YYYY-MM-DD (DuckDB's own cast also takes 2020/1/5 and timestamps), and in every format:
+-- no other format writes a date that way, so one cannot be mistaken for another (a file
+-- reoffend link wrote sits beside a UK export). Another format is read by strptime, so
+-- that 31/01/2010 is a date only when the format says day first.
 CREATE OR REPLACE TEMP MACRO iso_date(x, t) AS
     CASE WHEN typeof(x) = 'DATE' THEN TRY_CAST(x AS DATE)
-         WHEN getvariable('date_format_name') = 'YYYY-MM-DD'
-              THEN CASE WHEN length(t) = 10 AND t[5] = '-' AND t[8] = '-' THEN TRY_CAST(t AS DATE) END
-         ELSE TRY_CAST(try_strptime(t, getvariable('date_format')) AS DATE) END;
+         WHEN length(t) = 10 AND t[5] = '-' AND t[8] = '-' THEN TRY_CAST(t AS DATE)
+         WHEN getvariable('date_format_name') <> 'YYYY-MM-DD'
+              THEN TRY_CAST(try_strptime(t, getvariable('date_format')) AS DATE) END;
 
 -- A whole number written as digits, or x itself when it is an integer type
 -- (DuckDB's own cast rounds 1985.5 to 1986).
