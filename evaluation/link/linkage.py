@@ -205,7 +205,11 @@ def _review(pairs: pl.DataFrame, raw_list: pl.DataFrame, people_path, raw_people
     police = raw_people.with_row_index("uid_r", 1).select(
         pl.col("uid_r").cast(pl.Int64), *(pl.col(c).cast(pl.String).alias(f"police_{c}")
                                           for c in ("person_id", "forename", "surname", "date_of_birth")))
+    names = ["list_forename", "list_surname", "list_date_of_birth", "police_person_id", "police_forename",
+             "police_surname", "police_date_of_birth"]
     return (pairs.join(listed, left_on="uid_l", right_on="row").join(police, on="uid_r")
             .select(pl.col("uid_l").alias("list_row"), "decision", pl.col("rank").alias("candidate"),
-                    pl.col("match_probability").round(4), "list_forename", "list_surname", "list_date_of_birth",
-                    "police_person_id", "police_forename", "police_surname", "police_date_of_birth"))
+                    pl.col("match_probability").round(4), *names)
+            # the data holder opens it in a spreadsheet: a name that starts like a formula stays text
+            .with_columns(pl.when(pl.col(c).str.contains(r"^[=+\-@\t\r]")).then("'" + pl.col(c)).otherwise(pl.col(c))
+                          .alias(c) for c in names))

@@ -95,6 +95,13 @@ def test_names_stay_in_the_folder_private_and_only_a_folder_of_ours_is_replaced(
         assert stat.S_IMODE((out / name).stat().st_mode) == 0o600
     review = pl.read_csv(out / REVIEW_FILE)
     assert {"list_forename", "police_forename", "match_probability"} <= set(review.columns)
+    # a hostile name in the list stays text in the spreadsheet the data holder opens
+    frame = pl.read_csv(listed, infer_schema=False)
+    frame.with_columns(surname=pl.when(pl.int_range(pl.len()) < 40).then(pl.lit("=HYPERLINK(\"x\")"))
+                       .otherwise(pl.col("surname"))).write_csv(listed)
+    link_list(listed, identified, out, seed=1)
+    cells = pl.read_csv(out / REVIEW_FILE, infer_schema=False)["list_surname"].drop_nulls()
+    assert cells.str.contains("HYPERLINK").any() and not cells.str.starts_with("=").any()
     link_list(listed, identified, out, seed=1)  # its own folder: replaced whole
     theirs = tmp_path / "theirs"
     theirs.mkdir()
