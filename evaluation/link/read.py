@@ -16,8 +16,11 @@ from evaluation.load import contract
 from evaluation.load.contract import Table
 from evaluation.load.excel import read_sheet
 from evaluation.load.loader import column_map_hint, csv_header, mapped_header, missing_columns
+from evaluation.load.preflight import DATE_SAMPLE_LINES, check_written_dates
 
 SUFFIXES = (".csv", ".xlsx", ".parquet")
+#: An Excel date cell as calamine writes it.
+_CELL = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)?$")
 
 
 def read_table(path: str | os.PathLike, table: Table, *, columns: Mapping[str, str] | None = None,
@@ -58,6 +61,11 @@ def read_table(path: str | os.PathLike, table: Table, *, columns: Mapping[str, s
         hint = column_map_hint(missing) if suffix != ".parquet" else ""
         raise DataFileError(f"required column(s) missing: {', '.join(missing)}{hint}", file=str(path))
     keep = [c for c in table.column_names if c in frame.columns]
+    for column in (c.name for c in table.columns if c.type == "date" and c.name in frame.columns):
+        if frame.schema[column] == pl.String:  # a list in UK dates read as ISO would link on names alone
+            values = frame[column].str.strip_chars().replace("", None).drop_nulls().head(DATE_SAMPLE_LINES)
+            check_written_dates(path, column, [v[:10] if _CELL.match(v) else v for v in values.to_list()],
+                                date_format, "give --date-format {best}")
     return frame.select(pl.col(c) if frame.schema[c] in (pl.Date, pl.String) else pl.col(c).cast(pl.String)
                         for c in keep)
 

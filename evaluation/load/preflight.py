@@ -108,18 +108,24 @@ def check_date_format(data_dir: str | Path, date_format: str, columns: Mapping[s
                 continue
         for column in (c.name for c in table.columns if c.type == "date" and c.name in header):
             i = header.index(column)
-            values = [row[i].strip() for row in sample if i < len(row) and row[i].strip()]
-            if not values or any(_reads_as(v, date_format) for v in values):
-                continue
-            fits = {name: sum(_reads_as(v, name) for v in values) for name in contract.DATE_FORMATS}
-            best = max(fits, key=lambda name: (fits[name], name == "DD/MM/YYYY"))  # a tie: the UK's day first
-            if fits[best] == 0:
-                raise SettingsError(f"{path}, column '{column}': no date in its first lines is written {date_format} "
-                                    f"(e.g. {values[0][:40]!r}), nor in another format the tool reads "
-                                    f"({', '.join(contract.DATE_FORMATS)}); fix the column or set date_format")
-            raise SettingsError(f"{path}, column '{column}': dates are written like {values[0][:40]!r}, not "
-                                f"{date_format}; set date_format = \"{best}\" in the study file (or --date-format "
-                                f"{best})")
+            check_written_dates(path, column, [row[i].strip() for row in sample if i < len(row) and row[i].strip()],
+                                date_format)
+
+
+def check_written_dates(path: Path, column: str, values: list[str], date_format: str,
+                        setting: str = "set date_format = \"{best}\" in the study file (or --date-format {best})") -> None:
+    """Refuse a column none of whose first dates (``values``, non-empty) is written in
+    ``date_format``, naming the format they are written in (``setting``: how to give it)."""
+    if not values or any(_reads_as(v, date_format) for v in values):
+        return
+    fits = {name: sum(_reads_as(v, name) for v in values) for name in contract.DATE_FORMATS}
+    best = max(fits, key=lambda name: (fits[name], name == "DD/MM/YYYY"))  # a tie: the UK's day first
+    if fits[best] == 0:
+        raise SettingsError(f"{path}, column '{column}': no date in its first lines is written {date_format} "
+                            f"(e.g. {values[0][:40]!r}), nor in another format the tool reads "
+                            f"({', '.join(contract.DATE_FORMATS)}); fix the column or set date_format")
+    raise SettingsError(f"{path}, column '{column}': dates are written like {values[0][:40]!r}, not "
+                        f"{date_format}; {setting.format(best=best)}")
 
 
 def programme_starts(participants: Path, date_format: str = contract.ISO_DATES,

@@ -12,7 +12,7 @@ import stat
 import polars as pl
 import pytest
 
-from evaluation.errors import DataFileError, OutputFolderError, ReoffendError
+from evaluation.errors import DataFileError, OutputFolderError, ReoffendError, SettingsError
 from evaluation.link.fields import DUPLICATE
 from evaluation.link.linkage import LINKAGE_FILE, PARTICIPANTS_FILE, REVIEW_FILE, link_list
 from synthetic_data.identities import council_list, identified_people, sample_people
@@ -137,7 +137,19 @@ def test_too_few_identified_people_to_learn_from_is_one_line(tmp_path, small):
 
 def test_a_list_with_no_row_to_link_says_why_in_one_line(tmp_path, small):
     listed, identified, _ = _files(tmp_path / "in", small, 50, 8)
-    pl.read_csv(listed).with_columns(start_date=pl.lit("31/13/2019")).write_csv(listed)
+    pl.read_csv(listed).with_columns(start_date=pl.lit(None, pl.String)).write_csv(listed)
     with pytest.raises(ReoffendError, match=r"no row of the list can be linked \(start date missing or not a date: "
                                             r"5\d of 5\d rows\); check --column and --date-format"):
         link_list(listed, identified, tmp_path / "out")
+
+
+def test_a_list_in_uk_dates_read_as_iso_is_refused_naming_the_option(tmp_path, small):
+    # its dates of birth would all be unreadable and the list linked on names alone
+    listed, identified, _ = _files(tmp_path / "in", small, 50, 9)
+    frame = pl.read_csv(listed, infer_schema=False)
+    frame.with_columns(pl.col(c).str.to_date("%Y-%m-%d").dt.strftime("%d/%m/%Y")
+                       for c in ("date_of_birth", "start_date")).write_csv(listed)
+    with pytest.raises(SettingsError, match="column 'date_of_birth': dates are written like .*; give --date-format "
+                                            "DD/MM/YYYY$"):
+        link_list(listed, identified, tmp_path / "out")
+    assert link_list(listed, identified, tmp_path / "out", date_format="DD/MM/YYYY").linked > 40
