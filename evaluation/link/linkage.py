@@ -58,6 +58,10 @@ class LinkageResult:
     duplicates: int
     not_identified: dict[str, int]
     by_programme: dict[str, dict]
+    #: rows whose date of birth or referral date was written but is not a date (then missing)
+    unreadable: dict[str, int]
+    #: identified people's rows without a person_id (left out)
+    without_person_id: int
     participants: int
     estimated_precision: float | None
     estimated_recall: float | None
@@ -71,6 +75,10 @@ class LinkageResult:
         lines = [f"{self.rows:,} rows in the list: {self.linked:,} identified, "
                  f"{sum(self.not_identified.values()):,} not identified, {self.duplicates:,} duplicate rows"]
         lines += [f"  not identified, {reason}: {n:,}" for reason, n in self.not_identified.items() if n]
+        lines += [f"  {column.replace('_', ' ')} written but not a date (taken as missing): {n:,} rows"
+                  for column, n in self.unreadable.items() if n]
+        if self.without_person_id:
+            lines.append(f"identified people's rows without a person_id, left out: {self.without_person_id:,}")
         est = ", ".join(f"{name} {value:.3f}" for name, value in
                         (("precision", self.estimated_precision), ("recall", self.estimated_recall)) if value is not None)
         lines.append(f"estimated by the model at match probability {self.threshold:g}: {est or 'nothing linked'}")
@@ -147,6 +155,7 @@ def link_list(list_path: str | os.PathLike, people_path: str | os.PathLike, out_
     rows = rows.with_columns(pl.when(again).then(pl.lit(DUPLICATE)).otherwise(pl.col("outcome")).alias("outcome"),
                              pl.when(again).then(pl.lit(SAME_LINK)).otherwise(pl.col("set_aside")).alias("set_aside"))
     overall, by_programme = _counts(rows)
+    unreadable = {c: int(rows[f"{c}_unreadable"].sum()) for c in ("date_of_birth", "referral_date")}
     linked = rows.filter(pl.col("outcome") == decisions.LINKED).sort("row")
     participants = linked.select("person_id", "programme", "start_date", "referral_date")
     review = _review(decisions.for_review(decided, ranked), raw_list, people_path, raw_people)
@@ -170,7 +179,9 @@ def link_list(list_path: str | os.PathLike, people_path: str | os.PathLike, out_
             "identified": {"file": Path(people_path).name, "rows": raw_people.height,
                            "without_person_id": no_id, "people": people["person_id"].n_unique()},
             "rows": {"listed": rows.height, "duplicates": int((rows["outcome"] == DUPLICATE).sum()),
-                     "identified": linked.height, "not_identified": overall},
+                     "identified": linked.height, "not_identified": overall,
+                     "date_of_birth_unreadable": unreadable["date_of_birth"],
+                     "referral_date_unreadable": unreadable["referral_date"]},
             "by_programme": by_programme,
             "participants": {"file": PARTICIPANTS_FILE, "rows": participants.height, "sha256": sha256_file(target)},
             "threshold": {"match_probability": threshold, "margin_match_weight": round(decisions.MARGIN_WEIGHT, 4)},
@@ -184,7 +195,7 @@ def link_list(list_path: str | os.PathLike, people_path: str | os.PathLike, out_
     say("writing the participants, linkage.json and the clerical review")
     out = write_folder(out_dir, fill, kind="linked list")
     return LinkageResult(out, rows.height, linked.height, int((rows["outcome"] == DUPLICATE).sum()), overall,
-                         by_programme, participants.height, precision, recall, threshold,
+                         by_programme, unreadable, no_id, participants.height, precision, recall, threshold,
                          time.perf_counter() - started, result_model,
                          rows.select("row", "programme", "start_date", "person_id", "match_probability", "outcome"))
 

@@ -75,15 +75,22 @@ def _comparable(frame: pl.DataFrame) -> pl.DataFrame:
 
 def prepare_list(raw: pl.DataFrame, date_format: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(rows, comparable): every list row with its ``row`` number (1 = first row under the
-    header), its programme, dates and ``set_aside`` reason (null for a row to link); and the
-    rows to link in the model's columns."""
-    frame = _dates(raw.with_row_index("uid", 1).with_columns(pl.col("uid").cast(pl.Int64)),
-                   ["date_of_birth", "start_date", "referral_date"], date_format)
-    if "referral_date" not in frame.columns:
-        frame = frame.with_columns(pl.lit(None, pl.Date).alias("referral_date"))
-    comparable = _comparable(frame.drop("programme", "start_date", "referral_date"))
+    header), its programme, dates, ``set_aside`` reason (null for a row to link) and whether a
+    date of birth or referral date was written but is not a date (it is then missing: linked
+    on the rest, or carried without a referral date, and counted); and the rows to link in
+    the model's columns."""
+    raw = raw.with_row_index("uid", 1).with_columns(pl.col("uid").cast(pl.Int64))
+    if "referral_date" not in raw.columns:
+        raw = raw.with_columns(pl.lit(None, pl.String).alias("referral_date"))
+    frame = _dates(raw, ["date_of_birth", "start_date", "referral_date"], date_format)
+    written = {c: raw[c].cast(pl.String).str.strip_chars().replace("", None).is_not_null()
+               for c in ("date_of_birth", "referral_date")}
+    frame = frame.with_columns((written[c] & pl.col(c).is_null()).alias(f"{c}_unreadable") for c in written)
+    comparable = _comparable(frame.drop("programme", "start_date", "referral_date", "date_of_birth_unreadable",
+                                        "referral_date_unreadable"))
     programme = pl.col("programme").str.strip_chars().replace("", None)
-    rows = (frame.select("uid", programme.alias("programme"), "start_date", "referral_date")
+    rows = (frame.select("uid", programme.alias("programme"), "start_date", "referral_date",
+                         "date_of_birth_unreadable", "referral_date_unreadable")
             .join(comparable.select("uid", "forename", "surname", "date_of_birth"), on="uid"))
     first_of = (pl.col("uid").min().over("forename", "surname", "date_of_birth", "programme", "start_date"))
     rows = rows.with_columns(

@@ -93,5 +93,12 @@ def test_a_council_list_is_linked_and_the_police_extract_evaluated_from_the_list
     view, _ = partner_results(results, 5, key=b"w" * 32)
     shown = view["cohort"]["linkage"]
     assert shown["listed"] % 5 == 0 and shown["listed"] == shown["identified"] + sum(shown["not_identified"].values())
+    # the analyst's manifest records where the participants and linkage.json were; a partner's does not
+    from evaluation.report.build import partner_manifest
+
+    manifest = json.loads((root / "out" / "manifest.json").read_text())
+    assert {e["table"] for e in manifest["inputs"]} >= {"participants", "linkage", "people", "offences"}
+    assert str(root / "linked") in json.dumps(manifest)
+    assert str(root / "linked") not in json.dumps(partner_manifest(manifest))
     # the reproduce command finds the participants where the run read them
     assert main(["reproduce", str(root / "out" / "manifest.json")]) == 0

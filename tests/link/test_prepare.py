@@ -76,3 +76,12 @@ def test_identified_people_without_an_id_are_counted_and_aliases_kept():
         "surname": ["Day", "Day", "Ng", "Po"], "date_of_birth": ["1980-01-05"] * 4}), "YYYY-MM-DD")
     assert no_id == 1
     assert people["person_id"].to_list() == ["A1", "A1", "B2"]  # an alias is one more way to find A1
+
+
+def test_a_date_written_but_not_a_date_is_counted_not_dropped_silently():
+    rows, _ = prepare.prepare_list(pl.DataFrame({
+        "forename": ["A", "B", "C"], "surname": ["X"] * 3, "date_of_birth": ["05/01/1980", "5th Jan", None],
+        "programme": ["P"] * 3, "start_date": ["01/02/2010"] * 3,
+        "referral_date": ["20/01/2010", "", "the week before"]}), "DD/MM/YYYY")
+    assert rows["date_of_birth_unreadable"].to_list() == [False, True, False]
+    assert rows["referral_date_unreadable"].to_list() == [False, False, True]

@@ -472,3 +472,30 @@ def test_rows_of_a_rejected_person_are_counted_under_its_reason_and_a_second_pro
                                               "person_id '...' is not in people (1 row)")
     assert "most for: its person was rejected" in report.brief() and "P3" not in report.brief() + report.summary()
     assert "offences rejected, most for:" in report.summary()
+
+
+def test_participants_given_apart_are_read_and_never_beside_the_data_folders_own(tmp_path):
+    from evaluation.load.loader import find_table_files
+    from evaluation.settings.model import StudySettings
+
+    data = tmp_path / "police"
+    data.mkdir()
+    for name in ("people", "offences"):
+        (data / f"{name}.csv").write_text("x\n1\n")
+    apart = tmp_path / "linked" / "participants.csv"
+    apart.parent.mkdir()
+    apart.write_text("x\n1\n")
+    assert find_table_files(data, apart)["participants"] == apart
+    (data / "participants.xlsx").write_text("")
+    with pytest.raises(DataFileError, match="participants of its own .*keep one of the two"):
+        find_table_files(data, apart)
+    (data / "participants.xlsx").unlink()
+    for wrong, why in ((tmp_path / "linked" / "participants.txt", "give the participants as"),
+                       (tmp_path / "nowhere.csv", "does not exist"), (tmp_path / "linked", "not a plain file")):
+        if wrong.suffix == ".txt":
+            wrong.write_text("x")
+        with pytest.raises(DataFileError, match=why):
+            find_table_files(data, wrong)
+    # person-level participants inside the output folder, which is replaced whole: refused
+    with pytest.raises(ValueError, match="participants_file must be outside the output folder"):
+        StudySettings(data_dir=data, out_dir=tmp_path / "linked", participants_file=apart)
