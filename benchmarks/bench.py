@@ -244,7 +244,9 @@ def _median_run(runs: list[dict]) -> dict:
 
 def run(sizes: list[float], repeats: int, out_path: Path, seed: int, progress=print,
         time_prefect: bool = True, peers: bool = True, profile_size: float | None = None,
-        library_counts: tuple[int, ...] = (200, 1000, 2000)) -> dict:
+        library_counts: tuple[int, ...] = (200, 1000, 2000),
+        linkage_cases: tuple[tuple[int, int], ...] = ((2_000_000, 200), (2_000_000, 600), (2_000_000, 5_000)),
+        batch_requests: tuple[int, int] | None = (20, 3)) -> dict:
     results = []
     for size in sizes:
         runs = []
@@ -293,7 +295,10 @@ def run(sizes: list[float], repeats: int, out_path: Path, seed: int, progress=pr
     library = _safely(library_scale.measure, library_counts, progress)
     from benchmarks import linkage_scale
 
-    linkage = _safely(linkage_scale.measure, ((2_000_000, 200), (2_000_000, 600), (2_000_000, 5_000)), 8, progress)
+    linkage = _safely(linkage_scale.measure, linkage_cases, 8, progress)
+    from benchmarks import batch_scale
+
+    batch = _safely(batch_scale.measure, *batch_requests, seed, progress) if batch_requests and time_prefect else None
     peer_result = _safely(peer_comparison, progress) if time_prefect and peers else None
     if time_prefect and not peers and out_path.exists():  # keep the earlier run's, saying so
         earlier = json.loads(out_path.read_text()).get("peers")
@@ -310,6 +315,7 @@ def run(sizes: list[float], repeats: int, out_path: Path, seed: int, progress=pr
         "profile": profile,
         "library": library,
         "linkage": linkage,
+        "batch": batch,
         "note": "medians over repeats; evaluation = load + cohorts + before/after + match + estimate + reports, "
                 "excluding data generation and Prefect start-up; evaluation_with_checks (the 25 s target) adds the "
                 "robustness and value-for-money checks (sensitivity re-matching, falsification, subgroups, costs)",
@@ -332,6 +338,9 @@ def main(argv=None) -> int:
                         help="skip the profiled run at the largest size (its top entries go to bench.json)")
     parser.add_argument("--no-peers", action="store_true",
                         help="skip the side-by-side match with psmpy (about 13 minutes at its largest size)")
+    parser.add_argument("--only-batch", action="store_true",
+                        help="measure only reoffend batch (20 requests against the 1x national extract, against "
+                             "standalone evaluations), into --out's 'batch' entry (the rest of the file is kept)")
     parser.add_argument("--only-linkage", action="store_true",
                         help="measure only reoffend link (lists of 200, 600 and 5,000 against 2,000,000 people), into "
                              "--out's 'linkage' entry (the rest of the file is kept)")
@@ -339,6 +348,13 @@ def main(argv=None) -> int:
                         help="measure only the evidence library at 200, 1,000 and 2,000 evaluations, into --out's "
                              "'library' entry (the rest of the file is kept)")
     args = parser.parse_args(argv)
+    if args.only_batch:
+        from benchmarks import batch_scale
+
+        report = json.loads(args.out.read_text()) if args.out.exists() else {}
+        report["batch"] = batch_scale.measure(progress=lambda m: print(m, file=sys.stderr, flush=True))
+        args.out.write_text(json.dumps(report, indent=2) + "\n")
+        return 0
     if args.only_linkage:
         from benchmarks import linkage_scale
 

@@ -233,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # the library commands, in their own module, register themselves on the app (after the others)
+import cli.batch  # noqa: E402, F401
 import cli.library  # noqa: E402, F401
 import cli.link  # noqa: E402, F401
 

@@ -67,7 +67,8 @@ MARKER = ".reoffend-outputs.json"
 
 #: What a folder holds, recorded in its marker: a folder is replaced only by one of the same
 #: kind (an evaluation's outputs never by a library's site, nor data by outputs).
-KINDS = ("evaluation outputs", "library site", "pseudonymised data", "synthetic data", "linked list")
+KINDS = ("evaluation outputs", "library site", "pseudonymised data", "synthetic data", "linked list",
+         "batch outputs")
 
 
 def _refuse(out_dir: Path, why: str, option: str = "--out") -> OutputFolderError:
@@ -189,7 +190,8 @@ def write_folder(out_dir: str | os.PathLike, fill: Callable[[Path], None], *,
         os.chmod(staging, 0o700)
         (staging / MARKER).write_text(json.dumps({"tool": "reoffend", "kind": kind, "files": []}) + "\n")  # ours, if killed
         fill(staging)
-        written = sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file() and p.name != MARKER)
+        # every file but this folder's own marker (a batch's request folders hold theirs)
+        written = sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file() and p != staging / MARKER)
         marker = staging / MARKER
         marker.write_text(json.dumps({"tool": "reoffend", "kind": kind, "files": written}, indent=1) + "\n")
         os.chmod(marker, 0o600)

@@ -10,7 +10,8 @@ from evaluation.pipeline.steps import STEPS, has_library
 
 def test_benchmark_smoke(tmp_path):
     report = bench.run([0.002, 0.004], repeats=1, out_path=tmp_path / "bench.json", seed=3,
-                       progress=lambda _m: None, time_prefect=False, profile_size=0.004, library_counts=(10, 20))
+                       progress=lambda _m: None, time_prefect=False, profile_size=0.004, library_counts=(10, 20),
+                       linkage_cases=((3_000, 100),), batch_requests=None)
     written = json.loads((tmp_path / "bench.json").read_text())
     assert written == json.loads(json.dumps(report))
     small, large = report["sizes"]
@@ -30,3 +31,7 @@ def test_benchmark_smoke(tmp_path):
     assert all(s["top_by_own_time"] and s["top_by_own_time"][0]["own_seconds"] >= 0 for s in profile["steps"])
     assert any(q["query"] == "sql/outcomes/unit_covariates.sql" for q in profile["slowest_queries"])
     assert [row["evaluations"] for row in report["library"]["rows"]] == [10, 20]
+    # the linkage measure ran on its small case (the national ones are make bench's), and reconciles
+    (link,) = report["linkage"]["runs"]
+    assert link["identified_people"] == 3_000 and link["precision"] >= 0.99 and "seconds" in link
+    assert report["batch"] is None  # it needs Prefect: make bench's

@@ -1,0 +1,48 @@
+"""The batch flow: one Prefect task per request, on local worker processes by default or on
+a Dask cluster (prefect-dask). Tasks take a request's name and settings record and return a
+small summary; person-level data never travel through Prefect or Dask (each worker opens its
+own DuckDB files from the paths in the settings)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from prefect import flow, task
+
+from evaluation.batch.request import run_request
+
+
+@task(name="evaluate request", persist_result=False, cache_policy=None)
+def evaluate_request(name: str, record: dict) -> dict:
+    return run_request(name, record)
+
+
+@flow(name="batch", persist_result=False, log_prints=False)
+def batch_flow(runnable: Sequence[tuple[str, dict]]) -> list[dict]:
+    futures = [evaluate_request.with_options(task_run_name=f"request {name}").submit(name, record)
+               for name, record in runnable]
+    return [future.result() for future in futures]
+
+
+def task_runner(workers: int = 2, dask: str | None = None):
+    """Local worker processes (``workers``), or the Dask scheduler at ``dask`` ("local" starts a
+    temporary distributed.LocalCluster of ``workers`` processes)."""
+    if dask is None:
+        from prefect.task_runners import ProcessPoolTaskRunner
+
+        return ProcessPoolTaskRunner(max_workers=workers)
+    from prefect_dask import DaskTaskRunner
+
+    if dask == "local":
+        return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True,
+                                             "dashboard_address": None})
+    return DaskTaskRunner(address=dask)
+
+
+def submit_with(workers: int = 2, dask: str | None = None):
+    """A ``submit`` for evaluation.batch.run_batch that runs the requests as this flow's tasks."""
+    def submit(runnable: Sequence[tuple[str, dict]]) -> list[dict]:
+        if not runnable:
+            return []
+        return batch_flow.with_options(task_runner=task_runner(workers, dask))(list(runnable))
+    return submit

@@ -1,0 +1,58 @@
+"""A batch's request folders, as someone else sent them: each runs with the batch's folders
+and its own evaluation settings, or is refused alone with its reason."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from evaluation.batch.request import find_requests, headline, run_request
+from evaluation.errors import SettingsError
+
+
+def _request(root, name, files):
+    folder = root / name
+    folder.mkdir(parents=True)
+    for file, text in files.items():
+        (folder / file).write_text(text)
+    return folder
+
+
+def test_each_request_gets_the_batchs_folders_and_may_set_only_the_evaluation(tmp_path):
+    requests, national, staging = tmp_path / "requests", tmp_path / "national", tmp_path / "out"
+    national.mkdir()
+    _request(requests, "north", {"participants.csv": "x\n", "study.toml": '[study]\ncouncil = "North"\ncaliper = 0.1\n'})
+    _request(requests, "west", {"participants.csv": "x\n", "study.toml": '[study]\nlibrary = "/tmp/theirs.duckdb"\n'})
+    _request(requests, "south", {"participants.csv": "x\n", "participants.xlsx": ""})
+    _request(requests, "east", {})
+    _request(requests, "bad name!", {"participants.csv": "x\n"})
+    _request(requests, ".hidden", {"participants.csv": "x\n"})
+    (requests / "a-file.csv").write_text("not a request")
+    os.symlink(requests / "north", requests / "linked")
+    found = {r.name: r for r in find_requests(requests, national, staging, {"robustness": False})}
+    assert set(found) == {"north", "west", "south", "east", "bad name!"}
+    north = found["north"].record
+    assert north["name"] == "north" and north["library"]["council"] == "North" and north["matching"]["caliper"] == 0.1
+    assert north["out_dir"] == str((staging / "north").resolve()) and north["checks"]["robustness"] is False
+    assert north["data"]["folder"] == str(national.resolve())
+    assert north["data"]["participants"] == str((requests / "north" / "participants.csv").resolve())
+    assert "library, which the batch decides" in found["west"].problem
+    assert "keep one of the two" in found["south"].problem
+    assert "no participants file" in found["east"].problem
+    assert "names the output folder" in found["bad name!"].problem
+    with pytest.raises(SettingsError, match="no request folders"):
+        find_requests(tmp_path / "national", national, staging)
+
+
+def test_a_request_that_fails_returns_its_reason_and_never_raises(tmp_path):
+    summary = run_request("x", {"not": "a settings record"})
+    assert summary["status"] == "failed" and summary["name"] == "x" and summary["reason"]
+
+
+def test_the_headline_is_the_analysed_and_the_rate_ratio_or_before_after_only():
+    results = {"cohort": {"participants": 120}, "matched": {"rate_ratio": {"estimate": 0.9, "ci95": [0.7, 1.1],
+                                                                          "p_value": 0.3}}}
+    assert headline(results) == {"participants": 120, "rate_ratio": 0.9, "ci95": [0.7, 1.1], "p_value": 0.3,
+                                 "before_after_only": False}
+    assert headline({"cohort": {"participants": 8}, "matched": None})["before_after_only"] is True
