@@ -22,6 +22,8 @@ def batch(requests: Annotated[Path, typer.Argument(metavar="REQUESTS", help="one
           date_format: Annotated[str, typer.Option(help="how the national extract writes its dates")] = "YYYY-MM-DD",
           column: Annotated[Optional[list[str]], typer.Option(
               metavar="COLUMN=HEADER", help="the national extract's column map (repeat for several)")] = None,
+          library: Annotated[Optional[Path], typer.Option(
+              help="evidence library to add every evaluated request to, once at the end (its site beside it)")] = None,
           verbose: Verbose = False, quiet: Quiet = False) -> None:
     """Evaluate many programmes against one national extract: a request that fails, fails alone."""
     import os
@@ -47,4 +49,8 @@ def batch(requests: Annotated[Path, typer.Argument(metavar="REQUESTS", help="one
         result = run_batch(requests, data, out, submit=submit_with(workers, dask), settings=base,
                            progress=say(quiet))
     print(result.summary())
+    if library is not None:
+        from evaluation.batch.library import add_batch
+
+        print(add_batch(library, result.out_dir, result.requests, data_dir=data))
     raise typer.Exit(1 if result.failed else 0)

@@ -5,6 +5,7 @@ own DuckDB files from the paths in the settings)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from prefect import flow, task
@@ -19,9 +20,18 @@ def evaluate_request(name: str, record: dict) -> dict:
 
 @flow(name="batch", persist_result=False, log_prints=False)
 def batch_flow(runnable: Sequence[tuple[str, dict]]) -> list[dict]:
+    from prefect.futures import as_completed
+
     futures = [evaluate_request.with_options(task_run_name=f"request {name}").submit(name, record)
                for name, record in runnable]
-    return [future.result() for future in futures]
+    progress, summaries = logging.getLogger("reoffend.progress"), {}
+    for future in as_completed(futures):  # a line per request as it ends, in the order they end
+        summary = future.result()
+        summaries[summary["name"]] = summary
+        progress.info(f"request {summary['name']}: {summary['status']} in {summary['seconds']:.0f} s "
+                      f"({len(summaries)} of {len(futures)})"
+                      + (f": {summary['reason']}" if summary["status"] != "done" else ""))
+    return [summaries[name] for name, _ in runnable]
 
 
 def task_runner(workers: int = 2, dask: str | None = None):

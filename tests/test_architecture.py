@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Modules of evaluation/ without a test file of their own name, and the test file that tests them.
 TESTED_THROUGH = {
     "batch/batch": "tests/e2e/test_batch.py",
+    "batch/library": "tests/e2e/test_batch.py",
     "db/connection": "tests/db/test_queries.py",
     "errors": "tests/e2e/test_cli.py",
     "estimate/significance": "tests/estimate/test_significance_and_types.py",

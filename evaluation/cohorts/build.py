@@ -224,7 +224,7 @@ def _linkage(settings: StudySettings, programmes: tuple[str, ...], submitted: in
     from evaluation.load.loader import find_table_files
 
     participants = find_table_files(Path(settings.data_dir), settings.data.participants)["participants"]
-    flow = read_linkage(Path(settings.data_dir), participants, programmes)
+    flow = read_linkage(participants, programmes)
     if flow is not None and flow.identified_people < submitted:
         raise DataFileError(f"the participants file holds {flow.identified_people:,} people on the evaluated programmes "
                             f"but {submitted:,} were loaded", file=str(participants))

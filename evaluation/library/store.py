@@ -258,17 +258,8 @@ def _add(con: duckdb.DuckDBPyConnection, evaluation: Evaluation, *, keep_older: 
     return outcome
 
 
-def add_outputs(library: Path, out_dirs: list[Path], *, keep_older: bool = False) -> AddReport:
-    """Add partner evaluation output folders (each with results.json and manifest.json).
-    Every folder is checked before any is added, and all are added in one transaction, so a
-    bad one, or a killed run, adds nothing."""
-    added = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    rows = []
-    for folder in map(Path, out_dirs):
-        if not folder.is_dir():
-            raise LibraryError(f"{folder}: not a folder (give an evaluation's output folder)")
-        rows.append(evaluation_from(_read_json(folder / "results.json"), _read_json(folder / "manifest.json"),
-                                    where=str(folder), added=added))
+def add_evaluations(library: Path, rows: list[Evaluation], *, keep_older: bool = False) -> AddReport:
+    """Add checked evaluations (:func:`evaluation_from`) in one transaction: all or none."""
     keys = [r.study_key for r in rows]
     if len(set(keys)) != len(keys):
         raise LibraryError("two of the folders are the same evaluation (same council and study name); add one at a time")
@@ -280,6 +271,20 @@ def add_outputs(library: Path, out_dirs: list[Path], *, keep_older: bool = False
         warnings += warning
     return AddReport(tuple(report["added"] + report["replaced"] + report["kept older"]), tuple(report["replaced"]),
                      tuple(report["kept older"]), tuple(warnings))
+
+
+def add_outputs(library: Path, out_dirs: list[Path], *, keep_older: bool = False) -> AddReport:
+    """Add partner evaluation output folders (each with results.json and manifest.json).
+    Every folder is checked before any is added, and all are added in one transaction, so a
+    bad one, or a killed run, adds nothing."""
+    added = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    rows = []
+    for folder in map(Path, out_dirs):
+        if not folder.is_dir():
+            raise LibraryError(f"{folder}: not a folder (give an evaluation's output folder)")
+        rows.append(evaluation_from(_read_json(folder / "results.json"), _read_json(folder / "manifest.json"),
+                                    where=str(folder), added=added))
+    return add_evaluations(library, rows, keep_older=keep_older)
 
 
 def read_library(library: Path) -> list[Evaluation]:

@@ -86,7 +86,7 @@ class LinkageFlow:
                 "threshold": self.threshold}
 
 
-def read_linkage(data_dir: Path, participants_file: Path, programmes: tuple[str, ...]) -> LinkageFlow | None:
+def read_linkage(participants_file: Path, programmes: tuple[str, ...]) -> LinkageFlow | None:
     """The linkage flow for ``programmes``, or None when there is no linkage.json beside the
     participants file (``participants_file``, the file the evaluation read)."""
     from evaluation.library.schema import LibraryError, read_json

@@ -15,6 +15,8 @@ pytest.importorskip("prefect_dask")
 from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 
 from evaluation.batch.batch import run_batch  # noqa: E402
+from evaluation.batch.library import add_batch  # noqa: E402
+from evaluation.library.store import read_library  # noqa: E402
 from evaluation.pipeline.runner import run_evaluation  # noqa: E402
 from evaluation.settings.model import StudySettings  # noqa: E402
 from flows.batch import submit_with  # noqa: E402
@@ -80,6 +82,11 @@ def test_requests_on_a_dask_cluster_equal_their_standalone_evaluations_and_fail_
         run_evaluation(StudySettings(data_dir=national_dir, participants_file=requests / name / "participants.csv",
                                      out_dir=alone, name=name, **QUICK, **extra))
         assert (alone / "results.json").read_bytes() == (tmp_path / "out" / name / "results.json").read_bytes(), name
+    # the evidence library, once at the end: every evaluated request's partner view, in one go
+    said = add_batch(tmp_path / "lib" / "library.duckdb", tmp_path / "out", result.requests)
+    assert said.startswith("evidence library: 3 added")
+    assert sorted(e.name for e in read_library(tmp_path / "lib" / "library.duckdb")) == sorted(done)
+    assert (tmp_path / "lib" / "site" / "index.html").is_file()
     # the default: local worker processes; a batch folder of ours is replaced whole
     shutil.rmtree(requests / "broken")
     again = run_batch(requests, national_dir, tmp_path / "out", submit=submit_with(2, None), settings=QUICK)

@@ -35,16 +35,16 @@ def _linked(folder, **changes):
 
 
 def test_the_flow_sums_the_evaluated_programmes_and_counts_people_once(tmp_path):
-    flow = read_linkage(tmp_path, _linked(tmp_path / "l"), ("P",))
+    flow = read_linkage(_linked(tmp_path / "l"), ("P",))
     assert (flow.listed, flow.identified, flow.identified_people, flow.duplicates) == (6, 3, 2, 1)
     assert flow.not_identified == {NO_MATCH: 2, TOO_CLOSE: 1}
-    both = read_linkage(tmp_path, _linked(tmp_path / "l"), ("P", "Q"))
+    both = read_linkage(_linked(tmp_path / "l"), ("P", "Q"))
     assert (both.listed, both.identified, both.identified_people) == (7, 4, 3)
 
 
 def test_no_linkage_json_is_no_linkage(tmp_path):
     (tmp_path / "participants.csv").write_text(ROWS)
-    assert read_linkage(tmp_path, tmp_path / "participants.csv", ("P",)) is None
+    assert read_linkage(tmp_path / "participants.csv", ("P",)) is None
 
 
 @pytest.mark.parametrize("forge, why", [
@@ -66,7 +66,7 @@ def test_a_forged_or_broken_linkage_json_is_refused_in_one_line(tmp_path, forge,
     participants = _linked(tmp_path / "l")
     forge(tmp_path / "l")
     with pytest.raises(DataFileError, match=why) as caught:
-        read_linkage(tmp_path, participants, ("P",))
+        read_linkage(participants, ("P",))
     assert "\n" not in str(caught.value)
 
 
