@@ -87,7 +87,11 @@ def run_batch(requests_dir: str | Path, national: str | Path, out_dir: str | Pat
     say = progress or (lambda _m: None)
     started = time.perf_counter()
     requests_dir, national = Path(requests_dir), Path(national)
-    check_output_folder(out_dir, data_dir=national, kind="batch outputs")
+    target = check_output_folder(out_dir, data_dir=national, kind="batch outputs")
+    given = requests_dir.expanduser().resolve()
+    if target == given or given in target.parents or target in given.parents:
+        raise SettingsError(f"--out {out_dir}: the output folder and the requests folder {requests_dir} must be apart "
+                            "(neither inside the other)")
     if not national.is_dir():
         raise SettingsError(f"{national}: the national extract's folder does not exist")
     own = [p.name for p in (national / f"participants{s}" for s in contract.FILE_SUFFIXES) if p.is_file()]

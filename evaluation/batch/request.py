@@ -37,6 +37,9 @@ class Request:
 
 
 def _participants(folder: Path) -> Path:
+    for name in (*(f"participants{s}" for s in contract.FILE_SUFFIXES), contract.LINKAGE_FILE):
+        if (folder / name).is_symlink():  # another request's file, or anything else on the machine
+            raise SettingsError(f"{name} is a symbolic link; a request's files must be its own")
     found = [folder / f"participants{s}" for s in contract.FILE_SUFFIXES if (folder / f"participants{s}").is_file()]
     if not found:
         raise SettingsError("no participants file (participants.csv, .parquet or .xlsx)")
@@ -74,9 +77,13 @@ def find_requests(requests_dir: Path, national: Path, out_staging: Path, base: d
         raise SettingsError(f"{requests_dir}: the requests folder does not exist")
     found = []
     for folder in sorted(p for p in requests_dir.iterdir() if not p.name.startswith(".")):
-        if not folder.is_dir() or folder.is_symlink():
-            continue
         name = folder.name
+        if folder.is_symlink() and folder.is_dir():
+            found.append(Request(name[:64], folder, None, "the request folder is a symbolic link; give the folder "
+                                                            "itself"))
+            continue
+        if not folder.is_dir():
+            continue
         if not NAME.match(name):
             found.append(Request(name[:64], folder, None, "the folder's name is not 1-64 letters, digits, '.', '_' "
                                                             "or '-' (it names the output folder)"))

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from evaluation.batch.request import find_requests, headline, run_request
-from evaluation.errors import SettingsError
+from evaluation.errors import OutputFolderError, SettingsError
 
 
 def _request(root, name, files):
@@ -30,8 +30,12 @@ def test_each_request_gets_the_batchs_folders_and_may_set_only_the_evaluation(tm
     _request(requests, ".hidden", {"participants.csv": "x\n"})
     (requests / "a-file.csv").write_text("not a request")
     os.symlink(requests / "north", requests / "linked")
+    _request(requests, "borrowed", {})
+    os.symlink(requests / "north" / "participants.csv", requests / "borrowed" / "participants.csv")
     found = {r.name: r for r in find_requests(requests, national, staging, {"robustness": False})}
-    assert set(found) == {"north", "west", "south", "east", "bad name!"}
+    assert set(found) == {"north", "west", "south", "east", "bad name!", "linked", "borrowed"}
+    assert "symbolic link; give the folder itself" in found["linked"].problem
+    assert "participants.csv is a symbolic link; a request's files must be its own" in found["borrowed"].problem
     north = found["north"].record
     assert north["name"] == "north" and north["library"]["council"] == "North" and north["matching"]["caliper"] == 0.1
     assert north["out_dir"] == str((staging / "north").resolve()) and north["checks"]["robustness"] is False
@@ -56,3 +60,17 @@ def test_the_headline_is_the_analysed_and_the_rate_ratio_or_before_after_only():
     assert headline(results) == {"participants": 120, "rate_ratio": 0.9, "ci95": [0.7, 1.1], "p_value": 0.3,
                                  "before_after_only": False}
     assert headline({"cohort": {"participants": 8}, "matched": None})["before_after_only"] is True
+
+
+def test_the_output_and_requests_folders_are_kept_apart(tmp_path):
+    from evaluation.batch.batch import run_batch
+
+    (tmp_path / "national").mkdir()
+    _request(tmp_path / "requests", "north", {"participants.csv": "x\n"})
+    with pytest.raises(SettingsError, match="must be apart"):  # a later run would take it for a request
+        run_batch(tmp_path / "requests", tmp_path / "national", tmp_path / "requests" / "out")
+    (tmp_path / "elsewhere").mkdir()
+    with pytest.raises(SettingsError, match="must be apart"):
+        run_batch(tmp_path / "elsewhere" / "requests", tmp_path / "national", tmp_path / "elsewhere")
+    with pytest.raises(OutputFolderError, match="contains the data folder"):
+        run_batch(tmp_path / "requests", tmp_path / "national", tmp_path)
