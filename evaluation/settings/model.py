@@ -131,9 +131,9 @@ class MatchingSettings(_Section):
     caliper: float | None = Field(0.2, description="caliper in SDs of the distance, or none")
     distance: Literal["logit", "probability"] = Field("logit", description="logit (linear predictor) or probability")
     ratio: int = Field(1, ge=1, le=20, description="comparisons per participant (k:1)")
-    replace: bool = Field(True, description="match with replacement (the default: without it, where comparisons "
-                                            "like the heaviest participants are scarce the last of them are "
-                                            "matched with lighter ones)")
+    replace: bool = Field(True, description="match with replacement, the default; --no-replace matches without it "
+                                            "(where comparisons like the heaviest participants are scarce, the last "
+                                            "of them are then matched with lighter ones)")
     order: Literal["descending", "ascending", "random", "data"] = Field(
         "descending", description="order participants are matched in (MatchIt's default: descending score)")
     fill: Literal["rounds", "participant"] = Field(

@@ -134,3 +134,14 @@ def test_the_demo_evaluates_the_southampton_study_file(tmp_path, monkeypatch):
     demo, study = seen[0].flat(), load_study(cli.demo.DEMO_STUDY).flat()
     assert {k: v for k, v in demo.items() if k not in where} == {k: v for k, v in study.items() if k not in where}
     assert seen[0].data_dir == tmp_path / "d" and seen[0].library.path == tmp_path / "library" / "library.duckdb"
+
+
+def test_the_replace_option_says_its_default_is_with_replacement(capsys):
+    # issue 39, finding 6: "match with replacement (the default: without it, ...)" read as if the
+    # default were without replacement; it is with
+    from evaluation.settings.model import StudySettings
+
+    assert StudySettings.model_fields["matching"].annotation.model_fields["replace"].default is True
+    assert main(["evaluate", "--help"]) == 0
+    said = "".join(capsys.readouterr().out.split())  # the help wraps anywhere, even inside --no-replace
+    assert "matchwithreplacement,thedefault;--no-replacematcheswithoutit" in said

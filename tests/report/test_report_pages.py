@@ -55,6 +55,16 @@ def _rows(svg: str) -> str:
 
 
 # --- wording and charts, without a browser -------------------------------------------------
+def test_the_before_and_after_heading_names_no_council(tmp_path):
+    # issue 39, finding 6: "what Southampton measured" headed every council's report, partners' too
+    results = stored.results()
+    results["study"] = {**results["study"], "name": "northgate_mentoring", "council": "Northgate"}
+    for audience in ("analyst", "partner"):
+        html = build_outputs(results, stored.manifest(), audience=audience, threshold=5)["report.html"]
+        heading = re.search(r'<h2 id="before-after-section">([^<]+)</h2>', html).group(1)
+        assert "Southampton" not in heading and "without a comparison group" in heading
+
+
 
 
 def test_the_headline_says_fewer_or_more_not_a_signed_percentage(reports):
