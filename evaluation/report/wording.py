@@ -99,7 +99,18 @@ def headline(view: dict) -> str:
     return (f"{text}; similar people who did not take part {'fell' if comp < 0 else 'changed'} "
             f"{abs(comp):.0f}% anyway. Compared with them, participants committed {effect_words(effect)} proven "
             f"offences per day at risk (95% interval {signed(lo)}% to {signed(hi)}%; rate ratio p = "
-            f"{jdl.p_value(m['rate_ratio']['p_value'])}): {verdict}.")
+            f"{jdl.p_value(m['rate_ratio']['p_value'])}): {verdict}{unattributable(view)}.")
+
+
+def unattributable(view: dict) -> str:
+    """When the falsification test fired, what the headline must add: the comparison groups
+    differed before the programme, so no difference can be put down to it (issue 39, finding 4:
+    the headline said "a significant difference" beside the warning)."""
+    check = view.get("falsification") or {}
+    if not check.get("fired"):
+        return ""
+    return ("; but the falsification test fired (participants and their comparisons already offended at different "
+            "rates before the programme), so this difference cannot be attributed to the programme")
 
 
 def can_and_cannot(view: dict) -> tuple[list[str], list[str]]:
@@ -273,7 +284,7 @@ def cli_lines(view: dict) -> list[str]:
     change, (lo, hi) = rate_ratio_pct(rr)
     lines.append(f"Impact: participants committed {effect_words(change)} proven offences per day at risk (95% CI "
                  f"{signed(lo)}% to {signed(hi)}%) than the matched comparison group: {verdict(rr['p_value'])} "
-                 f"(rate ratio {rr['estimate']:.2f}, p = {rr['p_value']:.3g}).")
+                 f"(rate ratio {rr['estimate']:.2f}, p = {rr['p_value']:.3g}){unattributable(view)}.")
     costs = view.get("costs")
     if costs:
         savings, net = costs["savings"], costs["net_benefit"]

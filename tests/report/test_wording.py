@@ -37,3 +37,21 @@ def test_a_difference_that_rounds_to_zero_is_written_0_never_minus_0():
     for name in ("summary.md", "report.html"):
         assert "-0 points" not in files[name] and "+0 points" not in files[name], name
     assert "| 0 points |" in headline_markdown(results) and ">0 points (" in files["report.html"]
+
+
+def test_when_the_falsification_test_fires_no_output_puts_the_difference_down_to_the_programme():
+    # issue 39, finding 4: the headline said "a significant difference" beside the warning
+    from evaluation.report.build import build_outputs
+
+    results = stored.results()
+    quiet = headline(results)
+    assert "cannot be attributed" not in quiet and "cannot be attributed" not in " ".join(cli_lines(results))
+    results["falsification"] = {**results["falsification"], "fired": True, "estimate": 1.6, "p_value": 0.001}
+    partner, _ = partner_results(results, 5, key=b"f" * 32)
+    for view in (results, partner):
+        assert "cannot be attributed to the programme" in headline(view)
+        impact = next(line for line in cli_lines(view) if line.startswith("Impact:"))
+        assert "cannot be attributed to the programme" in impact
+    outputs = build_outputs(results, stored.manifest(), audience="partner", threshold=5)
+    assert "cannot be attributed to the programme" in outputs["summary.md"]
+    assert "cannot be attributed to the programme" in outputs["report.html"]
