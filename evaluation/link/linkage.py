@@ -105,6 +105,16 @@ def _counts(rows: pl.DataFrame) -> tuple[dict[str, int], dict[str, dict]]:
     return overall, by_programme
 
 
+def one_link_per_start(rows: pl.DataFrame) -> pl.DataFrame:
+    """A linked row with the same person, programme and start as an earlier *linked* row is
+    counted once, as a duplicate (an ambiguous or unlinked row's best candidate is no link)."""
+    linked = pl.col("outcome") == decisions.LINKED
+    first = pl.when(linked).then(pl.col("row")).min().over("person_id", "programme", "start_date")
+    again = linked & (first != pl.col("row"))
+    return rows.with_columns(pl.when(again).then(pl.lit(DUPLICATE)).otherwise(pl.col("outcome")).alias("outcome"),
+                             pl.when(again).then(pl.lit(SAME_LINK)).otherwise(pl.col("set_aside")).alias("set_aside"))
+
+
 def link_list(list_path: str | os.PathLike, people_path: str | os.PathLike, out_dir: str | os.PathLike, *,
               columns: Mapping[str, str] | None = None, people_columns: Mapping[str, str] | None = None,
               date_format: str = contract.ISO_DATES,
@@ -150,15 +160,12 @@ def link_list(list_path: str | os.PathLike, people_path: str | os.PathLike, out_
         pl.col("set_aside"),
         pl.col("decision").replace_strict({decisions.LINKED: decisions.LINKED, decisions.AMBIGUOUS: TOO_CLOSE,
                                            decisions.NOT_LINKED: NO_MATCH}, default=None)).alias("outcome"))
-    first = pl.col("row").min().over("person_id", "programme", "start_date")
-    again = (pl.col("outcome") == decisions.LINKED) & (first != pl.col("row"))
-    rows = rows.with_columns(pl.when(again).then(pl.lit(DUPLICATE)).otherwise(pl.col("outcome")).alias("outcome"),
-                             pl.when(again).then(pl.lit(SAME_LINK)).otherwise(pl.col("set_aside")).alias("set_aside"))
+    rows = one_link_per_start(rows)
     overall, by_programme = _counts(rows)
     unreadable = {c: int(rows[f"{c}_unreadable"].sum()) for c in ("date_of_birth", "referral_date")}
     linked = rows.filter(pl.col("outcome") == decisions.LINKED).sort("row")
     participants = linked.select("person_id", "programme", "start_date", "referral_date")
-    review = _review(decisions.for_review(decided, ranked), raw_list, people_path, raw_people)
+    review = _review(decisions.for_review(decided, ranked), raw_list, raw_people)
     if rows.height != int((rows["outcome"] == DUPLICATE).sum()) + sum(overall.values()) + linked.height:
         raise ReoffendError("internal error: the list's rows do not reconcile")
     result_model = {"probability_two_random_records_match": fitted.prior,
@@ -208,7 +215,7 @@ def _null_shares(comparable: pl.DataFrame, people: pl.DataFrame) -> dict[str, fl
             for c in ("forename", "surname", "date_of_birth", "postcode", "sex")}
 
 
-def _review(pairs: pl.DataFrame, raw_list: pl.DataFrame, people_path, raw_people: pl.DataFrame) -> pl.DataFrame:
+def _review(pairs: pl.DataFrame, raw_list: pl.DataFrame, raw_people: pl.DataFrame) -> pl.DataFrame:
     """The uncertain pairs with the names as each file wrote them."""
     listed = raw_list.with_row_index("row", 1).select(
         pl.col("row").cast(pl.Int64), *(pl.col(c).cast(pl.String).alias(f"list_{c}")

@@ -153,3 +153,20 @@ def test_a_list_in_uk_dates_read_as_iso_is_refused_naming_the_option(tmp_path, s
                                             "DD/MM/YYYY$"):
         link_list(listed, identified, tmp_path / "out")
     assert link_list(listed, identified, tmp_path / "out", date_format="DD/MM/YYYY").linked > 40
+
+
+def test_a_start_is_linked_once_and_never_lost_to_an_earlier_row_that_was_not_linked():
+    import datetime as dt
+
+    from evaluation.link.fields import SAME_LINK
+    from evaluation.link.linkage import one_link_per_start
+
+    day = dt.date(2019, 4, 1)
+    rows = pl.DataFrame({"row": [1, 2, 3, 4], "person_id": ["P", "P", "P", "Q"], "programme": ["M"] * 4,
+                         "start_date": [day] * 4, "set_aside": [None] * 4,
+                         # row 1's best candidate was P but too close to call: not a link
+                         "outcome": ["more than one possible match (see the clerical review)", "linked", "linked",
+                                     "linked"]})
+    out = one_link_per_start(rows)
+    assert out["outcome"].to_list() == [rows["outcome"][0], "linked", DUPLICATE, "linked"]
+    assert out["set_aside"].to_list() == [None, None, SAME_LINK, None]
