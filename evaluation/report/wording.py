@@ -199,6 +199,24 @@ def money(value) -> str:
     return f"-£{abs(value):,.0f}" if value < 0 else f"£{value:,.0f}"
 
 
+def price_year_warnings(view: dict) -> list[str]:
+    """A programme cost set against the cost of crime in another year's pounds (issue 39, finding 5:
+    about 2010 prices against 2015/16 unit costs, without a word)."""
+    costs = view.get("costs")
+    if not costs or costs.get("programme_cost") is None:
+        return []
+    year, cost_year = costs["unit_costs"]["price_year"], view["study"].get("programme_cost_price_year")
+    if cost_year is None:
+        return [f"Warning: the programme cost's price year is not given, so it is set against the cost of crime in "
+                f"{year} prices as if it were in them; give programme_cost_price_year, and put both in one price "
+                "year with cost_uplift and cost_price_year."]
+    if cost_year != year:
+        return [f"Warning: the programme cost is in {cost_year} prices and the cost of crime in {year} prices, so the "
+                "net benefit and benefit-cost ratio set pounds of different years against each other; put both in "
+                "one price year with cost_uplift and cost_price_year."]
+    return []
+
+
 def value_for_money(view: dict) -> list[str]:
     """Plain sentences on offences avoided, savings, net benefit and the benefit-cost ratio."""
     costs = view.get("costs")
@@ -224,6 +242,7 @@ def value_for_money(view: dict) -> list[str]:
     else:
         lines.append("No programme cost was given (study file, [study.costs]), so there is no net benefit or "
                      "benefit-cost ratio.")
+    lines += price_year_warnings(view)
     if costs["savings_interval_includes_zero"]:
         lines.append("The interval for the savings includes zero: these data cannot show that the programme "
                      "saved any money.")
@@ -294,6 +313,7 @@ def cli_lines(view: dict) -> list[str]:
             line += (f"; net of the programme's cost {money(net['estimate'])} ({money(net['ci95'][0])} to "
                      f"{money(net['ci95'][1])})")
         lines.append(line + ("; the interval includes no saving." if costs["savings_interval_includes_zero"] else "."))
+        lines += [warning.replace("Warning: ", "WARNING: ", 1) for warning in price_year_warnings(view)]
     check = view.get("falsification")
     if check and check.get("estimate") is not None:
         lo, hi = check["ci95"]

@@ -173,6 +173,9 @@ class CostSettings(_Section):
     programme_cost_per_participant: FiniteFloat | None = Field(None, ge=0, description="programme cost per participant, £")
     programme_cost_total: FiniteFloat | None = Field(None, ge=0,
                                                description="programme cost in total, £ (spread over everyone submitted)")
+    programme_cost_price_year: str | None = Field(
+        None, max_length=20, description="the price year of the programme's cost, e.g. 2009/10 (a cost in another "
+                                         "year than the cost of crime's is warned about)")
     uplift: FiniteFloat = Field(1.0, gt=0, description="factor from the unit-cost table's 2015/16 prices to the report's")
     price_year: str | None = Field(None, description="the price year the uplift reaches, e.g. 2024/25")
     unit_costs: tuple[tuple[str, FiniteFloat], ...] = Field(
@@ -256,6 +259,7 @@ FLAT: dict[str, tuple[str | None, str]] = {
     "suppression_threshold": ("audience", "suppression_threshold"),
     "programme_cost_per_participant": ("costs", "programme_cost_per_participant"),
     "programme_cost_total": ("costs", "programme_cost_total"),
+    "programme_cost_price_year": ("costs", "programme_cost_price_year"),
     "cost_uplift": ("costs", "uplift"),
     "cost_price_year": ("costs", "price_year"),
     "unit_cost_overrides": ("costs", "unit_costs"),

@@ -55,3 +55,27 @@ def test_when_the_falsification_test_fires_no_output_puts_the_difference_down_to
     outputs = build_outputs(results, stored.manifest(), audience="partner", threshold=5)
     assert "cannot be attributed to the programme" in outputs["summary.md"]
     assert "cannot be attributed to the programme" in outputs["report.html"]
+
+
+def test_a_programme_cost_in_another_years_pounds_is_warned_about_in_every_output():
+    # issue 39, finding 5: about 2010 prices set against 2015/16 unit costs, without a word
+    from evaluation.report.build import build_outputs
+    from evaluation.report.wording import value_for_money
+
+    results = stored.results()
+    year = results["costs"]["unit_costs"]["price_year"]
+    assert results["costs"]["programme_cost"] and results["study"]["programme_cost_price_year"] is None
+
+    def warnings(view):
+        return [line for line in value_for_money(view) if line.startswith("Warning")]
+
+    assert "price year is not given" in warnings(results)[0]
+    results["study"]["programme_cost_price_year"] = year
+    assert warnings(results) == [] and not any("WARNING" in line for line in cli_lines(results))
+    results["study"]["programme_cost_price_year"] = "2009/10"
+    (said,) = warnings(results)
+    assert f"in 2009/10 prices and the cost of crime in {year} prices" in said
+    assert any(line.startswith("WARNING: the programme cost is in 2009/10") for line in cli_lines(results))
+    for audience in ("analyst", "partner"):
+        outputs = build_outputs(results, stored.manifest(), audience=audience, threshold=5)
+        assert "2009/10 prices" in outputs["report.html"] and "2009/10 prices" in outputs["summary.md"]

@@ -13,7 +13,8 @@ from evaluation.settings.model import FLAT, StudySettings, load_study
 RECORD_KEYS = ["programmes", "before_days", "after_days", "waiting_days", "cutoff", "seed", "name", "title",
                "bootstrap_resamples", "comparison_pool", "max_comparison_units", "index_shift_days", "covariates",
                "caliper", "distance", "ratio", "replace", "order", "fill", "exact", "mahalanobis", "audience",
-               "suppression_threshold", "programme_cost_per_participant", "programme_cost_total", "cost_uplift",
+               "suppression_threshold", "programme_cost_per_participant", "programme_cost_total",
+               "programme_cost_price_year", "cost_uplift",
                "cost_price_year", "unit_cost_overrides", "robustness", "programme_type", "programme_setting", "council"]
 
 
