@@ -41,6 +41,10 @@ from evaluation.estimate.types import Estimate, TestResult, clean_number
 
 #: The Justice Data Lab's minimum cohort size; smaller cohorts get a warning.
 MIN_PARTICIPANTS = 60
+#: Below this many matched participants every output labels the headline exploratory: on the
+#: project's null data, two of 24 programmes of 57-92 participants gave significant "harmful"
+#: rate ratios (1.74 and 1.68; issue 39, finding 3), about twice the nominal 5%.
+EXPLORATORY_BELOW = 100
 #: Time to first reoffence is shown only with at least this many reoffending participants.
 MIN_REOFFENDERS_FOR_TIME = 30
 
@@ -289,11 +293,17 @@ class ImpactResult:
     def estimand(self) -> str:
         return ESTIMAND if self.structural is not None else UNCORRECTED
 
+    @property
+    def exploratory(self) -> bool:
+        """Too few matched participants for the headline to be more than exploratory."""
+        return self.treated < EXPLORATORY_BELOW
+
     def to_dict(self) -> dict:
         return {
             "estimand": self.estimand,
             "treated": self.treated,
             "comparison": self.comparison,
+            "exploratory": self.exploratory,
             "reoffending_rate": self.reoffending_rate.to_dict(),
             "frequency": self.frequency.to_dict(),
             "rate_ratio": self.rate_ratio.to_dict(),

@@ -96,10 +96,22 @@ def headline(view: dict) -> str:
     effect, (lo, hi) = rate_ratio_pct(m["rate_ratio"])
     verdict = ("a statistically significant reduction" if hi < 0 else
                "a statistically significant increase" if lo > 0 else "not a statistically significant difference")
-    return (f"{text}; similar people who did not take part {'fell' if comp < 0 else 'changed'} "
+    return (f"{exploratory(view, 'Exploratory, ')}{text}; similar people who did not take part "
+            f"{'fell' if comp < 0 else 'changed'} "
             f"{abs(comp):.0f}% anyway. Compared with them, participants committed {effect_words(effect)} proven "
             f"offences per day at risk (95% interval {signed(lo)}% to {signed(hi)}%; rate ratio p = "
             f"{jdl.p_value(m['rate_ratio']['p_value'])}): {verdict}{unattributable(view)}.")
+
+
+def exploratory(view: dict, lead: str) -> str:
+    """``lead`` and why, when too few participants were matched for the headline to be more than
+    exploratory (``matched.exploratory``, from the exact count; impact.EXPLORATORY_BELOW)."""
+    from evaluation.estimate.impact import EXPLORATORY_BELOW
+
+    if not (view.get("matched") or {}).get("exploratory"):
+        return ""
+    return (f"{lead}with fewer than {EXPLORATORY_BELOW} participants matched (small programmes give false findings "
+            "more often than the 5% the test allows): ")
 
 
 def unattributable(view: dict) -> str:
@@ -301,7 +313,8 @@ def cli_lines(view: dict) -> list[str]:
         lines.append("Impact: not estimable (no proven offences in one of the matched groups).")
         return lines + [f"WARNING: {warning}" for warning in m.get("warnings", [])]
     change, (lo, hi) = rate_ratio_pct(rr)
-    lines.append(f"Impact: participants committed {effect_words(change)} proven offences per day at risk (95% CI "
+    lines.append(f"Impact: {exploratory(view, 'exploratory, ')}participants committed {effect_words(change)} "
+                 f"proven offences per day at risk (95% CI "
                  f"{signed(lo)}% to {signed(hi)}%) than the matched comparison group: {verdict(rr['p_value'])} "
                  f"(rate ratio {rr['estimate']:.2f}, p = {rr['p_value']:.3g}){unattributable(view)}.")
     costs = view.get("costs")
