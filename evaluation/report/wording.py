@@ -229,6 +229,21 @@ def price_year_warnings(view: dict) -> list[str]:
     return []
 
 
+def savings_beside_the_effect(view: dict) -> list[str]:
+    """Why savings whose interval excludes zero do not show a saving, when the headline's rate
+    ratio cannot tell a reduction from no change (issue 39, finding 5: £420,470 saved, 95% CI
+    £55,323 to £786,744, beside a rate ratio whose interval includes 1)."""
+    m = view.get("matched") or {}
+    ci = (m.get("rate_ratio") or {}).get("ci95")
+    if not ci or None in ci or any(isinstance(v, str) for v in ci) or not ci[0] <= 1 <= ci[1]:
+        return []
+    return ["These savings and the headline are different estimates and here they disagree: the headline's rate "
+            "ratio (per day at risk, the matched comparison as the model measures it) cannot tell a reduction from "
+            "no change, while the savings count offences over each whole after-window, resampled over matched "
+            "sets, with no allowance for days in custody or for comparisons who started the programme later. "
+            "Trust the headline: the savings do not show that the programme saved money."]
+
+
 def value_for_money(view: dict) -> list[str]:
     """Plain sentences on offences avoided, savings, net benefit and the benefit-cost ratio."""
     costs = view.get("costs")
@@ -258,6 +273,8 @@ def value_for_money(view: dict) -> list[str]:
     if costs["savings_interval_includes_zero"]:
         lines.append("The interval for the savings includes zero: these data cannot show that the programme "
                      "saved any money.")
+    else:
+        lines += savings_beside_the_effect(view)
     if costs["programme_cost"] == 0:
         lines.append("The programme cost is given as zero, so there is no benefit-cost ratio.")
     uncosted = costs["unit_costs"]["uncosted_categories"]

@@ -106,3 +106,20 @@ def test_the_exploratory_label_comes_from_the_exact_number_matched():
 
     assert ImpactResult.exploratory.fget(type("R", (), {"treated": EXPLORATORY_BELOW - 1})()) is True
     assert ImpactResult.exploratory.fget(type("R", (), {"treated": EXPLORATORY_BELOW})()) is False
+
+
+def test_savings_that_exclude_zero_beside_a_rate_ratio_that_includes_one_are_explained():
+    # issue 39, finding 5: the demo reported £420,470 saved (CI £55,323 to £786,744) beside a rate
+    # ratio whose interval included no change, with the explanation only in the README
+    from evaluation.report.build import build_outputs
+    from evaluation.report.wording import value_for_money
+
+    results = stored.results()
+    low, high = results["matched"]["rate_ratio"]["ci95"]
+    assert low < 1 < high and not results["costs"]["savings_interval_includes_zero"]
+    assert any("Trust the headline" in line for line in value_for_money(results))
+    for audience in ("analyst", "partner"):
+        assert "Trust the headline" in build_outputs(results, stored.manifest(), audience=audience,
+                                                     threshold=5)["report.html"]
+    results["matched"]["rate_ratio"]["ci95"] = [0.7, 0.95]
+    assert not any("Trust the headline" in line for line in value_for_money(results))
