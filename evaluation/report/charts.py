@@ -208,13 +208,17 @@ def km_chart(curves: dict, *, after_days: int) -> Figure:
     ax.set_title("Time to first proven reoffence (shaded: 95% interval)")
     ticks = [d for d in (0, 90, 180, 270, 365) if d <= after_days]
     ax.set_xticks(ticks)
-    ax.annotate("Number at risk", (0, 0), xycoords="axes fraction", xytext=(-4, -38), textcoords="offset points",
+    counts = {(name, d): _at_risk(curves[name], d) for name, _c, _l in names for d in ticks}
+    # the labels end left of the first column of numbers, which is centred on day 0 ("participants588")
+    widest = max(len("-" if v is None else f"{v:,.0f}") for v in counts.values())
+    gap = -(8 + 2.6 * widest)
+    ax.annotate("Number at risk", (0, 0), xycoords="axes fraction", xytext=(gap, -38), textcoords="offset points",
                 ha="right", va="top", fontsize=8, fontweight="bold")
     for k, (name, colour, label) in enumerate(names):
-        ax.annotate(label, (0, 0), xycoords="axes fraction", xytext=(-4, -50 - 11 * k), textcoords="offset points",
+        ax.annotate(label, (0, 0), xycoords="axes fraction", xytext=(gap, -50 - 11 * k), textcoords="offset points",
                     ha="right", va="top", fontsize=8, color=colour)
         for d in ticks:
-            value = _at_risk(curves[name], d)
+            value = counts[(name, d)]
             ax.annotate("-" if value is None else f"{value:,.0f}", (d, 0), xycoords=("data", "axes fraction"),
                         xytext=(0, -50 - 11 * k), textcoords="offset points", ha="center", va="top", fontsize=8,
                         color=colour)

@@ -115,6 +115,23 @@ def test_the_kaplan_meier_chart_has_bands_numbers_at_risk_and_an_honest_caption(
     assert "hazard ratio" not in figure.caption.lower()
 
 
+def test_no_label_of_the_numbers_at_risk_overlaps_a_number(reports, monkeypatch):
+    # issue 39, finding 6: "participants587": the row labels ran into the first column of numbers
+    drawn = []
+    monkeypatch.setattr(charts, "_svg", lambda fig, alt: drawn.append(fig) or "<svg/>")
+    curves = reports["results"]["matched"]["time_to_first_reoffence"]["curves"]
+    for scale in (1, 10_000):  # numbers of three digits, and of seven with their commas
+        big = {k: {**c, "at_risk": [n * scale for n in c["at_risk"]]} for k, c in curves.items()}
+        charts.km_chart(big, after_days=365)
+        fig = drawn[-1]
+        renderer = fig.canvas.get_renderer()
+        texts = [t for t in fig.axes[0].texts if t.get_text()]
+        boxes = [t.get_window_extent(renderer) for t in texts]
+        for i, a in enumerate(boxes):
+            for j, b in enumerate(boxes[:i]):
+                assert not a.overlaps(b), (texts[i].get_text(), texts[j].get_text())
+
+
 def test_the_headline_chart_puts_the_effect_on_its_own_axis(reports):
     # found: a rate ratio (-7%) drawn as a third bar beside two percentage changes
     svg = _text_svg(lambda: charts.headline_chart(-64.0, -60.0, -7.0, (-23.0, 13.0)).svg)
