@@ -33,6 +33,7 @@ from evaluation.report.wording import (
     signed,
     signed_pct,
     value_for_money,
+    warnings_beyond_the_rating,
 )
 
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
@@ -259,6 +260,7 @@ def build_outputs(results: dict, manifest: dict, *, audience: str, threshold: in
         "settings_changed": settings_changed(view["study"]),
         "covariate_label": covariate_label,
         "value_for_money": value_for_money(view),
+        "warnings_beyond_the_rating": warnings_beyond_the_rating(view),
         "sensitivity_reading": sensitivity_reading(view),
         "comparison_notes": comparison_notes(view),
         "jdl_rows": [("One-year proven reoffending rate", "reoffending_rate", "rate"),

@@ -103,6 +103,19 @@ def headline(view: dict) -> str:
             f"{jdl.p_value(m['rate_ratio']['p_value'])}): {verdict}{unattributable(view)}.")
 
 
+def warnings_beyond_the_rating(view: dict) -> list[str]:
+    """The matched comparison's warnings that the evidence rating does not already give as a
+    reason (issue 39, finding 6: summary.md's Warnings repeated two of the rating's bullets)."""
+    from evaluation.estimate.impact import MIN_PARTICIPANTS
+
+    m = view.get("matched") or {}
+    reasons = " ".join((view.get("evidence") or {}).get("reasons") or [])
+    said = (("POOR BALANCE", "balance after matching is poor"),
+            (f"fewer than {MIN_PARTICIPANTS} matched participants", f"minimum of {MIN_PARTICIPANTS}"))
+    return [w for w in m.get("warnings") or []
+            if not any(w.startswith(start) and words in reasons for start, words in said)]
+
+
 def exploratory(view: dict, lead: str) -> str:
     """``lead`` and why, when too few participants were matched for the headline to be more than
     exploratory (``matched.exploratory``, from the exact count; impact.EXPLORATORY_BELOW)."""

@@ -123,3 +123,25 @@ def test_savings_that_exclude_zero_beside_a_rate_ratio_that_includes_one_are_exp
                                                      threshold=5)["report.html"]
     results["matched"]["rate_ratio"]["ci95"] = [0.7, 0.95]
     assert not any("Trust the headline" in line for line in value_for_money(results))
+
+
+def test_the_warnings_section_does_not_repeat_the_ratings_reasons():
+    # issue 39, finding 6: summary.md's Warnings repeated the rating's poor-balance and size bullets
+    from evaluation.report.build import build_outputs
+    from evaluation.report.evidence import rate_evidence
+
+    results = stored.results()
+    m = results["matched"]
+    m["treated"] = 50
+    m["warnings"] = ["fewer than 60 matched participants (the Justice Data Lab's minimum): estimates this small are "
+                     "very uncertain",
+                     "POOR BALANCE after matching: prior offences (|SMD| 0.15); the comparison group is not similar "
+                     "enough, and the estimate may be biased",
+                     "a warning the rating does not give"]
+    m["balance"].update(imbalanced_after=["prior_offences_365"], imbalance="prior offences (|SMD| 0.15)")
+    results["evidence"] = rate_evidence(results).to_dict()
+    summary = build_outputs(results, stored.manifest(), audience="analyst", threshold=5)["summary.md"]
+    section = summary[summary.index("## Warnings"):]
+    assert "POOR BALANCE" not in section and "fewer than 60" not in section
+    assert "a warning the rating does not give" in section
+    assert "balance after matching is poor" in summary and "minimum of 60" in summary  # said once, in the rating
