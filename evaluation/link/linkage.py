@@ -163,10 +163,11 @@ def link_list(list_path: str | os.PathLike, people_path: str | os.PathLike, out_
     rows = one_link_per_start(rows)
     overall, by_programme = _counts(rows)
     unreadable = {c: int(rows[f"{c}_unreadable"].sum()) for c in ("date_of_birth", "referral_date")}
+    duplicates = int((rows["outcome"] == DUPLICATE).sum())
     linked = rows.filter(pl.col("outcome") == decisions.LINKED).sort("row")
     participants = linked.select("person_id", "programme", "start_date", "referral_date")
     review = _review(decisions.for_review(decided, ranked), raw_list, raw_people)
-    if rows.height != int((rows["outcome"] == DUPLICATE).sum()) + sum(overall.values()) + linked.height:
+    if rows.height != duplicates + sum(overall.values()) + linked.height:
         raise ReoffendError("internal error: the list's rows do not reconcile")
     result_model = {"probability_two_random_records_match": fitted.prior,
                     "levels": [asdict(level) for level in fitted.levels],
@@ -185,7 +186,7 @@ def link_list(list_path: str | os.PathLike, people_path: str | os.PathLike, out_
             "list": {"file": Path(list_path).name, "rows": rows.height},
             "identified": {"file": Path(people_path).name, "rows": raw_people.height,
                            "without_person_id": no_id, "people": people["person_id"].n_unique()},
-            "rows": {"listed": rows.height, "duplicates": int((rows["outcome"] == DUPLICATE).sum()),
+            "rows": {"listed": rows.height, "duplicates": duplicates,
                      "identified": linked.height, "not_identified": overall,
                      "date_of_birth_unreadable": unreadable["date_of_birth"],
                      "referral_date_unreadable": unreadable["referral_date"]},
@@ -201,7 +202,7 @@ def link_list(list_path: str | os.PathLike, people_path: str | os.PathLike, out_
 
     say("writing the participants, linkage.json and the clerical review")
     out = write_folder(out_dir, fill, kind="linked list")
-    return LinkageResult(out, rows.height, linked.height, int((rows["outcome"] == DUPLICATE).sum()), overall,
+    return LinkageResult(out, rows.height, linked.height, duplicates, overall,
                          by_programme, unreadable, no_id, participants.height, precision, recall, threshold,
                          time.perf_counter() - started, result_model,
                          rows.select("row", "programme", "start_date", "person_id", "match_probability", "outcome"))

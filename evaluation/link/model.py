@@ -104,6 +104,12 @@ def fit(con: duckdb.DuckDBPyConnection, list_table, people_table, seed: int) -> 
     training = linker.training
     training.estimate_probability_two_random_records_match(
         [block_on(*rule) for rule in DETERMINISTIC_RULES], recall=DETERMINISTIC_RECALL)
+    if not linker._settings_obj._probability_two_random_records_match > 0:  # the prior's log is every weight's start
+        from evaluation.errors import ReoffendError
+
+        raise ReoffendError("no row of the list has the forename, surname and date of birth of an identified person "
+                            "exactly, so the model cannot learn how many of the list are in the police data; check "
+                            "--column, --people-column and --date-format (a list of real participants has many)")
     training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=seed)
     _exact_u(linker, list_table, people_table)
     for rule in TRAINING_BLOCKS:

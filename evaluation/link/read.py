@@ -15,7 +15,7 @@ from evaluation.errors import DataFileError
 from evaluation.load import contract
 from evaluation.load.contract import Table
 from evaluation.load.excel import read_sheet
-from evaluation.load.loader import column_map_hint, csv_header, mapped_header, missing_columns
+from evaluation.load.loader import column_map_hint, csv_header, header_key, mapped_header, missing_columns
 from evaluation.load.preflight import DATE_SAMPLE_LINES, check_written_dates
 
 SUFFIXES = (".csv", ".xlsx", ".parquet")
@@ -70,18 +70,14 @@ def read_table(path: str | os.PathLike, table: Table, *, columns: Mapping[str, s
                         for c in keep)
 
 
-def _norm(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", text.lower())
-
-
 def _same_but_for_case(table: Table, names: list[str]) -> dict[str, str]:
     """Each header that is a field's name but for case, spaces and punctuation ("Date of
     Birth", "Forename") renamed to the field, when the file has no header of the field's own
     name. Only a header naming the field itself: "DOB" needs the column map."""
-    fields = {_norm(c): c for c in table.column_names}
+    fields = {header_key(c): c for c in table.column_names}
     renames: dict[str, str] = {}
     for name in names:
-        field = fields.get(_norm(name))
+        field = fields.get(header_key(name))
         if field and field not in names and field not in renames.values():
             renames[name] = field
     return renames

@@ -204,7 +204,8 @@ def mapped_header(header: list[str], columns: Mapping[str, str]) -> list[str]:
     return [to_field.get(name, name) for name in header]
 
 
-def _norm(text: str) -> str:
+def header_key(text: str) -> str:
+    """A header as compared with a column's name: lower case, letters and digits only."""
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
@@ -212,11 +213,11 @@ def _closest_header(column: str, names: list[str], table: Table) -> str | None:
     """The file's header that is probably ``column``: the same but for case and punctuation,
     a header exports commonly use for it, or one spelled nearly the same."""
     spare = [n for n in names if n not in table.column_names]
-    by_norm = {_norm(n): n for n in spare}
+    by_norm = {header_key(n): n for n in spare}
     for candidate in (column, *contract.COMMON_HEADERS.get(column, ())):
-        if _norm(candidate) in by_norm:
-            return by_norm[_norm(candidate)]
-    close = difflib.get_close_matches(_norm(column), list(by_norm), n=1, cutoff=0.8)
+        if header_key(candidate) in by_norm:
+            return by_norm[header_key(candidate)]
+    close = difflib.get_close_matches(header_key(column), list(by_norm), n=1, cutoff=0.8)
     return by_norm[close[0]] if close else None
 
 

@@ -170,3 +170,12 @@ def test_a_start_is_linked_once_and_never_lost_to_an_earlier_row_that_was_not_li
     out = one_link_per_start(rows)
     assert out["outcome"].to_list() == [rows["outcome"][0], "linked", DUPLICATE, "linked"]
     assert out["set_aside"].to_list() == [None, None, SAME_LINK, None]
+
+
+def test_a_list_that_agrees_exactly_with_nobody_is_refused_in_one_line_not_a_crash(tmp_path, small):
+    # a list of 3, its surnames mapped from the wrong column: splink's prior was 0 and its log failed
+    listed, identified, _ = _files(tmp_path / "in", small, 3, 10)
+    pl.read_csv(listed, infer_schema=False).with_columns(surname=pl.lit('=HYPERLINK("x")')).write_csv(listed)
+    with pytest.raises(ReoffendError, match="no row of the list has the forename, surname and date of birth"):
+        link_list(listed, identified, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
