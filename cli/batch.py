@@ -22,6 +22,9 @@ def batch(requests: Annotated[Path, typer.Argument(metavar="REQUESTS", help="one
           date_format: Annotated[str, typer.Option(help="how the national extract writes its dates")] = "YYYY-MM-DD",
           column: Annotated[Optional[list[str]], typer.Option(
               metavar="COLUMN=HEADER", help="the national extract's column map (repeat for several)")] = None,
+          work_dir: Annotated[Optional[Path], typer.Option(
+              help="where the person-level work goes: the national extract loaded once, and each request's database "
+                   "(with --dask on other machines, a path every worker can read)")] = None,
           library: Annotated[Optional[Path], typer.Option(
               help="evidence library to add every evaluated request to, once at the end (its site beside it)")] = None,
           verbose: Verbose = False, quiet: Quiet = False) -> None:
@@ -41,7 +44,8 @@ def batch(requests: Annotated[Path, typer.Argument(metavar="REQUESTS", help="one
 
         os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
         logging.getLogger("distributed").setLevel(logging.WARNING)
-    base = {"date_format": date_format, **({"columns": column} if column else {})}
+    base = {"date_format": date_format, **({"columns": column} if column else {}),
+            **({"work_dir": work_dir} if work_dir else {})}
     where = f"Dask at {dask}" if dask else f"{workers} worker processes"
     with prefect_session(f"evaluating the requests in {requests} on {where}", verbose=verbose):
         from flows.batch import submit_with

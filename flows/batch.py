@@ -1,7 +1,7 @@
 """The batch flow: one Prefect task per request, on local worker processes by default or on
 a Dask cluster (prefect-dask). Tasks take a request's name and settings record and return a
-small summary; person-level data never travel through Prefect or Dask (each worker opens its
-own DuckDB files from the paths in the settings)."""
+small summary; person-level data never travel through Prefect or Dask (each worker copies
+the national snapshot, by its path, and opens its own DuckDB files)."""
 
 from __future__ import annotations
 
@@ -14,15 +14,15 @@ from evaluation.batch.request import run_request
 
 
 @task(name="evaluate request", persist_result=False, cache_policy=None)
-def evaluate_request(name: str, record: dict) -> dict:
-    return run_request(name, record)
+def evaluate_request(name: str, record: dict, snapshot: str | None = None) -> dict:
+    return run_request(name, record, snapshot)
 
 
 @flow(name="batch", persist_result=False, log_prints=False)
-def batch_flow(runnable: Sequence[tuple[str, dict]]) -> list[dict]:
+def batch_flow(runnable: Sequence[tuple[str, dict]], snapshot: str | None = None) -> list[dict]:
     from prefect.futures import as_completed
 
-    futures = [evaluate_request.with_options(task_run_name=f"request {name}").submit(name, record)
+    futures = [evaluate_request.with_options(task_run_name=f"request {name}").submit(name, record, snapshot)
                for name, record in runnable]
     progress, summaries = logging.getLogger("reoffend.progress"), {}
     for future in as_completed(futures):  # a line per request as it ends, in the order they end
@@ -51,8 +51,8 @@ def task_runner(workers: int = 2, dask: str | None = None):
 
 def submit_with(workers: int = 2, dask: str | None = None):
     """A ``submit`` for evaluation.batch.run_batch that runs the requests as this flow's tasks."""
-    def submit(runnable: Sequence[tuple[str, dict]]) -> list[dict]:
+    def submit(runnable: Sequence[tuple[str, dict]], snapshot: str | None = None) -> list[dict]:
         if not runnable:
             return []
-        return batch_flow.with_options(task_runner=task_runner(workers, dask))(list(runnable))
+        return batch_flow.with_options(task_runner=task_runner(workers, dask))(list(runnable), snapshot)
     return submit

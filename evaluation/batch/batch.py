@@ -20,14 +20,18 @@ from pathlib import Path
 from evaluation.batch.request import Request, find_requests, run_request
 from evaluation.errors import SettingsError
 from evaluation.files.output_folder import check_output_folder, write_folder
+from evaluation.files.workspace import make_work, remove_abandoned_work, remove_work, run_lock, state_dir, work_folder
 from evaluation.load import contract
+from evaluation.load.loader import load_snapshot
+from evaluation.settings.model import StudySettings
 
-#: Runs the runnable requests ((name, settings record) pairs) and returns their summaries, in order.
-Submit = Callable[[Sequence[tuple[str, dict]]], list[dict]]
+#: Runs the runnable requests ((name, settings record) pairs), each loading from the national
+#: snapshot (a path, or None to read every file), and returns their summaries, in order.
+Submit = Callable[[Sequence[tuple[str, dict]], str | None], list[dict]]
 
 
-def one_after_another(runnable: Sequence[tuple[str, dict]]) -> list[dict]:
-    return [run_request(name, record) for name, record in runnable]
+def one_after_another(runnable: Sequence[tuple[str, dict]], snapshot: str | None = None) -> list[dict]:
+    return [run_request(name, record, snapshot) for name, record in runnable]
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,11 @@ def run_batch(requests_dir: str | Path, national: str | Path, out_dir: str | Pat
               progress: Callable[[str], None] | None = None) -> BatchResult:
     """Evaluate every request in ``requests_dir`` against the national extract ``national``
     (people, offences and custody, no participants) into ``out_dir``. ``settings``: flat
-    settings every request starts from (its study.toml may change the evaluation's)."""
+    settings every request starts from (its study.toml may change the evaluation's).
+
+    The national extract is loaded once, into a snapshot in the batch's private work
+    folder (under ``settings["work_dir"]`` when given: a path every worker can read), and
+    each request's load copies it and reads only its participants."""
     from jinja2 import Environment
 
     say = progress or (lambda _m: None)
@@ -104,7 +112,14 @@ def run_batch(requests_dir: str | Path, national: str | Path, out_dir: str | Pat
         requests: list[Request] = find_requests(requests_dir, national, staging, settings)
         runnable = [(r.name, r.record) for r in requests if r.record is not None]
         say(f"{len(requests)} requests, {len(runnable)} to evaluate")
-        done = iter(submit(runnable))
+        snapshot = None
+        if runnable:
+            data = StudySettings.model_validate(runnable[0][1]).data  # a request may not set these: the same for all
+            snapshot = work / "national.duckdb"
+            say("loading the national extract once, for every request")
+            load_snapshot(national, snapshot, cutoff=data.cutoff, date_format=data.date_format, columns=data.columns,
+                          progress=say)
+        done = iter(submit(runnable, None if snapshot is None else str(snapshot)))
         for r in requests:
             summaries.append(next(done) if r.record is not None else
                              {"name": r.name, "status": "failed", "seconds": 0.0, "reason": r.problem})
@@ -118,5 +133,11 @@ def run_batch(requests_dir: str | Path, national: str | Path, out_dir: str | Pat
             seconds=seconds)
         (staging / "index.html").write_text(page, encoding="utf-8")
 
-    out = write_folder(out_dir, fill, data_dir=national, kind="batch outputs")
+    with run_lock(out_dir):  # another batch writing this folder fails at once
+        remove_abandoned_work(state_dir() / "work", (settings or {}).get("work_dir"))
+        work = make_work(work_folder(out_dir, (settings or {}).get("work_dir")))
+        try:
+            out = write_folder(out_dir, fill, data_dir=national, kind="batch outputs")
+        finally:
+            remove_work(work)  # the snapshot: person-level
     return BatchResult(out, summaries, time.perf_counter() - started)

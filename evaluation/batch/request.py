@@ -110,10 +110,11 @@ def _one_line(exc: BaseException) -> str:
     return str(exc).splitlines()[0][:300] if str(exc) else exc.__class__.__name__
 
 
-def run_request(name: str, record: dict) -> dict:
-    """Evaluate one request (its settings record) and return a small summary: name, status,
-    seconds, headline or reason. Never raises for the request's own failure: a batch's other
-    requests go on. Nothing person-level is returned."""
+def run_request(name: str, record: dict, snapshot: str | None = None) -> dict:
+    """Evaluate one request (its settings record; ``snapshot``: the batch's national snapshot
+    for its load to copy) and return a small summary: name, status, seconds, headline or
+    reason. Never raises for the request's own failure: a batch's other requests go on.
+    Nothing person-level is returned."""
     import json
 
     from evaluation.load.preflight import preflight
@@ -124,7 +125,7 @@ def run_request(name: str, record: dict) -> dict:
     try:
         settings = StudySettings.model_validate(record)
         preflight(settings)
-        run_evaluation(settings)
+        run_evaluation(settings, snapshot=None if snapshot is None else Path(snapshot))
         results = json.loads((Path(settings.out_dir) / "results.json").read_text())  # the audience's view
     except ReoffendError as exc:
         return {"name": name, "status": "failed", "seconds": round(time.perf_counter() - started, 1),

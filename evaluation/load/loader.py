@@ -16,7 +16,8 @@ import io
 import json
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,9 +124,10 @@ class LoadReport:
         return "\n".join(lines)
 
 
-def find_table_files(data_dir: Path, participants: Path | None = None) -> dict[str, Path]:
+def find_table_files(data_dir: Path, participants: Path | None = None, *, national: bool = False) -> dict[str, Path]:
     """Map each contract table to its file in ``data_dir`` (the participants table to the file
-    ``participants`` when given); raise for missing required tables."""
+    ``participants`` when given); raise for missing required tables. ``national``: the
+    national extract alone, whose participants each request brings (none is looked for)."""
     if not data_dir.is_dir():
         raise DataFileError("data folder does not exist", file=str(data_dir))
     found: dict[str, Path] = {}
@@ -145,7 +147,7 @@ def find_table_files(data_dir: Path, participants: Path | None = None) -> dict[s
                                 "names another file; keep one of the two", file=str(participants))
         found["participants"] = participants
     for table in contract.TABLES:
-        if table.name in found:
+        if table.name in found or (national and table is contract.PARTICIPANTS):
             continue
         candidates = [data_dir / f"{table.name}{suffix}" for suffix in contract.FILE_SUFFIXES]
         for candidate in candidates:  # a device, pipe, folder or broken link is never skipped silently
@@ -438,8 +440,10 @@ def _data_cutoff(con: duckdb.DuckDBPyConnection, files: dict[str, Path], read_co
                         file=str(files["offences"]), column="outcome_date")
 
 
-def _set_check_values(con: duckdb.DuckDBPyConnection, cutoff: dt.date | None, date_format: str) -> None:
-    """The values the staging checks read, from the contract, as session variables."""
+def _set_check_values(con: duckdb.DuckDBPyConnection, cutoff: dt.date | None, date_format: str, *,
+                      types: bool = True) -> None:
+    """The values the staging checks read, from the contract, as session variables (and,
+    with ``types``, the enum types the tables are stored with; a snapshot has them)."""
     check_values = {
         "cutoff": cutoff,
         "true_words": list(contract.TRUE_WORDS),
@@ -456,8 +460,9 @@ def _set_check_values(con: duckdb.DuckDBPyConnection, cutoff: dt.date | None, da
             run_sql(con, "load/set_check_map", {"keys": list(value), "values": list(value.values())}, {"name": name})
         else:
             run_sql(con, "load/set_check_value", {"value": value}, {"name": name})
-    run_sql(con, "staging/enum_category", {"categories": list(contract.CATEGORIES)})
-    run_sql(con, "staging/enum_disposal", {"disposals": list(contract.DISPOSALS)})
+    if types:
+        run_sql(con, "staging/enum_category", {"categories": list(contract.CATEGORIES)})
+        run_sql(con, "staging/enum_disposal", {"disposals": list(contract.DISPOSALS)})
 
 
 def _check_table(con: duckdb.DuckDBPyConnection, table: Table, path: Path | None, read: int,
@@ -489,6 +494,84 @@ def _check_table(con: duckdb.DuckDBPyConnection, table: Table, path: Path | None
     return counts
 
 
+#: What a snapshot of the national extract records of how it was loaded (``snapshot_info``).
+SNAPSHOT_KIND = "reoffend national snapshot"
+SNAPSHOT_VERSION = 1
+
+
+def _file_identity(files: Mapping[str, Path]) -> dict[str, list]:
+    """Each table's file as [resolved path, size, modification time in ns]: a file changed
+    after a snapshot was made of it no longer matches."""
+    out = {}
+    for name, path in sorted(files.items()):
+        st = path.stat()
+        out[name] = [str(path.resolve()), st.st_size, st.st_mtime_ns]
+    return out
+
+
+def _snapshot_key(files: Mapping[str, Path], cutoff: dt.date | None, date_format: str,
+                  columns: Mapping[str, str]) -> dict:
+    """What a snapshot must share with a load that copies it: the national files and the options."""
+    return {"kind": SNAPSHOT_KIND, "version": SNAPSHOT_VERSION, "date_format": date_format,
+            "columns": dict(sorted(columns.items())), "cutoff_given": None if cutoff is None else cutoff.isoformat(),
+            "files": _file_identity({k: v for k, v in files.items() if k != contract.PARTICIPANTS.name})}
+
+
+@contextmanager
+def _building(tmp_path: Path, path: Path, con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """``con``, open on the private ``tmp_path``, for the body to fill; then closed and renamed
+    to ``path``, or closed and removed when the body fails (nothing half-made is left)."""
+    try:
+        private_file(tmp_path)
+        yield con
+    except BaseException:
+        con.close()
+        tmp_path.unlink(missing_ok=True)
+        raise
+    con.close()
+    os.replace(tmp_path, path)
+
+
+def _cutoff_and_checks(con: duckdb.DuckDBPyConnection, files: Mapping[str, Path], read_counts: Mapping[str, int],
+                       cutoff: dt.date | None, date_format: str, *, types: bool = True) -> dt.date:
+    """Set the staging checks' values; the cut-off given, or else the data's (:func:`_data_cutoff`)."""
+    _set_check_values(con, cutoff, date_format, types=types)  # the date format first: the cut-off reads dates
+    if cutoff is None:
+        cutoff = _data_cutoff(con, files, read_counts, date_format)
+        run_sql(con, "load/set_check_value", {"value": cutoff}, {"name": "cutoff"})
+    return cutoff
+
+
+def _open_snapshot(snapshot: Path, tmp_path: Path, files: Mapping[str, Path], cutoff: dt.date | None,
+                   date_format: str, columns: Mapping[str, str]) -> tuple[duckdb.DuckDBPyConnection, dict]:
+    """A copy of the snapshot at ``tmp_path``, opened, after checking it is a snapshot of these
+    national files loaded with these options; its record (``snapshot_info``)."""
+    import shutil
+
+    if not snapshot.is_file() or snapshot.is_symlink():
+        raise DataFileError("the national snapshot is not a plain file", file=str(snapshot))
+    shutil.copyfile(snapshot, tmp_path)
+    con = None
+    try:
+        private_file(tmp_path)
+        con = connect(tmp_path)
+        try:
+            info = json.loads(run_sql(con, "load/snapshot_info_read").fetchone()[0])
+        except (duckdb.Error, TypeError, ValueError):
+            raise DataFileError("is not a national snapshot made by reoffend", file=str(snapshot)) from None
+        expected = _snapshot_key(files, cutoff, date_format, columns)
+        differ = [key for key, value in expected.items() if info.get(key) != value]
+        if differ:
+            raise DataFileError(f"the national snapshot does not match this load ({', '.join(differ)} differ); "
+                                "make it again from the national extract", file=str(snapshot))
+    except BaseException:
+        if con is not None:
+            con.close()
+        tmp_path.unlink(missing_ok=True)
+        raise
+    return con, info
+
+
 def load_data(
     data_dir: str | os.PathLike,
     db_path: str | os.PathLike,
@@ -497,6 +580,7 @@ def load_data(
     date_format: str = contract.ISO_DATES,
     columns: Mapping[str, str] | None = None,
     participants: str | os.PathLike | None = None,
+    snapshot: str | os.PathLike | None = None,
     progress: Progress | None = None,
 ) -> LoadReport:
     """Load every contract table in ``data_dir`` into the DuckDB file ``db_path``.
@@ -509,6 +593,9 @@ def load_data(
     date_format : how the files write their dates, one of ``contract.DATE_FORMATS``.
     columns : the column map, ``{contract column: header}``, for CSV and Excel files.
     participants : the participants file, when it is not ``data_dir``'s own.
+    snapshot : a snapshot of ``data_dir``'s national tables (:func:`load_snapshot`, with the
+        same options): it is copied and only the participants are read. The database, the
+        rejects and the report are those a load of every file gives.
     progress : called with one line of text per step.
 
     Returns
@@ -524,35 +611,83 @@ def load_data(
     private_dir(db_path.parent)
     tmp_path = db_path.with_name(f".{db_path.name}.{os.getpid()}.tmp")
     _remove_stale_temporaries(db_path)
-    con = connect(tmp_path)
-    try:
-        private_file(tmp_path)
-        run_sql(con, "staging/macros")
-        run_sql(con, "load/rejects_table")
-        read_counts, ignored_columns = _read_tables(con, files, db_path.parent, date_format, columns or {}, say)
-        _set_check_values(con, cutoff, date_format)  # the date format first: the default cut-off reads dates
-        if cutoff is None:
-            cutoff = _data_cutoff(con, files, read_counts, date_format)
-            run_sql(con, "load/set_check_value", {"value": cutoff}, {"name": "cutoff"})
-        counts = {table.name: _check_table(con, table, files.get(table.name), read_counts.get(table.name, 0), say)
-                  for table in contract.TABLES}
-        run_sql(con, "load/load_metadata", {"data_cutoff": cutoff})
-        rejects = run_sql(con, "load/rejects_in_order").pl()
-        kinds: dict[str, list[tuple[str, int]]] = {}
-        for table_name, kind, rows in run_sql(con, "load/reject_kinds").fetchall():
-            kinds.setdefault(table_name, []).append((kind, rows))
-    except BaseException:
-        con.close()
-        tmp_path.unlink(missing_ok=True)
-        raise
-    con.close()
+    columns = dict(columns or {})
+    if snapshot is not None:
+        say("copying the national snapshot")
+        con, info = _open_snapshot(Path(snapshot), tmp_path, files, cutoff, date_format, columns)
+    else:
+        con, info = connect(tmp_path), None
+    with _building(tmp_path, db_path, con):
+        tables = (contract.PARTICIPANTS,) if info else contract.TABLES
+        report = _load(con, db_path, {t.name: files[t.name] for t in tables if t.name in files}, tables,
+                       cutoff, date_format, columns, say, info)
+    say(f"loaded into {db_path}")
+    return report
+
+
+def _load(con: duckdb.DuckDBPyConnection, db_path: Path, files: dict[str, Path],
+          tables: tuple[Table, ...], cutoff: dt.date | None, date_format: str, columns: Mapping[str, str],
+          say: Progress, snapshot: dict | None) -> LoadReport:
+    """Read and check ``tables`` into the open database (a copy of a snapshot holding the
+    other tables when ``snapshot`` is its record); write rejects.csv and load_report.json."""
+    run_sql(con, "staging/macros")
+    run_sql(con, "load/rejects_table")
+    read_counts, ignored_columns = _read_tables(con, files, db_path.parent, date_format, columns, say)
+    if snapshot is not None:
+        cutoff = dt.date.fromisoformat(snapshot["data_cutoff"])
+        read_counts = {**snapshot["read"], **read_counts}
+        ignored_columns = {**snapshot["ignored_columns"], **ignored_columns}
+        run_sql(con, "load/snapshot_rejected_people_use")
+    cutoff = _cutoff_and_checks(con, files, read_counts, cutoff, date_format, types=snapshot is None)
+    counts = {}
+    for table in contract.TABLES:
+        if table in tables:
+            counts[table.name] = _check_table(con, table, files.get(table.name), read_counts.get(table.name, 0), say)
+        else:  # from the snapshot
+            counts[table.name] = TableCounts(read_counts[table.name], _row_count(con, table.name),
+                                             _rejected_count(con, table.name))
+    if snapshot is not None:
+        run_sql(con, "load/snapshot_drop")
+    run_sql(con, "load/load_metadata", {"data_cutoff": cutoff})
+    rejects = run_sql(con, "load/rejects_in_order").pl()
+    kinds: dict[str, list[tuple[str, int]]] = {}
+    for table_name, kind, rows in run_sql(con, "load/reject_kinds").fetchall():
+        kinds.setdefault(table_name, []).append((kind, rows))
     rejects_path = db_path.with_name("rejects.csv")
     report_path = db_path.with_name("load_report.json")
-    report = LoadReport(counts, cutoff, db_path, rejects_path, report_path, ignored_columns, kinds)
+    report = LoadReport(counts, cutoff, db_path, rejects_path, report_path,
+                        {t.name: ignored_columns[t.name] for t in contract.TABLES if t.name in ignored_columns}, kinds)
     buffer = io.StringIO()
     rejects.write_csv(buffer)
     atomic_write_text(rejects_path, buffer.getvalue())
     atomic_write_text(report_path, json.dumps(report.to_dict(), indent=2) + "\n")
-    os.replace(tmp_path, db_path)
-    say(f"loaded into {db_path}")
     return report
+
+
+def load_snapshot(data_dir: str | os.PathLike, snapshot_path: str | os.PathLike, *, cutoff: dt.date | None = None,
+                  date_format: str = contract.ISO_DATES, columns: Mapping[str, str] | None = None,
+                  progress: Progress | None = None) -> dict:
+    """Load the national extract in ``data_dir`` (people, offences, custody; no participants)
+    once, checked as :func:`load_data` checks it, into the DuckDB file ``snapshot_path`` that
+    each request's load copies (``load_data(..., snapshot=)``). Returns the snapshot's record:
+    the options and files it was made with, its rows read and the data cut-off."""
+    say = progress or (lambda _msg: None)
+    data_dir, snapshot_path = Path(data_dir), Path(snapshot_path)
+    files = find_table_files(data_dir, national=True)
+    columns = dict(columns or {})
+    tmp_path = snapshot_path.with_name(f".{snapshot_path.name}.{os.getpid()}.tmp")
+    with _building(tmp_path, snapshot_path, connect(tmp_path)) as con:
+        run_sql(con, "staging/macros")
+        run_sql(con, "load/rejects_table")
+        read_counts, ignored_columns = _read_tables(con, files, snapshot_path.parent, date_format, columns, say)
+        data_cutoff = _cutoff_and_checks(con, files, read_counts, cutoff, date_format)
+        for table in contract.TABLES:
+            if table is not contract.PARTICIPANTS:
+                _check_table(con, table, files.get(table.name), read_counts.get(table.name, 0), say)
+        info = {**_snapshot_key(files, cutoff, date_format, columns), "data_cutoff": data_cutoff.isoformat(),
+                "read": {t.name: read_counts.get(t.name, 0) for t in contract.TABLES if t is not contract.PARTICIPANTS},
+                "ignored_columns": ignored_columns}
+        run_sql(con, "load/snapshot_rejected_people_keep")
+        run_sql(con, "load/snapshot_info_write", {"record": json.dumps(info)})
+    say(f"national extract loaded once into {snapshot_path}")
+    return info

@@ -11,6 +11,7 @@ ends, and is never a step's result.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -29,8 +30,11 @@ class RunContext:
         prior-offence detail is the falsification test's).
     matched : the stored matched sample's outcomes and its count of contaminated
         comparisons, read once by the first step that needs them.
+    snapshot : a batch's snapshot of the national extract (evaluation.load.loader.load_snapshot),
+        which the load step copies and adds the participants to; None reads every file.
     """
 
+    snapshot: Path | None = None
     match_frame: pl.DataFrame | None = None
     fits: dict[tuple, Any] = field(default_factory=dict)
     matched: tuple[Any, int] | None = None
@@ -41,5 +45,5 @@ class RunContext:
         self.fits = {}
 
     def __repr__(self) -> str:  # never print person-level data in a log or a traceback
-        return (f"RunContext(match_frame={'set' if self.match_frame is not None else None}, "
+        return (f"RunContext(snapshot={self.snapshot}, match_frame={'set' if self.match_frame is not None else None}, "
                 f"fits={len(self.fits)}, matched={'set' if self.matched is not None else None})")

@@ -60,16 +60,17 @@ def run_steps(settings: StudySettings, *, call: Call = direct, steps: Sequence[S
 
 
 @contextmanager
-def evaluation_session(settings: StudySettings) -> Iterator[RunContext]:
+def evaluation_session(settings: StudySettings, *, snapshot: Path | None = None) -> Iterator[RunContext]:
     """Around one evaluation: the output-folder policy, the output folder's lock, the run's
-    context (yielded: what its steps share in memory, emptied at the end), and the
-    person-level work folder removed afterwards (unless ``keep_work``)."""
+    context (yielded: what its steps share in memory, emptied at the end; ``snapshot``: a
+    batch's national snapshot for the load to copy), and the person-level work folder
+    removed afterwards (unless ``keep_work``)."""
     check_output_folder(settings.out_dir, data_dir=settings.data_dir)
     with run_lock(settings.out_dir):
         # a killed run of any study left person-level files: they go now
         remove_abandoned_work(state_dir() / "work", settings.work_dir)
         work = make_work(settings.work_path)
-        context = RunContext()
+        context = RunContext(snapshot=snapshot)
         try:
             yield context
         finally:
@@ -80,9 +81,11 @@ def evaluation_session(settings: StudySettings) -> Iterator[RunContext]:
                 remove_work(work)
 
 
-def run_evaluation(settings: StudySettings) -> dict:
-    """Run every step in order without Prefect and write the outputs; return the results."""
-    with evaluation_session(settings) as context:
+def run_evaluation(settings: StudySettings, *, snapshot: Path | None = None) -> dict:
+    """Run every step in order without Prefect and write the outputs; return the results.
+    ``snapshot``: the national snapshot a batch made (the load copies it; the results are
+    those of a load of every file)."""
+    with evaluation_session(settings, snapshot=snapshot) as context:
         values = run_steps(settings, context=context)
     progress.info(f"results written to {Path(settings.out_dir) / 'results.json'}")
     return values["results"]

@@ -93,11 +93,13 @@ class Step:
     writes: tuple[str, ...] = ()
 
 
-def load(settings: StudySettings) -> LoadReport:
-    """Load and validate the study's data folder into its working database."""
+def load(settings: StudySettings, context) -> LoadReport:
+    """Load and validate the study's data folder into its working database (in a batch, a
+    copy of the national snapshot with the request's participants read into it)."""
     return load_data(settings.data_dir, settings.db_path, cutoff=settings.data.cutoff,
                      date_format=settings.data.date_format, columns=settings.data.columns,
-                     participants=settings.data.participants, progress=logging.getLogger("reoffend.progress").info)
+                     participants=settings.data.participants, snapshot=context.snapshot,
+                     progress=logging.getLogger("reoffend.progress").info)
 
 
 def validate(settings: StudySettings, load: LoadReport) -> LoadValidation:
@@ -163,7 +165,7 @@ MATCHED_SAMPLE = ("matched_units", "unit_outcomes", "window_offences", "custody_
 
 #: The evaluation, in order. ``results`` assembles results.json from every result before it.
 STEPS: tuple[Step, ...] = (
-    Step("load", "load and validate the data", load, stage="load", io=True, writes=STAGED),
+    Step("load", "load and validate the data", load, ("context",), stage="load", io=True, writes=STAGED),
     Step("validate", "reconcile the load", validate, ("load",), stage="load"),
     Step("cohorts", "build cohorts", build_cohorts, stage="cohorts",
          reads=("people", "offences", "participants", "custody", "load_metadata"), writes=COHORTS),

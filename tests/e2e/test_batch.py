@@ -4,8 +4,10 @@ same as its standalone evaluation; a request that fails does not stop the others
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from dataclasses import replace
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -62,7 +64,12 @@ def national(tmp_path_factory):
 
 def test_requests_on_a_dask_cluster_equal_their_standalone_evaluations_and_fail_alone(national, tmp_path):
     national_dir, requests = national
-    result = run_batch(requests, national_dir, tmp_path / "out", submit=submit_with(2, "local"), settings=QUICK)
+    said: list[str] = []
+    result = run_batch(requests, national_dir, tmp_path / "out", submit=submit_with(2, "local"), settings=QUICK,
+                       progress=said.append)
+    # the national extract was loaded once, and its snapshot (person-level) is gone
+    assert said.count("loading the national extract once, for every request") == 1
+    assert not list(Path(os.environ["REOFFEND_STATE_DIR"]).rglob("national.duckdb"))
     by_name = {r["name"]: r for r in result.requests}
     failed = {name for name, r in by_name.items() if r["status"] == "failed"}
     assert failed == {"broken", "sets_out_dir", "empty"}

@@ -1,0 +1,2 @@
+-- The snapshot's record (load/snapshot_info_write).
+SELECT record FROM snapshot_info;
