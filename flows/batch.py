@@ -5,12 +5,17 @@ the national snapshot, by its path, and opens its own DuckDB files)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Sequence
+from typing import Optional
 
 from prefect import flow, task
+from prefect.states import Failed
 
 from evaluation.batch.request import run_request
+from evaluation.errors import ReoffendError
+from flows.run_log import announce, notify_failure, progress_to_run_log
 
 
 @task(name="evaluate request", persist_result=False, cache_policy=None)
@@ -56,3 +61,39 @@ def submit_with(workers: int = 2, dask: str | None = None):
             return []
         return batch_flow.with_options(task_runner=task_runner(workers, dask))(list(runnable), snapshot)
     return submit
+
+
+@flow(name="scheduled-batch", persist_result=False, log_prints=False,
+      on_failure=[notify_failure], on_crashed=[notify_failure])
+def scheduled_batch(batch: dict, notify: Optional[str] = None) -> dict:
+    """A batch file's run (``reoffend serve``; evaluation.batch.batch_file): every request under
+    its requests folder into ``out/<today>``, the evidence library updated once at the end.
+    Fails, with its one-line reason (and the notification ``[batch.notify]`` names), when
+    the batch cannot run or any request failed; the other requests' outputs are written."""
+    from evaluation.batch.batch import run_batch
+    from evaluation.batch.batch_file import BatchFile
+    from evaluation.batch.library import add_batch
+
+    spec = BatchFile.model_validate(batch)
+    progress = logging.getLogger("reoffend.progress")
+    with progress_to_run_log():
+        announce(f"started: batch {spec.name!r}")
+        try:
+            result = run_batch(spec.requests, spec.data, spec.out_for(dt.datetime.now(dt.UTC).date()),
+                               submit=submit_with(spec.workers, spec.dask), settings=spec.settings(),
+                               progress=progress.info)
+            if spec.library is not None:
+                progress.info(add_batch(spec.library, result.out_dir, result.requests, data_dir=spec.data))
+        except ReoffendError as exc:
+            announce(f"failed: {exc}")
+            return Failed(message=str(exc), data=exc)
+        summary = {"out_dir": str(result.out_dir), "requests": len(result.requests), "failed": len(result.failed)}
+        if result.failed:
+            first = result.failed[0]
+            message = (f"{len(result.failed)} of {len(result.requests)} requests failed (first: {first['name']}: "
+                       f"{first['reason']}); the others' outputs are in {result.out_dir}")
+            announce(f"failed: {message}")
+            return Failed(message=message, data=summary)
+        announce(f"completed: {len(result.requests)} requests, outputs in {result.out_dir}")
+        return summary
+

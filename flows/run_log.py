@@ -64,24 +64,26 @@ def announce(message: str) -> None:
         from prefect.runtime import flow_run
 
         stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-        print(f"{stamp} evaluate/{name} run {flow_run.name!r} {message}", flush=True)
+        print(f"{stamp} {flow_run.flow_name}/{name} run {flow_run.name!r} {message}", flush=True)
 
 
 def notify_failure(flow, flow_run, state) -> None:
     """Prefect's on_failure/on_crashed hook: send the notification block the study names
     (the flow's ``notify`` parameter) the run's one-line reason. A notification that
     cannot be sent is logged, never raised (the run has failed already)."""
-    ref = (flow_run.parameters or {}).get("notify")
+    parameters = flow_run.parameters or {}
+    ref = parameters.get("notify")
     if not ref:
         return
-    settings = (flow_run.parameters or {}).get("settings") or {}
+    what = "batch" if "batch" in parameters else "evaluation"  # flows/batch.py's scheduled_batch, or evaluate
+    settings = parameters.get(what if what == "batch" else "settings") or {}
     name = settings.get("name", "?") if isinstance(settings, dict) else getattr(settings, "name", "?")
     try:
         from prefect.blocks.core import Block
 
         block = Block.load(ref)
-        block.notify(subject=f"reoffend: evaluation {name!r} failed",
-                     body=f"Evaluation {name!r} (flow run {flow_run.name!r}) {state.type.value.lower()}: "
+        block.notify(subject=f"reoffend: {what} {name!r} failed",
+                     body=f"{what.capitalize()} {name!r} (flow run {flow_run.name!r}) {state.type.value.lower()}: "
                           f"{state.message or 'no reason given'}")
     except Exception as exc:  # noqa: BLE001 - reported, never raised from a hook
         logging.getLogger("reoffend.notify").error(f"could not send the failure notification {ref!r}: {exc}")

@@ -1,7 +1,8 @@
 """Serving scheduled evaluations: one Prefect deployment per study file.
 
 ``reoffend serve STUDIES_DIR`` reads every ``*.toml`` study in the folder and serves one
-deployment of the ``evaluate`` flow for each, on its ``[study.schedule]`` cron schedule,
+deployment of the ``evaluate`` flow for each (and of the ``scheduled-batch`` flow for each
+batch file, a ``[batch]`` table: evaluation.batch.batch_file), on its ``[study.schedule]`` cron schedule,
 against a running Prefect server (``prefect server start``; schedules never fire on
 Prefect's temporary server). Schedules are not paused when the serving process stops
 (``pause_on_shutdown=False``), so they stay active across restarts of the server or of
@@ -20,34 +21,49 @@ from evaluation.errors import SettingsError
 from evaluation.settings.model import study_with_operations
 
 
-def _deployments(studies_dir: Path, make) -> list:
-    """``make(name=..., parameters=..., schedules=..., description=..., tags=...)`` for
-    each study file in the folder, in name order; names must differ."""
+def _deployments(studies_dir: Path, make_study, make_batch) -> list:
+    """``make_study(name=..., parameters=..., schedules=..., description=..., tags=...)`` for
+    each study file in the folder, and ``make_batch(...)`` for each batch file (a ``[batch]``
+    table: evaluation.batch.batch_file), in name order; names must differ."""
     from prefect.schedules import Cron
+
+    from evaluation.batch.batch_file import batch_with_operations
+    from evaluation.settings.model import read_toml
 
     paths = sorted(Path(studies_dir).glob("*.toml"))
     if not paths:
         raise SettingsError(f"{studies_dir}: no study files (*.toml)")
     made, names = [], set()
     for path in paths:
-        settings, schedule, notify = study_with_operations(path)  # the file parsed once
-        if settings.name in names:
-            raise SettingsError(f"{path}: another study is also named '{settings.name}'; names must differ")
-        names.add(settings.name)
+        raw = read_toml(path)  # the file parsed once
+        if "batch" in raw:
+            if "study" in raw:
+                raise SettingsError(f"{path}: has both [study] and [batch]; a file is a study or a batch")
+            batch, schedule, notify = batch_with_operations(path, raw["batch"])
+            name, make, what = batch.name, make_batch, f"Batch of the requests in {batch.requests} ({path.name})"
+            parameters = {"batch": batch.record(), "notify": notify}
+        else:
+            settings, schedule, notify = study_with_operations(path, raw)
+            name, make, what = settings.name, make_study, f"Evaluation of the study in {path.name}"
+            parameters = {"settings": settings.record(), "notify": notify}
+        if name in names:
+            raise SettingsError(f"{path}: another study or batch is also named '{name}'; names must differ")
+        names.add(name)
         made.append(make(
-            name=settings.name,
-            parameters={"settings": settings.record(), "notify": notify},
+            name=name,
+            parameters=parameters,
             schedules=[Cron(schedule["cron"], timezone=schedule["timezone"])] if schedule else None,
-            description=f"Evaluation of the study in {path.name}",
+            description=what,
             tags=["reoffend"],
         ))
     return made
 
 
 def study_deployments(studies_dir: Path) -> list:
+    from flows.batch import scheduled_batch
     from flows.evaluate import evaluate
 
-    return _deployments(studies_dir, evaluate.to_deployment)
+    return _deployments(studies_dir, evaluate.to_deployment, scheduled_batch.to_deployment)
 
 
 def require_server() -> None:
@@ -91,14 +107,19 @@ def deploy_to_pool(studies_dir: Path, pool: str) -> list[str]:
     ``prefect work-pool create NAME --type process``); workers started with
     ``prefect worker start --pool NAME`` on this or other machines run the evaluations."""
     require_server()
+    from flows.batch import scheduled_batch
     from flows.evaluate import evaluate
 
     project = Path(__file__).resolve().parents[1]
-    source = evaluate.from_source(source=str(project), entrypoint="flows/evaluate.py:evaluate")
 
-    def make(**options):
-        # to_deployment + apply registers the deployment without Flow.deploy()'s image build step.
-        source.to_deployment(work_pool_name=pool, **options).apply()
-        return f"evaluate/{options['name']}"
+    def maker(flow, entrypoint):
+        source = flow.from_source(source=str(project), entrypoint=entrypoint)
 
-    return _deployments(studies_dir, make)
+        def make(**options):
+            # to_deployment + apply registers the deployment without Flow.deploy()'s image build step.
+            source.to_deployment(work_pool_name=pool, **options).apply()
+            return f"{flow.name}/{options['name']}"
+        return make
+
+    return _deployments(studies_dir, maker(evaluate, "flows/evaluate.py:evaluate"),
+                        maker(scheduled_batch, "flows/batch.py:scheduled_batch"))

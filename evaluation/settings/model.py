@@ -447,6 +447,12 @@ class StudySettings(BaseModel):
 
 def _read_study_file(path: Path) -> dict[str, Any]:
     """A study file's ``[study]`` table (or its top level), parsed once, with one-line errors."""
+    raw = read_toml(path)
+    return dict(raw.get("study", raw))
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file (a study's or a batch's), with one-line errors."""
     import tomllib
 
     try:
@@ -457,7 +463,7 @@ def _read_study_file(path: Path) -> dict[str, Any]:
         raise SettingsError(f"{path}: not UTF-8 text; save the study file as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{path}: not valid TOML ({exc})") from None
-    return dict(raw.get("study", raw))
+    return raw
 
 
 def load_study(path: str | Path, overrides: dict[str, Any] | None = None) -> StudySettings:
@@ -505,34 +511,37 @@ def study_settings(study: str | Path | None = None, **overrides: Any) -> StudySe
     return StudySettings(**given)
 
 
-def study_with_operations(path: str | Path) -> tuple[StudySettings, dict | None, str | None]:
+def study_with_operations(path: str | Path, raw: dict[str, Any] | None = None,
+                          ) -> tuple[StudySettings, dict | None, str | None]:
     """A study file read once: its settings, and its operations, which do not change its
     results: its ``[study.schedule]`` (``{"cron": ..., "timezone": ...}`` or None) and the
     Prefect notification block its ``[study.notify]`` names for a failed run (``on_failure =
     "custom-webhook/ops-alerts"``, a block type's slug and the block's name, or None)."""
     path = Path(path)
-    study = _read_study_file(path)
-    return (_study_settings(path, study), _schedule(path, study.get("schedule")),
-            _notify(path, study.get("notify")))
+    study = _read_study_file(path) if raw is None else dict(raw.get("study", raw))
+    return (_study_settings(path, study), operations_schedule(path, study.get("schedule")),
+            operations_notify(path, study.get("notify")))
 
 
-def _notify(path: Path, notify: Any) -> str | None:
+def operations_notify(path: Path, notify: Any, table: str = "study") -> str | None:
+    """The notification block ``[<table>.notify]`` names, checked, or None."""
     if notify is None:
         return None
     block = notify.get("on_failure") if isinstance(notify, dict) else None
     if not isinstance(block, str) or not re.fullmatch(r"[a-z0-9-]{1,64}/[A-Za-z0-9_.-]{1,128}", block):
-        raise SettingsError(f"{path}: [study.notify] needs on_failure = \"<block type>/<block name>\", a saved "
+        raise SettingsError(f"{path}: [{table}.notify] needs on_failure = \"<block type>/<block name>\", a saved "
                             "Prefect notification block such as \"custom-webhook/ops-alerts\"")
     return block
 
 
-def _schedule(path: Path, schedule: Any) -> dict | None:
+def operations_schedule(path: Path, schedule: Any, table: str = "study") -> dict | None:
+    """``[<table>.schedule]``, checked: ``{"cron": ..., "timezone": ...}``, or None."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     if schedule is None:
         return None
     if not isinstance(schedule, dict) or not isinstance(schedule.get("cron"), str):
-        raise SettingsError(f"{path}: [study.schedule] needs cron = \"<minute hour day month weekday>\"")
+        raise SettingsError(f"{path}: [{table}.schedule] needs cron = \"<minute hour day month weekday>\"")
     timezone = schedule.get("timezone", "UTC")
     try:
         ZoneInfo(timezone)

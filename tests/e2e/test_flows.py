@@ -249,6 +249,9 @@ def test_serve_reads_each_study_file_once(tmp_path, monkeypatch):
     parsed = []
     real = tomllib.loads
     monkeypatch.setattr(tomllib, "loads", lambda text: parsed.append(text) or real(text))
-    made = _deployments(tmp_path, lambda **kw: kw)
-    assert [m["name"] for m in made] == ["a", "b"] and all(m["schedules"] for m in made)
-    assert len(parsed) == 2
+    (tmp_path / "c.toml").write_text('[batch]\nname = "c"\nrequests = "r"\ndata = "d"\nout = "o-c"\n'
+                                     '[batch.schedule]\ncron = "0 6 1 * *"\n')
+    made = _deployments(tmp_path, lambda **kw: kw, lambda **kw: {**kw, "batch": True})
+    assert [m["name"] for m in made] == ["a", "b", "c"] and all(m["schedules"] for m in made)
+    assert [m.get("batch", False) for m in made] == [False, False, True]
+    assert len(parsed) == 3

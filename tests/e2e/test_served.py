@@ -79,6 +79,12 @@ def prefect_cli(env, *args, timeout=60):
     return subprocess.run([str(BIN / "prefect"), *args], env=env, capture_output=True, text=True, timeout=timeout)
 
 
+def two_requests(participants: Path) -> dict[str, str]:
+    """The participants file's rows split into two requests' files, a and b."""
+    header, *rows = participants.read_text().splitlines()
+    return {"a": "\n".join([header, *rows[::2]]) + "\n", "b": "\n".join([header, *rows[1::2]]) + "\n"}
+
+
 def small_data_and_studies(tmp_path, seed):
     """A small generated data folder (150 participants) and an empty studies folder."""
     data, studies = tmp_path / "data", tmp_path / "studies"
@@ -233,6 +239,18 @@ def test_scheduled_runs_fire_complete_log_their_steps_and_a_failure_is_announced
     (studies / "broken.toml").write_text(
         f'[study]\nname = "broken"\ndata_dir = "{broken}"\nout_dir = "{tmp_path / "out-broken"}"\n\n{every_minute}\n'
         '[study.notify]\non_failure = "custom-webhook/ops-alerts"\n')
+    # a batch (issue 38): two requests against the extract, on the same schedule, into batches/<day>
+    national, requests = tmp_path / "national", tmp_path / "requests"
+    national.mkdir()
+    for name in ("people.csv", "offences.csv", "custody.csv"):
+        shutil.copy(data / name, national / name)
+    for name, lines in two_requests(data / "participants.csv").items():
+        (requests / name).mkdir(parents=True)
+        (requests / name / "participants.csv").write_text(lines)
+    (studies / "regional.toml").write_text(
+        f'[batch]\nname = "regional"\nrequests = "{requests}"\ndata = "{national}"\nout = "{tmp_path / "batches"}"\n'
+        f'workers = 1\n[batch.study]\nbootstrap_resamples = 200\nrobustness = false\n'
+        f'{every_minute.replace("[study.", "[batch.")}')
     log = open(tmp_path / "serve.log", "w")
     as_a_user = {k: v for k, v in env.items() if k != "PREFECT_LOGGING_LEVEL"}  # the tool's own default
     serving = subprocess.Popen([str(BIN / "reoffend"), "serve", str(studies)], env=as_a_user, cwd=tmp_path,
@@ -244,6 +262,11 @@ def test_scheduled_runs_fire_complete_log_their_steps_and_a_failure_is_announced
 
         completed = wait_for(lambda: finished("monthly", "COMPLETED"), 200, "a scheduled run to complete", 3)
         failed = wait_for(lambda: finished("broken", "FAILED"), 60, "the broken study's scheduled run", 2)
+        wait_for(lambda: finished("regional", "COMPLETED"), 200, "the scheduled batch to complete", 3)
+        day = next((tmp_path / "batches").iterdir())
+        record = json.loads((day / "batch.json").read_text())
+        assert [(r["name"], r["status"]) for r in record["requests"]] == [("a", "done"), ("b", "done")], record
+        assert json.loads((day / "a" / "results.json").read_text())["cohort"]["submitted"] > 0
         assert json.loads((tmp_path / "out" / "results.json").read_text())["cohort"]["participants"] == 150
         # the run's log in Prefect holds the step lines the terminal shows
         def run_log():  # Prefect sends logs in batches (every 2 s): wait for the last step's line
@@ -281,5 +304,6 @@ def test_scheduled_runs_fire_complete_log_their_steps_and_a_failure_is_announced
     assert "Traceback" not in output, output[-3000:]
     assert "evaluate/monthly run" in output and "completed: outputs in" in output, output[-3000:]
     assert "evaluate/broken run" in output and "failed: " in output and "required column is missing" in output
+    assert "scheduled-batch/regional run" in output and "completed: 2 requests, outputs in" in output
     assert "stopped serving" in output
     assert "build cohorts" not in output  # step lines go to the run's log, not the serving terminal
