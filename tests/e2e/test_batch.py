@@ -36,8 +36,8 @@ def harness():
 
 @pytest.fixture(scope="module")
 def national(tmp_path_factory):
-    """A national extract (no participants) and a folder of requests: one per programme,
-    one with its own study file, and three that cannot run."""
+    """A national extract (no participants) and a folder of requests: one per programme
+    (one with its own study file) and one of them all, and three that cannot run."""
     root = tmp_path_factory.mktemp("batch")
     made = generate(replace(SOUTHAMPTON, people=4_000, participants=240), root / "made", seed=12)
     national = root / "national"
@@ -51,6 +51,8 @@ def national(tmp_path_factory):
         folder = requests / programme.replace(" ", "_")
         folder.mkdir(parents=True)
         participants.filter(pl.col("programme") == programme).write_csv(folder / "participants.csv")
+    (requests / "everyone").mkdir()  # the fourth: every programme's participants together
+    participants.write_csv(requests / "everyone" / "participants.csv")
     (requests / programmes[0].replace(" ", "_") / "study.toml").write_text(
         '[study]\ncouncil = "Northgate"\nprogramme_type = "employment"\nbefore_days = 300\n')
     for name, text in (("broken", "person_id,programme\nX,Y\n"), ("sets_out_dir", None), ("empty", None)):
@@ -76,7 +78,7 @@ def test_requests_on_a_dask_cluster_equal_their_standalone_evaluations_and_fail_
     assert "start_date" in by_name["broken"]["reason"] and "out_dir" in by_name["sets_out_dir"]["reason"]
     assert "no participants file" in by_name["empty"]["reason"]
     done = [name for name, r in by_name.items() if r["status"] == "done"]
-    assert len(done) == 3
+    assert len(done) == 4
     record = json.loads((tmp_path / "out" / "batch.json").read_text())
     assert [r["name"] for r in record["requests"]] == sorted(by_name)
     page = (tmp_path / "out" / "index.html").read_text()
@@ -91,7 +93,7 @@ def test_requests_on_a_dask_cluster_equal_their_standalone_evaluations_and_fail_
         assert (alone / "results.json").read_bytes() == (tmp_path / "out" / name / "results.json").read_bytes(), name
     # the evidence library, once at the end: every evaluated request's partner view, in one go
     said = add_batch(tmp_path / "lib" / "library.duckdb", tmp_path / "out", result.requests)
-    assert said.startswith("evidence library: 3 added")
+    assert said.startswith("evidence library: 4 added")
     assert sorted(e.name for e in read_library(tmp_path / "lib" / "library.duckdb")) == sorted(done)
     assert (tmp_path / "lib" / "site" / "index.html").is_file()
     # the default: local worker processes; a batch folder of ours is replaced whole
