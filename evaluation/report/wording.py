@@ -118,12 +118,12 @@ def warnings_beyond_the_rating(view: dict) -> list[str]:
 
 def exploratory(view: dict, lead: str) -> str:
     """``lead`` and why, when too few participants were matched for the headline to be more than
-    exploratory (``matched.exploratory``, from the exact count; impact.EXPLORATORY_BELOW)."""
-    from evaluation.estimate.impact import EXPLORATORY_BELOW
+    exploratory (``matched.exploratory``, from the exact count; impact.EXPLORATORY_UP_TO)."""
+    from evaluation.estimate.impact import EXPLORATORY_UP_TO
 
     if not (view.get("matched") or {}).get("exploratory"):
         return ""
-    return (f"{lead}with fewer than {EXPLORATORY_BELOW} participants matched (small programmes give false findings "
+    return (f"{lead}with {EXPLORATORY_UP_TO} or fewer participants matched (small programmes give false findings "
             "more often than the 5% the test allows): ")
 
 

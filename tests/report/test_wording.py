@@ -83,29 +83,32 @@ def test_a_programme_cost_in_another_years_pounds_is_warned_about_in_every_outpu
 
 def test_a_small_programmes_headline_is_labelled_exploratory_in_every_output():
     # issue 39, finding 3: programmes of 57-92 gave false "harmful" findings, flagged by nothing
-    from evaluation.estimate.impact import EXPLORATORY_BELOW
+    from evaluation.estimate.impact import EXPLORATORY_UP_TO
     from evaluation.report.build import build_outputs
 
     results = stored.results()
     assert "xploratory" not in headline(results) + " ".join(cli_lines(results))
-    assert results["matched"]["exploratory"] is False and results["matched"]["treated"] >= EXPLORATORY_BELOW
-    results["matched"]["exploratory"] = True  # as estimate_impact says of fewer than EXPLORATORY_BELOW
-    assert headline(results).startswith(f"Exploratory, with fewer than {EXPLORATORY_BELOW} participants matched")
+    assert results["matched"]["exploratory"] is False and results["matched"]["treated"] > EXPLORATORY_UP_TO
+    results["matched"]["exploratory"] = True  # as estimate_impact says of EXPLORATORY_UP_TO or fewer
+    assert headline(results).startswith(f"Exploratory, with {EXPLORATORY_UP_TO} or fewer participants matched")
     assert next(line for line in cli_lines(results) if line.startswith("Impact:")).startswith("Impact: exploratory")
     partner, _ = partner_results(results, 5, key=b"e" * 32)
     assert headline(partner).startswith("Exploratory")
     for audience in ("analyst", "partner"):
         outputs = build_outputs(results, stored.manifest(), audience=audience, threshold=5)
-        assert "Exploratory, with fewer than" in outputs["report.html"]
-        assert "Exploratory, with fewer than" in outputs["summary.md"]
+        assert "Exploratory, with 100 or fewer" in outputs["report.html"]
+        assert "Exploratory, with 100 or fewer" in outputs["summary.md"]
 
 
 
 def test_the_exploratory_label_comes_from_the_exact_number_matched():
-    from evaluation.estimate.impact import EXPLORATORY_BELOW, ImpactResult
+    # "at 60-100 participants ... labelled exploratory in every such case": 100 matched included
+    # (found: a programme of exactly 100, all matched, was not labelled)
+    from evaluation.estimate.impact import EXPLORATORY_UP_TO, ImpactResult
 
-    assert ImpactResult.exploratory.fget(type("R", (), {"treated": EXPLORATORY_BELOW - 1})()) is True
-    assert ImpactResult.exploratory.fget(type("R", (), {"treated": EXPLORATORY_BELOW})()) is False
+    assert EXPLORATORY_UP_TO == 100
+    for treated, expected in ((60, True), (99, True), (100, True), (101, False)):
+        assert ImpactResult.exploratory.fget(type("R", (), {"treated": treated})()) is expected, treated
 
 
 def test_savings_that_exclude_zero_beside_a_rate_ratio_that_includes_one_are_explained():
