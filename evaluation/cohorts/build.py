@@ -163,7 +163,8 @@ def build_cohorts(con: duckdb.DuckDBPyConnection, settings: StudySettings) -> Co
     data_start = run_sql(con, "cohorts/data_start").fetchone()[0]
     windows = {**window_params(settings), "cutoff": cutoff, "data_start": data_start}
     run_sql(con, "cohorts/participant_starts", {"programmes": list(settings.data.programmes) or None})
-    run_sql(con, "cohorts/participant_cohort", {**windows, "index_shift_days": settings.windows.index_shift_days})
+    run_sql(con, "cohorts/participant_cohort", {**windows, "index_shift_days": settings.windows.index_shift_days,
+                                                "referral_window_days": settings.windows.referral_window_days})
     statuses = dict(run_sql(con, "cohorts/cohort_exclusions").fetchall())
     analysed = statuses.pop("analysed", 0)
     submitted = run_sql(con, "common/table_row_count", identifiers={"table": "participant_cohort"}).fetchone()[0]

@@ -93,12 +93,12 @@ class Step:
     writes: tuple[str, ...] = ()
 
 
-def load(settings: StudySettings, context) -> LoadReport:
+def load(settings: StudySettings, context=None) -> LoadReport:
     """Load and validate the study's data folder into its working database (in a batch, a
     copy of the national snapshot with the request's participants read into it)."""
     return load_data(settings.data_dir, settings.db_path, cutoff=settings.data.cutoff,
                      date_format=settings.data.date_format, columns=settings.data.columns,
-                     participants=settings.data.participants, snapshot=context.snapshot,
+                     participants=settings.data.participants, snapshot=None if context is None else context.snapshot,
                      progress=logging.getLogger("reoffend.progress").info)
 
 

@@ -53,12 +53,22 @@ def settings_from_manifest(record: dict, out_dir: Path, data_dir: Path) -> Study
         recorded = StudySettings.model_validate(record)
     except ValidationError as exc:
         raise SettingsError(f"the manifest's settings are not valid ({exc.errors()[0]['msg']})") from None
-    # runs recorded before k:1 matching filled in rounds (MatchIt's order) filled each
-    # participant's k in turn; an old manifest reproduces with the order it ran with
-    extra = {} if "fill" in record or "fill" in (record.get("matching") or {}) else {"fill": "participant"}
     # a re-run writes only its own outputs: never the library or site a manifest names
     return recorded.updated(data_dir=data_dir, out_dir=out_dir, work_dir=None, keep_work=False, library=None,
-                            library_site=None, **extra)
+                            library_site=None, **older_rules(record))
+
+
+#: Settings added since, each with the value that is the rule runs recorded before it used:
+#: k:1 matching filled each participant's k in turn before it filled in rounds (MatchIt's
+#: order); without a referral date a participant's events before the start were comparison
+#: units before the referral window (issue 39), which a window of 0 days keeps.
+OLDER_RULES = {"fill": ("matching", "participant"), "referral_window_days": ("windows", 0)}
+
+
+def older_rules(record: dict) -> dict:
+    """The settings an older manifest does not record, at the values its run used."""
+    return {key: value for key, (section, value) in OLDER_RULES.items()
+            if key not in record and key not in (record.get(section) or {})}
 
 
 def reproduce(manifest_path: str | Path, *, data_dir: str | Path | None = None,
@@ -111,5 +121,8 @@ def reproduce(manifest_path: str | Path, *, data_dir: str | Path | None = None,
         settings = settings_from_manifest(manifest["settings"], out, data_dir)
         run_evaluation(settings)
         fresh = json.loads((out / "results.json").read_text())
+    for key, value in older_rules(manifest["settings"]).items():  # results.json of then did not hold them either
+        if key not in (recorded.get("study") or {}) and (fresh.get("study") or {}).get(key) == value:
+            del fresh["study"][key]
     differences = diff_json(recorded, fresh)
     return ReproduceReport(not differences, differences=differences)

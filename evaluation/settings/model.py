@@ -117,6 +117,10 @@ class WindowSettings(_Section):
     waiting_days: Days = Field(182, ge=0, le=3650,
                                description="days after a window within which an offence must be proven (MoJ: 182)")
     index_shift_days: int = Field(0, ge=-36500, le=36500, description="moves every index date (negative = earlier)")
+    referral_window_days: Days = Field(
+        28, ge=0, le=365, description="without a referral date, the most days from the referring conviction to the "
+                                      "start: none of a participant's events in that many days before their start is "
+                                      "a comparison unit (any may be their referral)")
 
 
 class MatchingSettings(_Section):
@@ -246,6 +250,7 @@ FLAT: dict[str, tuple[str | None, str]] = {
     "comparison_pool": ("matching", "comparison_pool"),
     "max_comparison_units": ("matching", "max_comparison_units"),
     "index_shift_days": ("windows", "index_shift_days"),
+    "referral_window_days": ("windows", "referral_window_days"),
     "covariates": ("matching", "covariates"),
     "caliper": ("matching", "caliper"),
     "distance": ("matching", "distance"),

@@ -16,7 +16,9 @@
 -- programmes at the pseudo index date is eligible, so later participants can serve as
 -- comparisons for earlier dates (later_start_date records when they started, for the
 -- contamination count), at events before the one that triggered their start: that event
--- is their participant unit (referral was decided there), never also a comparison one,
+-- is their participant unit (referral was decided there), never also a comparison one
+-- (without a referral date, no event of theirs that may be it: participant_cohort.sql's
+-- own_units_from),
 -- or a participant would be matched with their own record of the same day and the
 -- comparison's follow-up would be almost all after the start. Pool
 -- 'never_participated': only people who never started.
@@ -34,8 +36,8 @@ WITH events AS (  -- the index-date range is tested in each branch
     SELECT person_id, custody_end + index_lag_days AS event_date, 1 AS after_release FROM custody
     WHERE custody_end + index_lag_days + index_shift_days BETWEEN first_index AND last_index
 ),
-first_start AS (  -- each starter's first start and the event that triggered it (participant_cohort.sql)
-    SELECT person_id, first_start, first_start - record_gap AS trigger_date FROM participant_cohort
+first_start AS (  -- each starter's first start and the earliest event that may have triggered it (participant_cohort.sql)
+    SELECT person_id, first_start, own_units_from FROM participant_cohort
 )
 SELECT
     e.person_id,
@@ -52,4 +54,4 @@ SELECT
 FROM events AS e
 LEFT JOIN first_start AS f ON f.person_id = e.person_id
 WHERE f.first_start IS NULL
-   OR (pool = 'risk_set' AND f.first_start > e.event_date AND e.event_date - index_lag_days < f.trigger_date);
+   OR (pool = 'risk_set' AND f.first_start > e.event_date AND e.event_date - index_lag_days < f.own_units_from);

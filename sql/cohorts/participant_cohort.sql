@@ -16,6 +16,14 @@
 -- referral date, or 0 without one: the record at the start), after_release is 1 when the
 -- event is a release (a conviction on the same day counts as a conviction). Comparison
 -- units are measured the same way (candidate_events.sql).
+-- own_units_from: the earliest of the participant's events that may be their referral, so
+-- none from it on is also one of their comparison units (candidate_event_rows.sql): the
+-- referral's own event when the referral date is given; without it, the start less
+-- $referral_window_days (the study's most days from the referring conviction to the
+-- start), or the record's event if earlier. Without it, an event proven between the
+-- referral and the start is taken for the trigger, and the real trigger, kept as a
+-- comparison unit, matched the participant with their own heavier record of days before
+-- (issue 39, finding 1: the rate ratio 2% too low on data without referral dates).
 CREATE OR REPLACE TABLE participant_cohort AS
 WITH firsts AS (
     SELECT
@@ -53,6 +61,11 @@ SELECT
     index_date,
     CAST(coalesce(t.record_gap, first_start - referral_date, 0) AS INTEGER) AS record_gap,
     coalesce(t.after_release, 0) AS after_release,
+    CASE WHEN referral_date IS NULL
+         THEN least(first_start - CAST(coalesce(t.record_gap, 0) AS INTEGER),
+                    first_start - CAST($referral_window_days AS INTEGER))
+         ELSE first_start - CAST(coalesce(t.record_gap, first_start - referral_date, 0) AS INTEGER)
+    END AS own_units_from,
     later_starts,
     index_date - $before_days AS before_start,
     index_date + $after_days AS after_end,

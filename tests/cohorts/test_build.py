@@ -239,6 +239,30 @@ def test_a_referral_date_sets_the_event_the_record_is_measured_at(folder, tmp_pa
     assert summary.index_lag_days == 6  # median(5, 6) = 5.5, rounded half away from zero
 
 
+@pytest.mark.parametrize(("window", "own_trigger_a_comparison"), [(28, False), (0, True)])
+def test_without_a_referral_date_no_event_in_the_referral_window_is_the_participants_comparison(
+        folder, tmp_path, window, own_trigger_a_comparison):
+    """Issue 39, finding 1: without a referral date the latest conviction before the start
+    (day -5) is taken for the trigger, and the real one (day -20) stayed in the pool as a
+    comparison unit of the participant's own, with their record of days before: the rate
+    ratio came out about 2% too low. No event of theirs in the referral window
+    (referral_window_days before the start; 0 is the old rule) is a comparison unit now;
+    an event before it (day -150) still is, as any not-yet-participant's."""
+    people = ["P1,1980,M,,,,", "P3,1990,M,,,,", "Z,1970,M,,,,"]
+    offences = [f"P1,{day(-60)},{day(-20)},theft,,", f"P1,{day(-90)},{day(-5)},theft,,",
+                f"P1,{day(-200)},{day(-150)},theft,,", f"P3,{day(-230)},{day(-206)},theft,,",
+                "Z,2008-01-01,2008-02-01,theft,,", "Z,2013-06-01,2013-06-02,theft,,"]
+    data = write_folder(tmp_path / "data", people=people, offences=offences,
+                        participants=[f"P1,OLASS,{day(0)},,", f"P3,OLASS,{day(-200)},,"])
+    s = StudySettings(data_dir=data, out_dir=tmp_path / "out", referral_window_days=window)
+    load(s)
+    build_cohorts(s)
+    comparisons = [u for u in _units(s.db_path) if u["treat"] == 0 and u["person_id"] == "P1"]
+    record_dates = sorted(u["record_date"] for u in comparisons)
+    expected = [INDEX - dt.timedelta(days=150)] + ([INDEX - dt.timedelta(days=20)] if own_trigger_a_comparison else [])
+    assert record_dates == expected
+
+
 def test_a_referral_date_without_a_conviction_before_it_is_the_record_date(folder, tmp_path):
     """Nothing proven in the year before the referral: the record is as at the referral,
     not the start (what was proven in between was not seen by the referrer)."""

@@ -11,7 +11,8 @@ from evaluation.settings.model import FLAT, StudySettings, load_study
 
 #: results.json's ``study`` record, key for key, as it was before the settings were nested.
 RECORD_KEYS = ["programmes", "before_days", "after_days", "waiting_days", "cutoff", "seed", "name", "title",
-               "bootstrap_resamples", "comparison_pool", "max_comparison_units", "index_shift_days", "covariates",
+               "bootstrap_resamples", "comparison_pool", "max_comparison_units", "index_shift_days", "referral_window_days",
+               "covariates",
                "caliper", "distance", "ratio", "replace", "order", "fill", "exact", "mahalanobis", "audience",
                "suppression_threshold", "programme_cost_per_participant", "programme_cost_total",
                "programme_cost_price_year", "cost_uplift",
