@@ -29,7 +29,6 @@ TESTED_THROUGH = {
     "link/read": "tests/link/test_linkage.py",
     "load/preflight": "tests/settings/test_bounds.py",
     "load/pseudonymise": "tests/e2e/test_security.py",
-    "match/balance": "tests/match/test_matcher.py",
     "match/sample": "tests/checks/test_falsification.py",
     "pipeline/context": "tests/pipeline/test_steps.py",
     "pipeline/runner": "tests/pipeline/test_steps.py",

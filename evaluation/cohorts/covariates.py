@@ -31,6 +31,16 @@ COVARIATE_LABELS: dict[str, str] = {
 }
 ALL_COVARIATES: tuple[str, ...] = tuple(COVARIATE_LABELS)
 
+#: Which way a covariate points for reoffending: +1 when a larger value predicts more proven
+#: reoffending (criminal history, custody, a risk score), -1 when less (older, female, a longer
+#: time since the last offence), as in OGRS's own predictors; the rest are given no direction.
+#: A poor-balance warning says from this which way an imbalance moves the estimate.
+RISK_DIRECTION: dict[str, int] = {
+    "prior_offences_365": 1, "proven_365": 1, "prior_offences_366_730": 1, "prior_offences_earlier": 1,
+    "prior_person": 1, "prior_property": 1, "prior_drugs": 1, "prior_custody": 1, "ppo": 1, "ogrs3": 1,
+    "age_at_index": -1, "female": -1, "days_since_last_offence": -1,
+}
+
 #: The default list: everything (ogrs3 is dropped automatically when the data have none).
 DEFAULT_COVARIATES: tuple[str, ...] = ALL_COVARIATES
 

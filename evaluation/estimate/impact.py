@@ -397,6 +397,17 @@ def headline_rate_ratio(data: MatchedData) -> Estimate:
     return data.structural.rate_ratio()
 
 
+def comparison_effective_size(data: MatchedData) -> float:
+    """How many people the comparison group counts for: Kish's effective sample size,
+    (sum w)^2 / sum w^2, of each comparison unit's total matching weight. With replacement
+    a comparison matched to several participants counts for less than that many: 60
+    participants matched to the same 3 comparisons rest on 3 people."""
+    c = data.treat == 0
+    _, codes = np.unique(data.unit[c], return_inverse=True)
+    totals = np.bincount(codes, weights=data.weight[c])
+    return float(totals.sum() ** 2 / (totals ** 2).sum()) if totals.size else 0.0
+
+
 def estimate_impact(data: MatchedData, *, contaminated_comparisons: int | None = None) -> ImpactResult:
     """The Justice Data Lab's measures on the matched sample: participants against the
     comparisons' untreated offending (the structural model; the reoffending rate by
@@ -408,6 +419,10 @@ def estimate_impact(data: MatchedData, *, contaminated_comparisons: int | None =
     if n_treated < MIN_PARTICIPANTS:
         cautions.append(f"fewer than {MIN_PARTICIPANTS} matched participants (the Justice Data Lab's minimum): "
                         "estimates this small are very uncertain")
+    elif comparison_effective_size(data) < MIN_PARTICIPANTS:  # what the estimate rests on (issue 39, finding 3)
+        cautions.append(f"the comparison group counts for fewer than {MIN_PARTICIPANTS} people (a few comparisons "
+                        "matched to many participants, with replacement): estimates resting on so few are very "
+                        "uncertain")
     uncorrected = UncorrectedResult(
         reoffending_rate=weighted_difference(data.reoffended, data, "difference in proportions"),
         frequency=weighted_difference(data.offences_after.astype(float), data, "difference in means"),

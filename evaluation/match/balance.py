@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from evaluation.cohorts.covariates import COVARIATE_LABELS
+from evaluation.cohorts.covariates import COVARIATE_LABELS, RISK_DIRECTION
 from evaluation.estimate.types import clean_number
 
 SMD_THRESHOLD = 0.1
@@ -109,6 +109,21 @@ class CovariateBalance:
         return {**out, "flags": self.flags}
 
 
+def _what_it_does(row: CovariateBalance) -> str:
+    """'; higher among participants: the programme may look worse than it is', or '' when the
+    means do not differ by more than the threshold."""
+    if not abs(row.smd_after) > SMD_THRESHOLD:
+        return ""
+    side = "higher" if row.smd_after > 0 else "lower"
+    direction = RISK_DIRECTION.get(row.covariate)
+    if direction is None:
+        return f"; {side} among participants than their comparisons"
+    riskier = (row.smd_after > 0) == (direction > 0)  # participants the likelier to reoffend anyway
+    return (f"; {side} among participants than their comparisons, which predicts "
+            f"{'more' if riskier else 'less'} reoffending: the programme may look "
+            f"{'worse' if riskier else 'better'} than it is")
+
+
 @dataclass(frozen=True)
 class BalanceTable:
     """Balance of every covariate, with the SMD convention stated."""
@@ -133,9 +148,12 @@ class BalanceTable:
         return [r.covariate for r in self.rows if r.flags]
 
     def imbalance_text(self) -> str:
-        """The flagged covariates with the rules they break, for a warning."""
-        return "; ".join(f"{COVARIATE_LABELS.get(r.covariate, r.covariate)} ({', '.join(r.flags)})"
-                         for r in self.rows if r.flags)
+        """The flagged covariates with the rules they break, and for each whose means differ
+        (|SMD| over the threshold) which group has more of it and which way that moves the
+        estimate (issue 39, finding 3: "POOR BALANCE" alone said nothing the reader could
+        use). Words only, no numbers: partners get the same text."""
+        return "; ".join(f"{COVARIATE_LABELS.get(r.covariate, r.covariate)} ({', '.join(r.flags)}"
+                         f"{_what_it_does(r)})" for r in self.rows if r.flags)
 
     def to_dict(self) -> dict:
         return {

@@ -54,3 +54,29 @@ def test_comparison_weights_make_a_weighted_mean():
 def test_percent_change_is_the_weighted_change_in_the_total():
     assert percent_change(np.array([10.0, 10.0]), np.array([5.0, 10.0]), np.ones(2)) == -25.0
     assert percent_change(np.zeros(2), np.ones(2), np.ones(2)) is None  # nothing before: no percentage
+
+
+def test_the_size_warning_counts_the_people_the_comparison_rests_on():
+    """Issue 39, finding 3: the "fewer than 60" warning counted matched participants, and fired
+    on 1 of 24 small programmes; with replacement 80 participants can rest on a handful of
+    comparisons. Kish's effective size of the comparisons' total weights, hand-worked."""
+    from evaluation.estimate.impact import comparison_effective_size
+
+    # 80 participants, each matched with one of 4 comparisons: 20 each, so 4 people
+    n = 80
+    treat = np.r_[np.ones(n), np.zeros(n)].astype(np.int8)
+    unit = np.r_[np.arange(n), 1000 + np.arange(n) % 4]
+    data = MatchedData(treat=treat, weight=np.ones(2 * n), subclass=np.r_[np.arange(n), np.arange(n)], unit=unit,
+                       person=unit, offences_before=np.zeros(2 * n), offences_after=np.ones(2 * n),
+                       days_at_risk_after=np.ones(2 * n), first_after_day=np.full(2 * n, np.nan), after_days=365,
+                       replace=True)
+    assert comparison_effective_size(data) == 4.0
+    from evaluation.estimate.impact import estimate_impact
+
+    data.offences_after[:] = np.r_[np.arange(n) % 3, np.arange(n) % 4]
+    warned = estimate_impact(data).warnings
+    assert any(w.startswith("the comparison group counts for fewer than 60 people") for w in warned), warned
+    # one comparison for 77 of them and one each for 3: (80^2) / (77^2 + 3) = 1.08
+    unit[n:] = np.r_[np.full(77, 2000), 2001, 2002, 2003]
+    assert abs(comparison_effective_size(data) - 6400 / (77 ** 2 + 3)) < 1e-12
+    assert comparison_effective_size(pairs()) == 6.0  # pairs, each comparison once: all of them
