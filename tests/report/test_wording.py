@@ -148,3 +148,15 @@ def test_the_warnings_section_does_not_repeat_the_ratings_reasons():
     assert "POOR BALANCE" not in section and "fewer than 60" not in section
     assert "a warning the rating does not give" in section
     assert "balance after matching is poor" in summary and "minimum of 60" in summary  # said once, in the rating
+
+
+def test_without_referral_dates_the_report_says_the_referral_window_it_used():
+    # issue 39, finding 1: the report said only that the programme may look better than it is
+    from evaluation.report.build import build_outputs
+
+    results = stored.results()
+    results["cohort"]["record_measured_at"] = "start date"
+    results["study"]["referral_window_days"] = 21
+    for audience in ("analyst", "partner"):
+        page = build_outputs(results, stored.manifest(), audience=audience, threshold=5)["report.html"]
+        assert "none of a participant's own events in the 21 days before their start is used as a comparison" in page
