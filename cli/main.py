@@ -155,13 +155,16 @@ def serve(studies_dir: Path, limit: Optional[int] = None,
 
 @app.command()
 def reproduce(manifest: Path, data: Annotated[Optional[Path], typer.Option(help="where the inputs are now")] = None,
+              participants: Annotated[Optional[Path], typer.Option(
+                  help="where the participants file is now, when the run read it from outside the data folder "
+                       "(its linkage.json beside it)")] = None,
               out: Annotated[Optional[Path], typer.Option(help="keep the re-run's outputs in this new folder")] = None,
               quiet: Quiet = False) -> None:
     """Re-run a past evaluation from its manifest; exit 0 when results.json is identical."""
     from evaluation.provenance.reproduce import reproduce as run
 
     show_progress(quiet)
-    report = run(manifest, data_dir=data, out_dir=out)
+    report = run(manifest, data_dir=data, participants=participants, out_dir=out)
     print(report.summary())
     raise typer.Exit(0 if report.identical else 1)
 

@@ -72,13 +72,16 @@ def older_rules(record: dict) -> dict:
 
 
 def reproduce(manifest_path: str | Path, *, data_dir: str | Path | None = None,
-              out_dir: str | Path | None = None) -> ReproduceReport:
+              participants: str | Path | None = None, out_dir: str | Path | None = None) -> ReproduceReport:
     """Check the inputs' SHA-256 against the manifest, then re-run the evaluation into a
     fresh folder and compare its results.json with the recorded one (beside the manifest).
 
     ``data_dir`` is where the input files are now (default: the folder the run recorded),
-    so a copy of the data and outputs on another machine can be checked. ``out_dir`` keeps
-    the re-run's outputs (a new folder; by default they go to a temporary one)."""
+    so a copy of the data and outputs on another machine can be checked; ``participants``,
+    likewise, is where the participants file is now when the run read it from outside the
+    data folder (``--participants``; its linkage.json beside it), by default where the run
+    read it. ``out_dir`` keeps the re-run's outputs (a new folder; by default they go to a
+    temporary one)."""
     manifest_path = Path(manifest_path)
     try:
         manifest = json.loads(manifest_path.read_text())
@@ -102,11 +105,21 @@ def reproduce(manifest_path: str | Path, *, data_dir: str | Path | None = None,
                             "reproduce reads only the data folder's own files")
     changed = []
     recorded_participants = (manifest.get("settings") or {}).get("data", {}).get("participants")
-    apart = Path(recorded_participants).parent if isinstance(recorded_participants, str) else None
-    for entry in manifest["inputs"]:  # the participants (and linkage.json) given apart are where the run read them
-        path = (apart if apart is not None and entry.get("table") in ("participants", "linkage") else data_dir) / entry["file"]
+    if participants is not None:
+        participants = Path(participants).expanduser().resolve()
+    elif isinstance(recorded_participants, str):
+        participants = Path(recorded_participants)
+    apart = None if participants is None else participants.parent
+    for entry in manifest["inputs"]:  # the participants (and linkage.json) given apart: where they are now
+        if apart is not None and entry.get("table") == "participants":
+            path = participants
+        elif apart is not None and entry.get("table") == "linkage":
+            path = apart / entry["file"]
+        else:
+            path = data_dir / entry["file"]
         if not path.is_file():
-            changed.append(f"{path}: missing")
+            hint = "; give where it is now with --participants FILE" if apart is not None and path.parent == apart else ""
+            changed.append(f"{path}: missing{hint}")
         elif sha256_file(path) != entry["sha256"]:
             changed.append(f"{path}: SHA-256 differs from the manifest")
     recorded_files = {e["file"] for e in manifest["inputs"]}
@@ -119,6 +132,8 @@ def reproduce(manifest_path: str | Path, *, data_dir: str | Path | None = None,
     with tempfile.TemporaryDirectory(prefix="reoffend-reproduce-") as tmp:
         out = Path(out_dir) if out_dir is not None else Path(tmp) / "out"
         settings = settings_from_manifest(manifest["settings"], out, data_dir)
+        if participants is not None:
+            settings = settings.updated(participants_file=participants)
         run_evaluation(settings)
         fresh = json.loads((out / "results.json").read_text())
     for key, value in older_rules(manifest["settings"]).items():  # results.json of then did not hold them either

@@ -102,3 +102,10 @@ def test_a_council_list_is_linked_and_the_police_extract_evaluated_from_the_list
     assert str(root / "linked") not in json.dumps(partner_manifest(manifest))
     # the reproduce command finds the participants where the run read them
     assert main(["reproduce", str(root / "out" / "manifest.json")]) == 0
+    # ... and where it is now, when it has moved (its linkage.json beside it): --participants
+    (root / "linked").rename(root / "moved")
+    assert main(["reproduce", str(root / "out" / "manifest.json")]) == 1
+    assert "missing; give where it is now with --participants FILE" in capsys.readouterr().out
+    assert main(["reproduce", str(root / "out" / "manifest.json"), "--participants",
+                 str(root / "moved" / "participants.csv")]) == 0
+    (root / "moved").rename(root / "linked")
