@@ -4,6 +4,7 @@ and its own evaluation settings, or is refused alone with its reason."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -74,3 +75,20 @@ def test_the_output_and_requests_folders_are_kept_apart(tmp_path):
         run_batch(tmp_path / "elsewhere" / "requests", tmp_path / "national", tmp_path / "elsewhere")
     with pytest.raises(OutputFolderError, match="contains the data folder"):
         run_batch(tmp_path / "requests", tmp_path / "national", tmp_path)
+
+
+def test_a_national_extract_that_cannot_load_fails_the_batch_in_one_line_and_leaves_nothing(tmp_path):
+    """The snapshot is loaded once for all: a national file that cannot be read fails the
+    batch at once, naming it, with no output folder written and no person-level work left."""
+    from evaluation.batch.batch import run_batch
+    from evaluation.errors import DataFileError
+
+    national = tmp_path / "national"
+    national.mkdir()
+    (national / "people.csv").write_text("person_id,birth_year,sex\nP1,1980,M\n")
+    (national / "offences.csv").write_text("person_id,offence_date\nP1,2010-01-01\n")  # no outcome_date
+    _request(tmp_path / "requests", "north", {"participants.csv": "person_id,programme,start_date\nP1,A,2010-03-01\n"})
+    with pytest.raises(DataFileError, match="offences.csv.*outcome_date"):
+        run_batch(tmp_path / "requests", national, tmp_path / "out", settings={"robustness": False})
+    assert not (tmp_path / "out").exists()
+    assert not list(Path(os.environ["REOFFEND_STATE_DIR"]).rglob("*national.duckdb*"))
