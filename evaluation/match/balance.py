@@ -19,6 +19,7 @@ covariate). Each flag names the rule it broke.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -122,6 +123,15 @@ def _what_it_does(row: CovariateBalance) -> str:
     return (f"; {side} among participants than their comparisons, which predicts "
             f"{'more' if riskier else 'less'} reoffending: the programme may look "
             f"{'worse' if riskier else 'better'} than it is")
+
+
+_DIRECTION = re.compile(r"; (?:higher|lower) among participants than their comparisons[^);]*")
+
+
+def without_directions(text: str) -> str:
+    """A poor-balance text with no covariate's direction (which group has more, what it does
+    to the estimate): a partner view that withholds the differences withholds their sign."""
+    return _DIRECTION.sub("", text)
 
 
 @dataclass(frozen=True)

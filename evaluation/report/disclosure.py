@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 
 from evaluation.load.contract import REJECT_WARNING_SHARE
 from evaluation.report.rounding import KeyedRounding, disclosure_key, key_id, p_value, ratio, significant
@@ -288,6 +289,12 @@ def _balance_view(out: dict, v: _View, exact: dict, analysed: int, n: int) -> No
     for holder in (balance, m["balance"]):
         for key in ("max_abs_smd_before", "max_abs_smd_after"):
             holder[key] = round(holder[key], 2) if show_smd and holder.get(key) is not None else None
+    if not show_smd:  # the sign of a withheld difference is withheld too: a poor-balance warning names no direction
+        from evaluation.match.balance import without_directions
+
+        m["warnings"] = [without_directions(w) for w in m.get("warnings") or []]
+        if m["balance"].get("imbalance"):
+            m["balance"]["imbalance"] = without_directions(m["balance"]["imbalance"])
 
 
 def _costs_view(costs: dict, v: _View, n: int, per_person: float | None) -> None:
@@ -418,4 +425,9 @@ def partner_results(results: dict, threshold: int, *, key: bytes | None = None) 
             _checks_view(out, v, n)
     # the rating describes what this view shows (a withheld comparison: before/after only)
     out["evidence"] = rate_evidence(results if out.get("matched") else out).to_dict()
+    if out.get("matched") and analysed < MIN_PARTNER_SMD:  # made from the exact results: no withheld difference in it
+        from evaluation.match.balance import without_directions
+
+        out["evidence"]["reasons"] = [re.sub(r"largest \|SMD\| [0-9.]+, below 0\.1", "every |SMD| below 0.1",
+                                             without_directions(reason)) for reason in out["evidence"]["reasons"]]
     return _coarsen_the_rest(out, v), v.r
