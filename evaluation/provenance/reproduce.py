@@ -21,14 +21,19 @@ class ReproduceReport:
     identical: bool
     changed_inputs: list[str] = field(default_factory=list)
     differences: list[str] = field(default_factory=list)
+    #: settings the manifest did not record, re-run at the rule its run used (OLDER_RULES)
+    older_rules: dict = field(default_factory=dict)
 
     def summary(self) -> str:
         if self.changed_inputs:
             return "inputs changed since the run, not re-run:\n" + "\n".join(f"  {c}" for c in self.changed_inputs)
+        rules = ("" if not self.older_rules else "\n(the manifest predates " + ", ".join(self.older_rules)
+                 + "; re-run with the rule of its time: " + ", ".join(f"{k} = {v!r}" for k, v in self.older_rules.items())
+                 + ")")
         if self.identical:
-            return "reproduced: results.json is identical"
+            return "reproduced: results.json is identical" + rules
         return "results differ:\n" + "\n".join(f"  {d}" for d in self.differences[:50]) + (
-            f"\n  ... and {len(self.differences) - 50} more" if len(self.differences) > 50 else "")
+            f"\n  ... and {len(self.differences) - 50} more" if len(self.differences) > 50 else "") + rules
 
 
 def diff_json(a, b, path: str = "") -> list[str]:
@@ -140,4 +145,4 @@ def reproduce(manifest_path: str | Path, *, data_dir: str | Path | None = None,
         if key not in (recorded.get("study") or {}) and (fresh.get("study") or {}).get(key) == value:
             del fresh["study"][key]
     differences = diff_json(recorded, fresh)
-    return ReproduceReport(not differences, differences=differences)
+    return ReproduceReport(not differences, differences=differences, older_rules=older_rules(manifest["settings"]))

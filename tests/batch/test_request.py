@@ -92,3 +92,17 @@ def test_a_national_extract_that_cannot_load_fails_the_batch_in_one_line_and_lea
         run_batch(tmp_path / "requests", national, tmp_path / "out", settings={"robustness": False})
     assert not (tmp_path / "out").exists()
     assert not list(Path(os.environ["REOFFEND_STATE_DIR"]).rglob("*national.duckdb*"))
+
+
+def test_hostile_request_names_are_refused_alone_and_written_literally(tmp_path):
+    from evaluation.batch.batch import run_batch
+
+    national = tmp_path / "national"
+    national.mkdir()
+    for name in ("<script>alert(1)</script>", "=HYPERLINK(\"x\")", "it's \"quoted\""):
+        _request(tmp_path / "requests", name, {"participants.csv": "x\n"})
+    result = run_batch(tmp_path / "requests", national, tmp_path / "out", settings={"robustness": False})
+    assert {r["status"] for r in result.requests} == {"failed"} and len(result.requests) == 3
+    page = (tmp_path / "out" / "index.html").read_text()
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert sorted(p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")) == ["batch.json", "index.html"]

@@ -43,6 +43,8 @@ def test_a_manifest_from_before_the_referral_window_reproduces_with_the_rule_it_
     (out / "results.json").write_text(json.dumps(results))
     report = reproduce(out / "manifest.json")
     assert report.identical, report.summary()
+    # ... and says so: a hand-edited manifest that drops the setting is re-run under the old rule, openly
+    assert "re-run with the rule of its time: referral_window_days = 0" in report.summary()
     # the same run with today's default window differs: the rule matters on these data
     run_evaluation(StudySettings(data_dir=data, out_dir=tmp_path / "now", bootstrap_resamples=100, robustness=False))
     now = json.loads((tmp_path / "now" / "results.json").read_text())
